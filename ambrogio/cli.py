@@ -1,0 +1,133 @@
+"""The ``ambrogio`` command: local database, migrations, demo data, server, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+
+from ambrogio.settings import Settings
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.db.cluster import LocalCluster
+    from ambrogio.db.session import database_url, ensure_database
+
+    if not settings.uses_local_cluster:
+        if args.action in {"start", "stop"}:
+            print(f"DATABASE_URL is set: using that server, nothing to {args.action}.")
+        if args.action == "start":
+            asyncio.run(ensure_database(settings))
+        if args.action in {"status", "url"}:
+            print(database_url(settings))
+        return 0
+    cluster = LocalCluster(settings)
+    if args.action == "start":
+        cluster.start()
+        asyncio.run(ensure_database(settings))
+        print(cluster.status())
+    elif args.action == "stop":
+        cluster.stop()
+        print(cluster.status())
+    elif args.action == "status":
+        print(cluster.status())
+        return 0 if cluster.running() else 3
+    elif args.action == "url":
+        print(cluster.url())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.db import migrate
+    from ambrogio.db.session import database_url
+
+    if args.downgrade:
+        migrate.downgrade(database_url(settings), args.revision or "-1")
+    else:
+        migrate.upgrade(database_url(settings), args.revision or "head")
+    return 0
+
+
+def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.demo import load_demo, load_scale
+
+    started = time.perf_counter()
+    if args.scale:
+        count = asyncio.run(load_scale(settings, args.scale, seed=args.seed))
+        print(f"{count} synthetic providers in {time.perf_counter() - started:.1f} s")
+    else:
+        summary = asyncio.run(load_demo(settings, seed=args.seed, force=args.force))
+        print(f"{summary} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ambrogio.app import build_app
+
+    uvicorn.run(
+        build_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ambrogio", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the project-local PostGIS cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(run=_db)
+
+    migrate = commands.add_parser("migrate", help="apply the alembic migrations")
+    migrate.add_argument("revision", nargs="?", help="target revision (default: head, or -1)")
+    migrate.add_argument("--downgrade", action="store_true", help="go down instead of up")
+    migrate.set_defaults(run=_migrate)
+
+    demo = commands.add_parser("demo-data", help="load the Lecco demo network")
+    demo.add_argument("--scale", type=int, metavar="N", help="generate N synthetic providers")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (AMBROGIO_DEMO_SEED)")
+    demo.add_argument("--force", action="store_true", help="reload even if already loaded")
+    demo.set_defaults(run=_demo_data)
+
+    serve = commands.add_parser("serve", help="serve GraphQL on HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if getattr(args, "seed", None) is None and hasattr(args, "seed"):
+        args.seed = settings.demo_seed
+    from ambrogio.db.cluster import ClusterError
+
+    try:
+        result: int = args.run(settings, args)
+    except ClusterError as error:
+        print(f"ambrogio: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

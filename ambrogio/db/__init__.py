@@ -1,0 +1,1 @@
+"""Database layer: models, engine and sessions, and the project-local PostGIS cluster."""

@@ -1,0 +1,397 @@
+"""SQLAlchemy models of the catalogue, aligned with Open Referral HSDS where it fits.
+
+Geometry or geography? Points are stored once, as ``geometry(Point, 4326)``, with two GiST
+indexes: one on the geometry (bounding boxes, vector tiles and clusters work in planar
+coordinates and want it) and one on the expression ``geom::geography`` (metre radii and
+distances on the WGS84 ellipsoid want it). Storing geography alone would make every tile and
+bbox query cast back; storing both columns would let them drift apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from ambrogio.enums import (
+    Delivery,
+    GeocodePrecision,
+    PriceUnit,
+    ProviderKind,
+    Status,
+    TargetGroup,
+    TuirCategory,
+    WelfarePointKind,
+)
+
+SRID = 4326
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+def _all_of(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} <@ ARRAY[{values}]::text[]"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012
+
+
+class Provenance:
+    """Where a record came from, when it changed, who verified it, and whether it is public."""
+
+    source: Mapped[str] = mapped_column(Text, default="ambrogio", server_default="ambrogio")
+    external_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(Text)
+    # Optimistic concurrency: an edit names the version it read and fails if it moved on.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    status: Mapped[str] = mapped_column(
+        Text, default=Status.DRAFT.value, server_default=Status.DRAFT.value
+    )
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (
+            UniqueConstraint("source", "external_id", name=f"uq_{cls.__tablename__}_source_external_id"),
+            CheckConstraint(_one_of("status", Status), name="status"),
+            *cls.__extra_table_args__(),
+        )
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return ()
+
+
+def _point() -> Any:
+    return mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
+
+
+def _point_indexes(table: str) -> tuple[Index, Index]:
+    return (
+        Index(f"ix_{table}_geom", "geom", postgresql_using="gist"),
+        Index(
+            f"ix_{table}_geog",
+            text("(geom::geography)"),
+            postgresql_using="gist",
+        ),
+    )
+
+
+
+
+class Comune(Base):
+    """An Italian municipality, keyed by its 6-digit ISTAT code (reference data, not edited)."""
+
+    __tablename__ = "comune"
+
+    istat_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(String(2))
+    cadastral_code: Mapped[str] = mapped_column(String(4))
+    caps: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    centroid: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False), nullable=True
+    )
+    # Where the centroid came from, or why there is none (never an invented coordinate).
+    centroid_source: Mapped[str | None] = mapped_column(Text)
+    centroid_missing_reason: Mapped[str | None] = mapped_column(Text)
+    boundary: Mapped[Any] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (
+        CheckConstraint("istat_code ~ '^[0-9]{6}$'", name="istat_code"),
+        CheckConstraint(
+            "(centroid IS NULL) = (centroid_missing_reason IS NOT NULL)", name="centroid_reason"
+        ),
+        Index("ix_comune_centroid", "centroid", postgresql_using="gist"),
+        Index("ix_comune_boundary", "boundary", postgresql_using="gist"),
+        Index("ix_comune_province_code", "province_code"),
+    )
+
+
+class TaxonomyTerm(Provenance, Base):
+    """A category of the welfare taxonomy (a tree), or an external term kept from an import."""
+
+    __tablename__ = "taxonomy_term"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(Text, unique=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("taxonomy_term.id", ondelete="RESTRICT")
+    )
+    vocabulary: Mapped[str] = mapped_column(Text, default="ambrogio", server_default="ambrogio")
+    label_it: Mapped[str] = mapped_column(Text)
+    label_en: Mapped[str] = mapped_column(Text)
+    description_it: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    tuir_category: Mapped[str] = mapped_column(
+        Text, default=TuirCategory.NONE.value, server_default=TuirCategory.NONE.value
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            CheckConstraint(_one_of("tuir_category", TuirCategory), name="tuir_category"),
+            CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug"),
+            Index("ix_taxonomy_term_parent_id", "parent_id"),
+        )
+
+
+class Organization(Provenance, Base):
+    """A provider: social cooperative, association, business or public body (HSDS organization)."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    # Codice fiscale (16 characters) or partita IVA (11 digits).
+    tax_code: Mapped[str | None] = mapped_column(Text)
+    # Registro Unico Nazionale del Terzo Settore, for third-sector bodies.
+    runts_id: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    # Set when a reviewer merged this provider into another: its id then resolves there.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL")
+    )
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            CheckConstraint(_one_of("kind", ProviderKind), name="kind"),
+            Index("ix_organization_tax_code", "tax_code"),
+            Index("ix_organization_name_id", "name", "id"),
+            Index("ix_organization_updated_at", "updated_at"),
+        )
+
+
+class Location(Provenance, Base):
+    """A place where a provider works (HSDS location); the point may be unknown."""
+
+    __tablename__ = "location"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE")
+    )
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = _point()
+    geocode_precision: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    cap: Mapped[str | None] = mapped_column(String(5))
+    comune_istat: Mapped[str | None] = mapped_column(ForeignKey("comune.istat_code"))
+    wheelchair_accessible: Mapped[bool | None] = mapped_column(Boolean)
+    accessibility: Mapped[str | None] = mapped_column(Text)
+    # OSM opening_hours syntax, e.g. "Mo-Fr 08:30-12:30,14:00-18:00; PH off".
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            CheckConstraint(
+                "geocode_precision IS NULL OR " + _one_of("geocode_precision", GeocodePrecision),
+                name="geocode_precision",
+            ),
+            CheckConstraint("(geom IS NULL) = (geocode_precision IS NULL)", name="geom_precision"),
+            *_point_indexes("location"),
+            Index("ix_location_organization_id", "organization_id"),
+            Index("ix_location_comune_istat", "comune_istat"),
+        )
+
+
+class Service(Provenance, Base):
+    """What a provider offers (HSDS service), with the welfare attributes front ends filter on."""
+
+    __tablename__ = "service"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    welfare_eligible: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    tuir_category: Mapped[str] = mapped_column(
+        Text, default=TuirCategory.NONE.value, server_default=TuirCategory.NONE.value
+    )
+    target_groups: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    # ISO 639-1 codes.
+    languages: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    delivery: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    # Where an at-home service goes: an explicit area, or a list of comuni (or both).
+    service_area: Mapped[Any] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True
+    )
+    service_area_comuni: Mapped[list[str]] = mapped_column(
+        ARRAY(String(6)), default=list, server_default="{}"
+    )
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            CheckConstraint(_one_of("tuir_category", TuirCategory), name="tuir_category"),
+            CheckConstraint(_all_of("target_groups", TargetGroup), name="target_groups"),
+            CheckConstraint(_all_of("delivery", Delivery), name="delivery"),
+            CheckConstraint(
+                "min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_range"
+            ),
+            CheckConstraint("min_age IS NULL OR min_age >= 0", name="min_age"),
+            Index("ix_service_organization_id", "organization_id"),
+            Index("ix_service_name_id", "name", "id"),
+            Index("ix_service_updated_at", "updated_at"),
+            Index("ix_service_target_groups", "target_groups", postgresql_using="gin"),
+            Index("ix_service_languages", "languages", postgresql_using="gin"),
+            Index("ix_service_delivery", "delivery", postgresql_using="gin"),
+            Index("ix_service_area_comuni", "service_area_comuni", postgresql_using="gin"),
+            Index("ix_service_service_area", "service_area", postgresql_using="gist"),
+        )
+
+
+class ServiceCategory(Base):
+    """A service's categories (HSDS service attribute on a taxonomy term)."""
+
+    __tablename__ = "service_category"
+
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    term_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("taxonomy_term.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_service_category_term_id", "term_id", "service_id"),)
+
+
+class CostOption(Base):
+    """A price of a service (HSDS cost_option); ``amount`` is in ``currency`` per ``unit``."""
+
+    __tablename__ = "cost_option"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    unit: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("unit", PriceUnit), name="unit"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount"),
+        CheckConstraint("unit <> 'free' OR coalesce(amount, 0) = 0", name="free_is_zero"),
+        Index("ix_cost_option_service_id", "service_id"),
+        Index("ix_cost_option_unit_amount", "unit", "amount"),
+    )
+
+
+class ServiceAtLocation(Base):
+    """Where a service is offered on site (HSDS service_at_location)."""
+
+    __tablename__ = "service_at_location"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "location_id", name="uq_service_at_location_pair"),
+        Index("ix_service_at_location_location_id", "location_id"),
+    )
+
+
+class WelfarePoint(Provenance, Base):
+    """A welfare hub or point: a desk where operators meet citizens and map local services."""
+
+    __tablename__ = "welfare_point"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = _point()
+    geocode_precision: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    cap: Mapped[str | None] = mapped_column(String(5))
+    comune_istat: Mapped[str | None] = mapped_column(ForeignKey("comune.istat_code"))
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    comuni_served: Mapped[list[str]] = mapped_column(
+        ARRAY(String(6)), default=list, server_default="{}"
+    )
+
+    @classmethod
+    def __extra_table_args__(cls) -> tuple[Any, ...]:
+        return (
+            CheckConstraint(_one_of("kind", WelfarePointKind), name="kind"),
+            CheckConstraint(
+                "geocode_precision IS NULL OR " + _one_of("geocode_precision", GeocodePrecision),
+                name="geocode_precision",
+            ),
+            *_point_indexes("welfare_point"),
+            Index("ix_welfare_point_name_id", "name", "id"),
+            Index("ix_welfare_point_comuni_served", "comuni_served", postgresql_using="gin"),
+        )
+
+
+class AuditEvent(Base):
+    """One change to one record: who, when, what it was before and after (JSON snapshots)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "at"),)

@@ -1,0 +1,71 @@
+"""Engine and sessions. Nothing here connects until a caller asks for a connection."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from ambrogio.settings import Settings
+
+EXTENSIONS = ("postgis", "pg_trgm", "unaccent", "uuid-ossp")
+
+
+def database_url(settings: Settings, database: str | None = None) -> str:
+    """The asyncpg URL of the configured server, or of the project-local cluster."""
+    if settings.database_url is not None:
+        url = make_url(settings.database_url)
+        if database is not None:
+            url = url.set(database=database)
+        return url.render_as_string(hide_password=False)
+    from ambrogio.db.cluster import LocalCluster
+
+    return LocalCluster(settings).url(database)
+
+
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    return create_async_engine(
+        url or database_url(settings),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"application_name": "ambrogio", "jit": "off"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ensure_database(settings: Settings, database: str | None = None) -> None:
+    """Create the database (when missing) and the extensions Ambrogio needs."""
+    import asyncpg
+
+    url = make_url(database_url(settings, database))
+    name = url.database or settings.database_name
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    conn = await asyncpg.connect(admin)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        for extension in EXTENSIONS:
+            await conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{extension}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(settings: Settings, database: str) -> None:
+    import asyncpg
+
+    admin = make_url(database_url(settings, "postgres")).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -1,0 +1,97 @@
+"""One typed settings object, read from ``AMBROGIO_*`` variables and ``DATABASE_URL``."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every value has a default that works on a fresh machine, except production secrets."""
+
+    model_config = SettingsConfigDict(env_prefix="AMBROGIO_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    # When set, Ambrogio uses this server and starts no cluster of its own.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "AMBROGIO_DATABASE_URL")
+    )
+    database_name: str = "ambrogio"
+    data_dir: Path = PROJECT_ROOT / ".data"
+    # Installing PostgreSQL/PostGIS with apt when they are missing; 0 prints the command instead.
+    apt_install: bool = True
+    pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
+    pg_max_connections: int = 400
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    default_page_size: int = 20
+    max_page_size: int = 100
+    demo_seed: int = 42
+
+    # Signs bearer tokens. Required in production; development generates one per data folder.
+    token_secret: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        """Accept the conventional ``postgresql://`` form and use asyncpg for it."""
+        if value is None or value == "":
+            return None
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                "DATABASE_URL must be a PostgreSQL URL, e.g. postgresql://user@127.0.0.1:5432/ambrogio"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if not self.token_secret:
+                raise ValueError("AMBROGIO_TOKEN_SECRET must be set when AMBROGIO_ENV=production")
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set when AMBROGIO_ENV=production")
+        if not 1 <= self.default_page_size <= self.max_page_size:
+            raise ValueError("AMBROGIO_DEFAULT_PAGE_SIZE must be between 1 and AMBROGIO_MAX_PAGE_SIZE")
+        return self
+
+    @property
+    def uses_local_cluster(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def graphiql(self) -> bool:
+        return self.env is not Environment.PRODUCTION
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token signing key; in development, generated once and kept in the data folder."""
+        if self.token_secret:
+            return self.token_secret
+        path = self.data_dir / "token-secret"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
