@@ -1,0 +1,88 @@
+"""The ASGI application: ``build_app(settings)`` wires starlette, strawberry and the database."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from ambrogio.context import Context
+from ambrogio.db.session import create_engine, create_sessionmaker
+from ambrogio.loaders import Loaders
+from ambrogio.schema import build_schema
+from ambrogio.settings import Settings
+
+log = logging.getLogger("ambrogio")
+
+
+class State:
+    """What the lifespan opens: the engine and its sessionmaker."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+class AmbrogioGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, state: State) -> None:
+        super().__init__(
+            build_schema(),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+        )
+        self.settings = settings
+        self.state = state
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return Context(
+            settings=self.settings,
+            sessionmaker=self.state.sessionmaker,
+            loaders=Loaders(self.state.sessionmaker),
+        )
+
+
+def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:
+    """The application. Pass ``engine`` to share one (tests); otherwise the lifespan owns one."""
+    state = State()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own = engine is None
+        state.engine = engine if engine is not None else create_engine(settings)
+        state.sessionmaker = create_sessionmaker(state.engine)
+        try:
+            yield
+        finally:
+            if own:
+                await state.engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not ready"
+            log.warning("database not reachable", exc_info=True)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    graphql = AmbrogioGraphQL(settings, state)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )

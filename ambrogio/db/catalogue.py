@@ -1,0 +1,173 @@
+"""Statements that read the public catalogue: what anonymous callers may see, and listings.
+
+The public sees published records only, and only those of a published provider that has not
+been merged away. Builders here return statements and do no I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, select, tuple_
+
+from ambrogio.db.models import (
+    Comune,
+    CostOption,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    ServiceCategory,
+    TaxonomyTerm,
+    WelfarePoint,
+)
+from ambrogio.enums import Status
+
+PUBLISHED = Status.PUBLISHED.value
+
+
+def provider_visible() -> ColumnElement[bool]:
+    return and_(Organization.status == PUBLISHED, Organization.merged_into_id.is_(None))
+
+
+def _owner_visible(owner_id: Any) -> ColumnElement[bool]:
+    return exists().where(Organization.id == owner_id, provider_visible())
+
+
+def location_visible() -> ColumnElement[bool]:
+    return and_(Location.status == PUBLISHED, _owner_visible(Location.organization_id))
+
+
+def service_visible() -> ColumnElement[bool]:
+    return and_(Service.status == PUBLISHED, _owner_visible(Service.organization_id))
+
+
+def keyset_page(
+    stmt: Select[Any],
+    order: Sequence[ColumnElement[Any]],
+    after: Sequence[Any] | None,
+    limit: int,
+) -> Select[Any]:
+    """One page of ``stmt`` ordered by ``order`` (ending in a unique column), after a cursor.
+
+    Fetches one row more than asked so that the caller knows whether another page follows.
+    """
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
+    return stmt.order_by(*order).limit(limit + 1)
+
+
+def providers_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+    stmt = select(Organization).where(provider_visible())
+    return keyset_page(stmt, [Organization.name, Organization.id], after, limit)
+
+
+def services_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+    stmt = select(Service).where(service_visible())
+    return keyset_page(stmt, [Service.name, Service.id], after, limit)
+
+
+def welfare_points_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+    stmt = select(WelfarePoint).where(WelfarePoint.status == PUBLISHED)
+    return keyset_page(stmt, [WelfarePoint.name, WelfarePoint.id], after, limit)
+
+
+def comuni_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+    return keyset_page(select(Comune), [Comune.istat_code], after, limit)
+
+
+def root_categories() -> Select[Any]:
+    return (
+        select(TaxonomyTerm)
+        .where(TaxonomyTerm.parent_id.is_(None), TaxonomyTerm.status == PUBLISHED)
+        .where(TaxonomyTerm.vocabulary == "ambrogio")
+        .order_by(TaxonomyTerm.position, TaxonomyTerm.slug)
+    )
+
+
+# Batches for DataLoaders: one statement per batch of keys.
+
+
+def providers_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(Organization).where(Organization.id.in_(ids), provider_visible())
+
+
+def locations_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(Location).where(Location.id.in_(ids), location_visible())
+
+
+def services_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(Service).where(Service.id.in_(ids), service_visible())
+
+
+def welfare_points_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(WelfarePoint).where(WelfarePoint.id.in_(ids), WelfarePoint.status == PUBLISHED)
+
+
+def categories_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(TaxonomyTerm).where(TaxonomyTerm.id.in_(ids), TaxonomyTerm.status == PUBLISHED)
+
+
+def comuni_by_code(codes: Sequence[str]) -> Select[Any]:
+    return select(Comune).where(Comune.istat_code.in_(codes))
+
+
+def locations_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(Location)
+        .where(Location.organization_id.in_(ids), Location.status == PUBLISHED)
+        .order_by(Location.organization_id, Location.name, Location.id)
+    )
+
+
+def services_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(Service)
+        .where(Service.organization_id.in_(ids), Service.status == PUBLISHED)
+        .order_by(Service.organization_id, Service.name, Service.id)
+    )
+
+
+def locations_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(ServiceAtLocation.service_id, Location)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .where(ServiceAtLocation.service_id.in_(ids), Location.status == PUBLISHED)
+        .order_by(ServiceAtLocation.service_id, Location.name, Location.id)
+    )
+
+
+def services_at_locations(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(ServiceAtLocation.location_id, Service)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .where(ServiceAtLocation.location_id.in_(ids), Service.status == PUBLISHED)
+        .order_by(ServiceAtLocation.location_id, Service.name, Service.id)
+    )
+
+
+def categories_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(ServiceCategory.service_id, TaxonomyTerm)
+        .join(TaxonomyTerm, TaxonomyTerm.id == ServiceCategory.term_id)
+        .where(ServiceCategory.service_id.in_(ids), TaxonomyTerm.status == PUBLISHED)
+        .order_by(ServiceCategory.service_id, TaxonomyTerm.position, TaxonomyTerm.slug)
+    )
+
+
+def cost_options_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(CostOption)
+        .where(CostOption.service_id.in_(ids))
+        .order_by(CostOption.service_id, CostOption.amount.nulls_first(), CostOption.id)
+    )
+
+
+def children_of_categories(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return (
+        select(TaxonomyTerm)
+        .where(TaxonomyTerm.parent_id.in_(ids), TaxonomyTerm.status == PUBLISHED)
+        .order_by(TaxonomyTerm.parent_id, TaxonomyTerm.position, TaxonomyTerm.slug)
+    )

@@ -1,0 +1,64 @@
+"""Expected failures, each with a stable GraphQL ``extensions.code``.
+
+Raise these from resolvers and domain code; the schema's error extension turns them into
+GraphQL errors with their code and masks every other exception (logged with a request id).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AmbrogioError(Exception):
+    """Base class of the errors a client may see; ``message`` must say what to change."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class BadUserInput(AmbrogioError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(f"{field}: {value!r} {reason}", field=field, value=_jsonable(value))
+
+
+class NotFound(AmbrogioError):
+    code = "NOT_FOUND"
+
+
+class Unauthenticated(AmbrogioError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(AmbrogioError):
+    code = "FORBIDDEN"
+
+
+class Conflict(AmbrogioError):
+    code = "CONFLICT"
+
+
+class RateLimited(AmbrogioError):
+    code = "RATE_LIMITED"
+
+
+class QueryTooComplex(AmbrogioError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class Unavailable(AmbrogioError):
+    code = "UNAVAILABLE"
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        # NaN and infinities are not JSON; say what they were.
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)

@@ -1,0 +1,42 @@
+"""Record ids and Relay global ids.
+
+A record imported from a source gets a deterministic id, ``uuid5(NAMESPACE, "source:external_id")``,
+so re-imports and the demo data give the same ids every time. A global id is
+``base64url("Type:key")`` without padding (padding is accepted on input).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+
+# The namespace of every deterministic Ambrogio id (uuid5 of the project's URL namespace).
+NAMESPACE = uuid.UUID("6f1c5e0a-3b7d-5c2e-9a41-8d2f0b7e4c13")
+
+
+def record_id(source: str, external_id: str) -> uuid.UUID:
+    """The id of the record that ``source`` knows as ``external_id``."""
+    return uuid.uuid5(NAMESPACE, f"{source}:{external_id}")
+
+
+def to_global_id(type_name: str, key: str | uuid.UUID) -> str:
+    raw = f"{type_name}:{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class MalformedGlobalId(ValueError):
+    """The string is not a global id issued by Ambrogio."""
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Split a global id into (type name, key); raise ``MalformedGlobalId`` when it is not one."""
+    padded = global_id + "=" * (-len(global_id) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise MalformedGlobalId(global_id) from error
+    type_name, sep, key = raw.partition(":")
+    if not sep or not type_name or not key:
+        raise MalformedGlobalId(global_id)
+    return type_name, key

@@ -1,0 +1,1 @@
+"""Resolvers: one module per capability; they validate arguments, run db/ and geo/ builders."""

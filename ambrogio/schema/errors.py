@@ -1,0 +1,57 @@
+"""Coded GraphQL errors: Ambrogio's errors keep their message and get ``extensions.code``;
+everything unexpected is masked (no traceback, no SQL) and logged with the request id."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from ambrogio.errors import AmbrogioError
+
+log = logging.getLogger("ambrogio.graphql")
+
+TOO_DEEP = "exceeds maximum operation depth"
+
+
+def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, AmbrogioError):
+        extensions = {"code": original.code, **original.extensions}
+        message = original.message
+    elif original is None:
+        # No exception behind it: the document or its variables did not validate.
+        message = error.message
+        if TOO_DEEP in message:
+            code = "QUERY_TOO_COMPLEX"
+        elif message.startswith(("Syntax Error", "Cannot query field", "Unknown")):
+            code = "GRAPHQL_VALIDATION_FAILED"
+        else:
+            code = "BAD_USER_INPUT"
+        extensions = {"code": code}
+    else:
+        log.error("unexpected error [request %s]", request_id, exc_info=original)
+        message = "Internal server error."
+        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class CodedErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        result.errors = [_coded(error, request_id) for error in errors]

@@ -1,0 +1,93 @@
+"""Location: a place where a provider works (HSDS location)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ambrogio.context import Context
+from ambrogio.db import models
+from ambrogio.geo.convert import geojson, lat_lon
+from ambrogio.ids import to_global_id
+from ambrogio.schema.comune import Comune
+from ambrogio.schema.enums import GeocodePrecision
+from ambrogio.schema.node import Node
+
+if TYPE_CHECKING:
+    from ambrogio.schema.provider import Provider
+    from ambrogio.schema.service import Service
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A place where a provider works; the point may be unknown.")
+class Location(Node):
+    pk: strawberry.Private[uuid.UUID]
+    provider_pk: strawberry.Private[uuid.UUID]
+    comune_istat: strawberry.Private[str | None]
+    _geom: strawberry.Private[Any]
+    name: str | None
+    lat: float | None = strawberry.field(description="WGS84 latitude; null when not located.")
+    lon: float | None = strawberry.field(description="WGS84 longitude; null when not located.")
+    geocode_precision: GeocodePrecision | None
+    address: str | None
+    cap: str | None
+    wheelchair_accessible: bool | None
+    accessibility: str | None
+    opening_hours: str | None = strawberry.field(
+        description="Opening hours in OpenStreetMap `opening_hours` syntax."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Location) -> Location:
+        point = lat_lon(row.geom)
+        return cls(
+            id=strawberry.ID(to_global_id("Location", row.id)),
+            pk=row.id,
+            provider_pk=row.organization_id,
+            comune_istat=row.comune_istat,
+            _geom=row.geom,
+            name=row.name,
+            lat=point[0] if point else None,
+            lon=point[1] if point else None,
+            geocode_precision=GeocodePrecision(row.geocode_precision)
+            if row.geocode_precision
+            else None,
+            address=row.address,
+            cap=row.cap,
+            wheelchair_accessible=row.wheelchair_accessible,
+            accessibility=row.accessibility,
+            opening_hours=row.opening_hours,
+        )
+
+    @strawberry.field(description="The point as a GeoJSON geometry, or null.")
+    def geojson(self) -> JSON | None:
+        return geojson(self._geom)
+
+    @strawberry.field
+    async def comune(self, info: Info) -> Comune | None:
+        if self.comune_istat is None:
+            return None
+        row = await info.context.loaders.comune.load(self.comune_istat)
+        return Comune.from_row(row) if row else None
+
+    @strawberry.field
+    async def provider(
+        self, info: Info
+    ) -> Annotated[Provider, strawberry.lazy("ambrogio.schema.provider")] | None:
+        from ambrogio.schema.provider import Provider
+
+        row = await info.context.loaders.provider.load(self.provider_pk)
+        return Provider.from_row(row) if row else None
+
+    @strawberry.field(description="Published services offered at this location.")
+    async def services(
+        self, info: Info
+    ) -> list[Annotated[Service, strawberry.lazy("ambrogio.schema.service")]]:
+        from ambrogio.schema.service import Service
+
+        rows = await info.context.loaders.location_services.load(self.pk)
+        return [Service.from_row(row) for row in rows]

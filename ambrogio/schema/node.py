@@ -1,0 +1,66 @@
+"""The Relay ``Node`` interface, page info and connection building."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+N = TypeVar("N")
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id: base64url of `Type:key`.")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    node: N
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Any] | None] = None
+
+    @strawberry.field(description="How many items the whole list holds (one extra count query).")
+    async def total_count(self) -> int:
+        if self._count is None:
+            return len(self.edges)
+        result: int = await self._count()
+        return result
+
+
+def build_connection(
+    nodes: Sequence[N],
+    cursors: Sequence[str],
+    *,
+    limit: int,
+    after: str | None,
+    count: Callable[[], Any] | None = None,
+) -> Connection[N]:
+    """A page from up to ``limit + 1`` fetched rows (the extra one only says a next page exists)."""
+    page, page_cursors = list(nodes[:limit]), list(cursors[:limit])
+    edges = [Edge(node=node, cursor=cursor) for node, cursor in zip(page, page_cursors, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(nodes) > limit,
+            has_previous_page=after is not None,
+            start_cursor=page_cursors[0] if page_cursors else None,
+            end_cursor=page_cursors[-1] if page_cursors else None,
+        ),
+        _count=count,
+    )

@@ -1,0 +1,72 @@
+"""WelfarePoint: a desk where operators meet citizens and map local services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ambrogio.context import Context
+from ambrogio.db import models
+from ambrogio.geo.convert import geojson, lat_lon
+from ambrogio.ids import to_global_id
+from ambrogio.schema.comune import Comune
+from ambrogio.schema.enums import WelfarePointKind
+from ambrogio.schema.node import Node
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A welfare hub or point of the network.")
+class WelfarePoint(Node):
+    pk: strawberry.Private[uuid.UUID]
+    comune_istat: strawberry.Private[str | None]
+    served_codes: strawberry.Private[list[str]]
+    _geom: strawberry.Private[Any]
+    name: str
+    kind: WelfarePointKind
+    lat: float | None
+    lon: float | None
+    address: str | None
+    cap: str | None
+    opening_hours: str | None = strawberry.field(description="OpenStreetMap `opening_hours`.")
+    phone: str | None
+    email: str | None
+
+    @classmethod
+    def from_row(cls, row: models.WelfarePoint) -> WelfarePoint:
+        point = lat_lon(row.geom)
+        return cls(
+            id=strawberry.ID(to_global_id("WelfarePoint", row.id)),
+            pk=row.id,
+            comune_istat=row.comune_istat,
+            served_codes=list(row.comuni_served),
+            _geom=row.geom,
+            name=row.name,
+            kind=WelfarePointKind(row.kind),
+            lat=point[0] if point else None,
+            lon=point[1] if point else None,
+            address=row.address,
+            cap=row.cap,
+            opening_hours=row.opening_hours,
+            phone=row.phone,
+            email=row.email,
+        )
+
+    @strawberry.field(description="The point as a GeoJSON geometry, or null.")
+    def geojson(self) -> JSON | None:
+        return geojson(self._geom)
+
+    @strawberry.field
+    async def comune(self, info: Info) -> Comune | None:
+        if self.comune_istat is None:
+            return None
+        row = await info.context.loaders.comune.load(self.comune_istat)
+        return Comune.from_row(row) if row else None
+
+    @strawberry.field(description="The comuni this point serves.")
+    async def comuni_served(self, info: Info) -> list[Comune]:
+        rows = await info.context.loaders.comune.load_many(self.served_codes)
+        return [Comune.from_row(row) for row in rows if row is not None]
