@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from ambrogio.db import catalogue as q
+from ambrogio.db.catalogue import Stmt
 from ambrogio.db.models import (
     Comune,
     CostOption,
@@ -33,7 +33,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def _by_key(
-    sessions: Sessions, build: Callable[[Sequence[K]], Select[Any]], key: Callable[[Any], K]
+    sessions: Sessions, build: Callable[[Sequence[K]], Stmt], key: Callable[[Any], K]
 ) -> Callable[[list[K]], Awaitable[list[Any]]]:
     async def load(keys: list[K]) -> list[Any]:
         async with sessions() as session:
@@ -46,10 +46,10 @@ def _by_key(
 
 def _grouped(
     sessions: Sessions,
-    build: Callable[[Sequence[K]], Select[Any]],
+    build: Callable[[Sequence[K]], Stmt],
     key: Callable[[Any], K] | None = None,
 ) -> Callable[[list[K]], Awaitable[list[list[Any]]]]:
-    """Lists per key; without ``key`` the statement's first column is the key, the second the row."""
+    """Lists per key; without ``key``, the first column is the key and the second the row."""
 
     async def load(keys: list[K]) -> list[list[Any]]:
         groups: dict[K, list[Any]] = defaultdict(list)
@@ -69,7 +69,9 @@ class Loaders:
     """The DataLoaders of one request."""
 
     def __init__(self, sessions: Sessions) -> None:
-        def by_id(build: Callable[[Sequence[uuid.UUID]], Select[Any]]) -> DataLoader[uuid.UUID, Any]:
+        def by_id(
+            build: Callable[[Sequence[uuid.UUID]], Stmt],
+        ) -> DataLoader[uuid.UUID, Any]:
             return DataLoader(load_fn=_by_key(sessions, build, lambda row: row.id))
 
         self.provider: DataLoader[uuid.UUID, Organization | None] = by_id(q.providers_by_id)

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
             if not self.database_url:
                 raise ValueError("DATABASE_URL must be set when AMBROGIO_ENV=production")
         if not 1 <= self.default_page_size <= self.max_page_size:
-            raise ValueError("AMBROGIO_DEFAULT_PAGE_SIZE must be between 1 and AMBROGIO_MAX_PAGE_SIZE")
+            raise ValueError(
+                "AMBROGIO_DEFAULT_PAGE_SIZE must be between 1 and AMBROGIO_MAX_PAGE_SIZE"
+            )
         return self
 
     @property

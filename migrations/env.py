@@ -9,6 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ambrogio.db.migrate import include_object
 from ambrogio.db.models import Base
 from ambrogio.db.session import database_url
 from ambrogio.settings import Settings
@@ -21,18 +22,11 @@ def _url() -> str:
     return config.attributes.get("url") or database_url(Settings())
 
 
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # PostGIS's own tables (spatial_ref_sys, tiger, topology) are not ours.
-    if type_ == "table" and name in {"spatial_ref_sys"}:
-        return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
-
-
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,

@@ -27,6 +27,9 @@ from ambrogio.enums import Status
 
 PUBLISHED = Status.PUBLISHED.value
 
+# A select of any columns (SQLAlchemy 2.1 types selects by their column tuple).
+Stmt = Select[*tuple[Any, ...]]
+
 
 def provider_visible() -> ColumnElement[bool]:
     return and_(Organization.status == PUBLISHED, Organization.merged_into_id.is_(None))
@@ -45,11 +48,11 @@ def service_visible() -> ColumnElement[bool]:
 
 
 def keyset_page(
-    stmt: Select[Any],
-    order: Sequence[ColumnElement[Any]],
+    stmt: Stmt,
+    order: Sequence[Any],
     after: Sequence[Any] | None,
     limit: int,
-) -> Select[Any]:
+) -> Stmt:
     """One page of ``stmt`` ordered by ``order`` (ending in a unique column), after a cursor.
 
     Fetches one row more than asked so that the caller knows whether another page follows.
@@ -59,26 +62,26 @@ def keyset_page(
     return stmt.order_by(*order).limit(limit + 1)
 
 
-def providers_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+def providers_page(after: Sequence[Any] | None, limit: int) -> Stmt:
     stmt = select(Organization).where(provider_visible())
     return keyset_page(stmt, [Organization.name, Organization.id], after, limit)
 
 
-def services_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+def services_page(after: Sequence[Any] | None, limit: int) -> Stmt:
     stmt = select(Service).where(service_visible())
     return keyset_page(stmt, [Service.name, Service.id], after, limit)
 
 
-def welfare_points_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+def welfare_points_page(after: Sequence[Any] | None, limit: int) -> Stmt:
     stmt = select(WelfarePoint).where(WelfarePoint.status == PUBLISHED)
     return keyset_page(stmt, [WelfarePoint.name, WelfarePoint.id], after, limit)
 
 
-def comuni_page(after: Sequence[Any] | None, limit: int) -> Select[Any]:
+def comuni_page(after: Sequence[Any] | None, limit: int) -> Stmt:
     return keyset_page(select(Comune), [Comune.istat_code], after, limit)
 
 
-def root_categories() -> Select[Any]:
+def root_categories() -> Stmt:
     return (
         select(TaxonomyTerm)
         .where(TaxonomyTerm.parent_id.is_(None), TaxonomyTerm.status == PUBLISHED)
@@ -90,31 +93,31 @@ def root_categories() -> Select[Any]:
 # Batches for DataLoaders: one statement per batch of keys.
 
 
-def providers_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def providers_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
     return select(Organization).where(Organization.id.in_(ids), provider_visible())
 
 
-def locations_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def locations_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
     return select(Location).where(Location.id.in_(ids), location_visible())
 
 
-def services_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def services_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
     return select(Service).where(Service.id.in_(ids), service_visible())
 
 
-def welfare_points_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def welfare_points_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
     return select(WelfarePoint).where(WelfarePoint.id.in_(ids), WelfarePoint.status == PUBLISHED)
 
 
-def categories_by_id(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def categories_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
     return select(TaxonomyTerm).where(TaxonomyTerm.id.in_(ids), TaxonomyTerm.status == PUBLISHED)
 
 
-def comuni_by_code(codes: Sequence[str]) -> Select[Any]:
+def comuni_by_code(codes: Sequence[str]) -> Stmt:
     return select(Comune).where(Comune.istat_code.in_(codes))
 
 
-def locations_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def locations_of_providers(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(Location)
         .where(Location.organization_id.in_(ids), Location.status == PUBLISHED)
@@ -122,7 +125,7 @@ def locations_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def services_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def services_of_providers(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(Service)
         .where(Service.organization_id.in_(ids), Service.status == PUBLISHED)
@@ -130,7 +133,7 @@ def services_of_providers(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def locations_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def locations_of_services(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(ServiceAtLocation.service_id, Location)
         .join(Location, Location.id == ServiceAtLocation.location_id)
@@ -139,7 +142,7 @@ def locations_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def services_at_locations(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def services_at_locations(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(ServiceAtLocation.location_id, Service)
         .join(Service, Service.id == ServiceAtLocation.service_id)
@@ -148,7 +151,7 @@ def services_at_locations(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def categories_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def categories_of_services(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(ServiceCategory.service_id, TaxonomyTerm)
         .join(TaxonomyTerm, TaxonomyTerm.id == ServiceCategory.term_id)
@@ -157,7 +160,7 @@ def categories_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def cost_options_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def cost_options_of_services(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(CostOption)
         .where(CostOption.service_id.in_(ids))
@@ -165,7 +168,7 @@ def cost_options_of_services(ids: Sequence[uuid.UUID]) -> Select[Any]:
     )
 
 
-def children_of_categories(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def children_of_categories(ids: Sequence[uuid.UUID]) -> Stmt:
     return (
         select(TaxonomyTerm)
         .where(TaxonomyTerm.parent_id.in_(ids), TaxonomyTerm.status == PUBLISHED)

@@ -48,9 +48,10 @@ def _run(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[
 
 def ensure_postgis_installed(settings: Settings) -> None:
     """Install PostgreSQL 15 and PostGIS with apt when they are missing (and allowed)."""
-    missing = not (settings.pg_bin_dir / "initdb").exists() or not (
-        EXTENSIONS_DIR / "postgis.control"
-    ).exists()
+    missing = (
+        not (settings.pg_bin_dir / "initdb").exists()
+        or not (EXTENSIONS_DIR / "postgis.control").exists()
+    )
     if not missing:
         return
     command = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y " + " ".join(
@@ -72,7 +73,9 @@ def ensure_postgis_installed(settings: Settings) -> None:
 def _postgres_can_use(folder: Path) -> bool:
     if not _running_as_root():
         return True
-    probe = _run(_as_cluster_user(["test", "-w", str(folder), "-a", "-x", str(folder)]), check=False)
+    probe = _run(
+        _as_cluster_user(["test", "-w", str(folder), "-a", "-x", str(folder)]), check=False
+    )
     return probe.returncode == 0
 
 
@@ -191,7 +194,9 @@ class LocalCluster:
     def running(self) -> bool:
         if not self.initialized:
             return False
-        status = _run(_as_cluster_user([str(self.bin / "pg_ctl"), "status", "-D", str(self.dir)]), check=False)
+        status = _run(
+            _as_cluster_user([str(self.bin / "pg_ctl"), "status", "-D", str(self.dir)]), check=False
+        )
         return status.returncode == 0
 
     def start(self) -> None:

@@ -75,6 +75,8 @@ class Base(DeclarativeBase):
 class Provenance:
     """Where a record came from, when it changed, who verified it, and whether it is public."""
 
+    __tablename__: str
+
     source: Mapped[str] = mapped_column(Text, default="ambrogio", server_default="ambrogio")
     external_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -91,7 +93,9 @@ class Provenance:
     @classmethod
     def __table_args__(cls) -> tuple[Any, ...]:
         return (
-            UniqueConstraint("source", "external_id", name=f"uq_{cls.__tablename__}_source_external_id"),
+            UniqueConstraint(
+                "source", "external_id", name=f"uq_{cls.__tablename__}_source_external_id"
+            ),
             CheckConstraint(_one_of("status", Status), name="status"),
             *cls.__extra_table_args__(),
         )
@@ -114,8 +118,6 @@ def _point_indexes(table: str) -> tuple[Index, Index]:
             postgresql_using="gist",
         ),
     )
-
-
 
 
 class Comune(Base):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from ambrogio.settings import Settings
 
@@ -52,7 +57,9 @@ async def ensure_database(settings: Settings, database: str | None = None) -> No
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    conn = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         for extension in EXTENSIONS:
             await conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{extension}"')

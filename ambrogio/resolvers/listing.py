@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import Select
 
 from ambrogio.context import Context
 from ambrogio.db import catalogue as q
+from ambrogio.db.catalogue import Stmt
 from ambrogio.resolvers.pagination import (
     counter,
     decode_cursor,
@@ -30,7 +30,7 @@ N = TypeVar("N")
 
 async def _page(
     info: Info,
-    build: Callable[[Sequence[Any] | None, int], Select[Any]],
+    build: Callable[[Sequence[Any] | None, int], Stmt],
     key: Callable[[Any], Sequence[Any]],
     parsers: Sequence[Callable[[Any], Any]],
     to_node: Callable[[Any], N],

@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ambrogio.db.catalogue import Stmt
 from ambrogio.errors import BadUserInput
 from ambrogio.settings import Settings
 
@@ -30,9 +31,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(
-    cursor: str | None, parsers: Sequence[Callable[[Any], Any]]
-) -> list[Any] | None:
+def decode_cursor(cursor: str | None, parsers: Sequence[Callable[[Any], Any]]) -> list[Any] | None:
     """The key values of a cursor, each checked by its parser; BAD_USER_INPUT if it is not ours."""
     if cursor is None:
         return None
@@ -56,9 +55,7 @@ def uuid_key(value: Any) -> uuid.UUID:
     return uuid.UUID(text_key(value))
 
 
-def counter(
-    sessions: async_sessionmaker[AsyncSession], stmt: Select[Any]
-) -> Callable[[], Any]:
+def counter(sessions: async_sessionmaker[AsyncSession], stmt: Stmt) -> Callable[[], Any]:
     """A lazy ``totalCount``: runs only when the field is selected."""
 
     async def count() -> int:

@@ -21,7 +21,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
-        extensions=[QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],
+        extensions=[QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],  # type: ignore[list-item]
     )
 
 

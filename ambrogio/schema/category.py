@@ -8,7 +8,6 @@ import strawberry
 
 from ambrogio.context import Context
 from ambrogio.db import models
-from ambrogio.enums import Lang as LangValue
 from ambrogio.ids import to_global_id
 from ambrogio.schema.enums import Lang, TuirCategory
 from ambrogio.schema.node import Node
@@ -42,8 +41,8 @@ class Category(Node):
         )
 
     @strawberry.field
-    def label(self, lang: Lang | None = LangValue.IT) -> str:
-        return self.label_en if lang is LangValue.EN else self.label_it
+    def label(self, lang: Lang | None = Lang.IT) -> str:
+        return self.label_en if lang is Lang.EN else self.label_it
 
     @strawberry.field
     async def parent(self, info: Info) -> Category | None:

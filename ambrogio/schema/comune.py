@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -30,7 +30,7 @@ class Comune(Node):
 
     @strawberry.field(description="The centroid as a GeoJSON Point, or null.")
     def geojson(self) -> JSON | None:
-        return geojson(self._centroid)
+        return cast(JSON, geojson(self._centroid))
 
     @classmethod
     def from_row(cls, row: models.Comune) -> Comune:

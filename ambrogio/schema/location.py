@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -65,7 +65,7 @@ class Location(Node):
 
     @strawberry.field(description="The point as a GeoJSON geometry, or null.")
     def geojson(self) -> JSON | None:
-        return geojson(self._geom)
+        return cast(JSON, geojson(self._geom))
 
     @strawberry.field
     async def comune(self, info: Info) -> Comune | None:

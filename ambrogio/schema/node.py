@@ -53,7 +53,9 @@ def build_connection(
 ) -> Connection[N]:
     """A page from up to ``limit + 1`` fetched rows (the extra one only says a next page exists)."""
     page, page_cursors = list(nodes[:limit]), list(cursors[:limit])
-    edges = [Edge(node=node, cursor=cursor) for node, cursor in zip(page, page_cursors, strict=True)]
+    edges = [
+        Edge(node=node, cursor=cursor) for node, cursor in zip(page, page_cursors, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(

@@ -55,7 +55,9 @@ class Query:
     ) -> Connection[WelfarePoint]:
         return await listing.welfare_points(info, first, after)
 
-    @strawberry.field(description="The roots of the welfare taxonomy; sub-categories via `children`.")
+    @strawberry.field(
+        description="The roots of the welfare taxonomy; sub-categories via `children`."
+    )
     async def categories(self, info: Info) -> list[Category]:
         return await categories.root_categories(info)
 

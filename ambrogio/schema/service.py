@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -122,4 +122,4 @@ class Service(Node):
 
     @strawberry.field(description="An explicit service area as a GeoJSON MultiPolygon, or null.")
     def service_area(self) -> JSON | None:
-        return geojson(self._area)
+        return cast(JSON, geojson(self._area))

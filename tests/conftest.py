@@ -1,0 +1,110 @@
+"""A throwaway PostGIS database per test session, on the project's cluster (or DATABASE_URL).
+
+The database is created, migrated and loaded with the demo data once; tests that write use
+their own transaction or database. HTTP goes through the real ASGI app over httpx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ambrogio.app import build_app
+from ambrogio.db import migrate
+from ambrogio.db.session import create_engine, database_url, drop_database, ensure_database
+from ambrogio.settings import Settings
+
+TEST_DB = f"ambrogio_test_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(env="test", database_name=TEST_DB)
+
+
+async def create_test_database(settings: Settings, name: str) -> str:
+    """A fresh, migrated database (schema and reference data); returns its URL."""
+    await ensure_database(settings, name)
+    url = database_url(settings, name)
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def db_url(settings: Settings) -> AsyncIterator[str]:
+    from ambrogio.demo import load_demo
+
+    await drop_database(settings, TEST_DB)
+    url = await create_test_database(settings, TEST_DB)
+    await load_demo(settings.model_copy(update={"database_url": url}), seed=settings.demo_seed)
+    yield url
+    await drop_database(settings, TEST_DB)
+
+
+@dataclass
+class StatementCounter:
+    statements: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings, db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings, db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    yield counter
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(settings, engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as http:
+            yield http
+
+
+@dataclass
+class GraphQLResult:
+    status: int
+    data: Any
+    errors: list[dict[str, Any]]
+
+    @property
+    def codes(self) -> list[str]:
+        return [error.get("extensions", {}).get("code") for error in self.errors]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> Any:
+    async def run(query: str, **variables: Any) -> GraphQLResult:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        body = response.json()
+        return GraphQLResult(response.status_code, body.get("data"), body.get("errors") or [])
+
+    return run
