@@ -39,14 +39,32 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _load_reference(settings: Settings) -> None:
+    from ambrogio.db.session import create_engine, create_sessionmaker
+    from ambrogio.reference import load_reference
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await load_reference(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from ambrogio.db import migrate
     from ambrogio.db.session import database_url
 
     if args.downgrade:
         migrate.downgrade(database_url(settings), args.revision or "-1")
-    else:
-        migrate.upgrade(database_url(settings), args.revision or "head")
+        return 0
+    revision = args.revision or "head"
+    migrate.upgrade(database_url(settings), revision)
+    # Reference data follows the newest schema only: an older revision may lack its columns.
+    if revision == "head":
+        asyncio.run(_load_reference(settings))
+        print("Reference data (comuni, taxonomy) is up to date.")
     return 0
 
 
@@ -54,7 +72,7 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from ambrogio.demo import load_demo, load_scale
 
     started = time.perf_counter()
-    if args.scale:
+    if args.scale is not None:
         count = asyncio.run(load_scale(settings, args.scale, seed=args.seed))
         print(f"{count} synthetic providers in {time.perf_counter() - started:.1f} s")
     else:

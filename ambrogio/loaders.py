@@ -55,7 +55,7 @@ def _grouped(
         groups: dict[K, list[Any]] = defaultdict(list)
         async with sessions() as session:
             if key is None:
-                for parent, row in (await session.execute(build(keys))).tuples():
+                for parent, row in (await session.execute(build(keys))).all():
                     groups[parent].append(row)
             else:
                 for row in (await session.scalars(build(keys))).all():

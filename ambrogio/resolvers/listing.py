@@ -1,4 +1,4 @@
-"""Plain listings of the catalogue: ``providers``, ``services``, ``welfarePoints``, ``comuni``."""
+"""The gazetteer listing: ``comuni`` by ISTAT code."""
 
 from __future__ import annotations
 
@@ -16,13 +16,9 @@ from ambrogio.resolvers.pagination import (
     encode_cursor,
     page_size,
     text_key,
-    uuid_key,
 )
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.node import Connection, build_connection
-from ambrogio.schema.provider import Provider
-from ambrogio.schema.service import Service
-from ambrogio.schema.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]
 N = TypeVar("N")
@@ -48,44 +44,6 @@ async def _page(
         limit=limit,
         after=after,
         count=counter(context.sessionmaker, build(None, limit)),
-    )
-
-
-async def providers(info: Info, first: int | None, after: str | None) -> Connection[Provider]:
-    return await _page(
-        info,
-        q.providers_page,
-        lambda row: (row.name, row.id),
-        (text_key, uuid_key),
-        Provider.from_row,
-        first,
-        after,
-    )
-
-
-async def services(info: Info, first: int | None, after: str | None) -> Connection[Service]:
-    return await _page(
-        info,
-        q.services_page,
-        lambda row: (row.name, row.id),
-        (text_key, uuid_key),
-        Service.from_row,
-        first,
-        after,
-    )
-
-
-async def welfare_points(
-    info: Info, first: int | None, after: str | None
-) -> Connection[WelfarePoint]:
-    return await _page(
-        info,
-        q.welfare_points_page,
-        lambda row: (row.name, row.id),
-        (text_key, uuid_key),
-        WelfarePoint.from_row,
-        first,
-        after,
     )
 
 

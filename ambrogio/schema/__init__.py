@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
+from strawberry.types import ExecutionContext
 
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
-from ambrogio.schema.errors import CodedErrors
+from ambrogio.schema.errors import CodedErrors, is_expected
 from ambrogio.schema.location import Location
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.query import Query
@@ -17,11 +19,20 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if not is_expected(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
-        extensions=[QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],  # type: ignore[list-item]
+        extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],
     )
 
 

@@ -21,8 +21,8 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if isinstance(original, AmbrogioError):
         extensions = {"code": original.code, **original.extensions}
         message = original.message
-    elif original is None:
-        # No exception behind it: the document or its variables did not validate.
+    elif original is None or error.path is None:
+        # Not raised while resolving a field: the document or its variables did not validate.
         message = error.message
         if TOO_DEEP in message:
             code = "QUERY_TOO_COMPLEX"
@@ -43,6 +43,11 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
         path=error.path,
         extensions=extensions,
     )
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Coded errors and invalid requests: the client's business, not worth an error log."""
+    return isinstance(error.original_error, AmbrogioError) or error.path is None
 
 
 class CodedErrors(SchemaExtension):

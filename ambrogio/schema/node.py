@@ -27,6 +27,11 @@ class PageInfo:
 class Edge(Generic[N]):
     node: N
     cursor: str
+    distance_meters: float | None = strawberry.field(
+        default=None,
+        description="Metres on the WGS84 ellipsoid from `near` (to the nearest location); "
+        "null without `near`.",
+    )
 
 
 @strawberry.type
@@ -50,11 +55,14 @@ def build_connection(
     limit: int,
     after: str | None,
     count: Callable[[], Any] | None = None,
+    distances: Sequence[float | None] | None = None,
 ) -> Connection[N]:
     """A page from up to ``limit + 1`` fetched rows (the extra one only says a next page exists)."""
     page, page_cursors = list(nodes[:limit]), list(cursors[:limit])
+    page_distances = list(distances[:limit]) if distances is not None else [None] * len(page)
     edges = [
-        Edge(node=node, cursor=cursor) for node, cursor in zip(page, page_cursors, strict=True)
+        Edge(node=node, cursor=cursor, distance_meters=distance)
+        for node, cursor, distance in zip(page, page_cursors, page_distances, strict=True)
     ]
     return Connection(
         edges=edges,

@@ -7,10 +7,11 @@ from typing import Annotated
 import strawberry
 
 from ambrogio.context import Context
-from ambrogio.resolvers import categories, listing
+from ambrogio.resolvers import categories, listing, search
 from ambrogio.resolvers import node as node_resolver
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
+from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
 from ambrogio.schema.node import Connection, Node
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.service import Service
@@ -20,6 +21,7 @@ Info = strawberry.Info[Context, None]
 
 FIRST = "Page size, 1–100."
 AFTER = "The `endCursor` of the previous page."
+ORDER = "Default: DISTANCE with `near`, else NAME. UPDATED_AT is newest first."
 
 
 @strawberry.type
@@ -28,32 +30,51 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await node_resolver.node(info, id)
 
-    @strawberry.field(description="Published providers, by name.")
+    @strawberry.field(
+        description="Published providers. With `near`: nearest first (by their nearest "
+        "location), each edge with `distanceMeters`; `radiusMeters` limits the distance."
+    )
     async def providers(
         self,
         info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
+        filter: Annotated[
+            ServiceFilter | None,
+            strawberry.argument(description="Providers with a published service that matches."),
+        ] = None,
+        order_by: Annotated[ServiceOrder | None, strawberry.argument(description=ORDER)] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Provider]:
-        return await listing.providers(info, first, after)
+        return await search.providers(info, near, radius_meters, filter, order_by, first, after)
 
-    @strawberry.field(description="Published services, by name.")
+    @strawberry.field(
+        description="Published services. With `near`: services offered at a location, nearest "
+        "first, each edge with `distanceMeters`; `radiusMeters` limits the distance."
+    )
     async def services(
         self,
         info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
+        filter: ServiceFilter | None = None,
+        order_by: Annotated[ServiceOrder | None, strawberry.argument(description=ORDER)] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Service]:
-        return await listing.services(info, first, after)
+        return await search.services(info, near, radius_meters, filter, order_by, first, after)
 
-    @strawberry.field(description="Welfare hubs and points, by name.")
+    @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(
         self,
         info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[WelfarePoint]:
-        return await listing.welfare_points(info, first, after)
+        return await search.welfare_points(info, near, radius_meters, first, after)
 
     @strawberry.field(
         description="The roots of the welfare taxonomy; sub-categories via `children`."

@@ -1,0 +1,79 @@
+"""Loading the Lecco demo network into the database (``ambrogio demo-data``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ambrogio.db import models
+from ambrogio.db.models import SRID
+from ambrogio.db.session import create_engine, create_sessionmaker
+from ambrogio.demo.network import SOURCE, Network, Row, generate
+from ambrogio.demo.purge import delete_source
+from ambrogio.reference import load_reference
+from ambrogio.settings import Settings
+
+
+def _table(model: type[models.Base]) -> Table:
+    table: Table = model.__table__  # type: ignore[assignment]
+    return table
+
+
+async def _insert(session: AsyncSession, model: type[models.Base], rows: list[Row]) -> None:
+    if not rows:
+        return
+    stmt: Any = insert(_table(model))
+    if "lon" in rows[0]:
+        point = func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float))
+        stmt = stmt.values(geom=func.ST_SetSRID(point, SRID))
+    await session.execute(stmt, rows)
+
+
+async def _insert_network(session: AsyncSession, network: Network) -> None:
+    # Parents before children, so that every foreign key finds its row.
+    await _insert(session, models.Organization, network.organizations)
+    await _insert(session, models.Location, network.locations)
+    await _insert(session, models.Service, network.services)
+    await _insert(session, models.ServiceCategory, network.service_categories)
+    await _insert(session, models.CostOption, network.cost_options)
+    await _insert(session, models.ServiceAtLocation, network.services_at_locations)
+    await _insert(session, models.WelfarePoint, network.welfare_points)
+
+
+async def _count_demo(session: AsyncSession) -> int:
+    organization = _table(models.Organization)
+    query = select(func.count()).select_from(organization).where(organization.c.source == SOURCE)
+    return int(await session.scalar(query) or 0)
+
+
+def _summary(network: Network, seed: int) -> str:
+    hubs = sum(1 for row in network.welfare_points if row["kind"] == "hub")
+    return (
+        f"Lecco demo network (seed {seed}): {len(network.organizations)} providers, "
+        f"{len(network.locations)} locations, {len(network.services)} services, "
+        f"{hubs} welfare hubs, {len(network.welfare_points) - hubs} welfare points"
+    )
+
+
+async def load_demo(settings: Settings, seed: int, force: bool = False) -> str:
+    """Load the reference data and the demo network (replacing any earlier demo rows).
+
+    Without ``force`` an existing demo network is left alone. Everything happens in one
+    transaction: a failure leaves the previous data as it was.
+    """
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await load_reference(session)
+            existing = await _count_demo(session)
+            if existing and not force:
+                return f"Demo data already loaded ({existing} providers; --force reloads it)"
+            network = generate(seed)
+            await delete_source(session, SOURCE)
+            await _insert_network(session, network)
+        return _summary(network, seed)
+    finally:
+        await engine.dispose()

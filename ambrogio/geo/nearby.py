@@ -1,0 +1,234 @@
+"""Nearest-first search that keeps the GiST index doing the work and orders by true distance.
+
+Two facts shape it. PostgreSQL walks a GiST index in distance order only for a bare
+``ORDER BY geog <-> point`` (a tie-break column turns the KNN scan into a full sort), and
+``<->`` on geography is a *spherical* distance, while Ambrogio reports and orders by the
+ellipsoidal ``ST_Distance`` (what ``pyproj.Geod(ellps="WGS84")`` computes).
+
+So each search is a statement in two layers:
+
+1. ``candidates``: the ``m`` nearest rows by ``<->`` — a pure KNN index scan, with
+   ``ST_DWithin`` for the radius and a sphere-distance floor that skips what earlier pages
+   already returned;
+2. the page: each candidate's exact ellipsoidal distance ``d`` (for a provider or a service,
+   the nearest of *all* its visible locations, so a later page can never show it again),
+   ordered by ``(d, id)`` — the keyset the cursor encodes — after the cursor.
+
+The spherical and ellipsoidal distances differ by less than ``DELTA`` (relative: the Earth's
+radii of curvature stay within 0.6% of the sphere's). A row left out of the candidates is at
+least ``s_max`` away on the sphere, so at least ``s_max * (1 - DELTA)`` on the ellipsoid: every
+page row nearer than that is exact. The statement also returns how many candidates there
+were and ``s_max``; the caller (``run_nearby``) widens ``m`` in the rare case the page is not
+yet proven exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import CTE
+
+from ambrogio.db.catalogue import PUBLISHED, Stmt, location_visible, provider_visible
+from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.geo.point import LatLon, geography
+from ambrogio.geo.point import knn as knn_distance
+
+DELTA = 0.01
+
+
+@dataclass(frozen=True)
+class DistanceKey:
+    """A keyset position: the ellipsoidal distance in metres, then the id."""
+
+    distance: float
+    id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class NearbySearch:
+    point: LatLon
+    radius_m: float | None
+    after: DistanceKey | None
+    limit: int
+
+
+def _geog(column: Any) -> ColumnElement[object]:
+    return geography(column)
+
+
+def _candidate_filters(
+    geog: ColumnElement[object], search: NearbySearch, pt: ColumnElement[object]
+) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if search.radius_m is not None:
+        clauses.append(func.ST_DWithin(geog, pt, literal(search.radius_m)))
+    if search.after is not None:
+        # Sphere distance below this means ellipsoidal distance below the cursor's: seen.
+        floor = search.after.distance / (1 + DELTA)
+        clauses.append(~func.ST_DWithin(geog, pt, literal(floor), false()))
+    return clauses
+
+
+def _page(
+    candidates: Stmt,
+    ranked: Callable[[CTE], Stmt],
+    search: NearbySearch,
+) -> Stmt:
+    """Stats of the candidates joined with the page (a stats row even when the page is empty)."""
+    cand = candidates.cte("candidates")
+    stats = select(func.count().label("n"), func.max(cand.c.s).label("s_max")).cte("stats")
+    rows = ranked(cand).subquery("ranked")
+    page = select(rows.c.id, rows.c.d)
+    if search.after is not None:
+        page = page.where(
+            tuple_(rows.c.d, rows.c.id) > tuple_(search.after.distance, search.after.id)
+        )
+    if search.radius_m is not None:
+        page = page.where(rows.c.d <= search.radius_m)
+    page_sub = page.order_by(rows.c.d, rows.c.id).limit(search.limit + 1).lateral("page")
+    return (
+        select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d)
+        .select_from(stats.outerjoin(page_sub, true()))
+        .order_by(page_sub.c.d, page_sub.c.id)
+    )
+
+
+def _location_candidates(
+    search: NearbySearch, pt: ColumnElement[object], where: Sequence[ColumnElement[bool]], m: int
+) -> Stmt:
+    geog = _geog(Location.geom)
+    knn = knn_distance(geog, pt)
+    return (
+        select(Location.id, Location.organization_id, knn.label("s"))
+        .where(Location.geom.is_not(None), location_visible(), *where)
+        .where(*_candidate_filters(geog, search, pt))
+        .order_by(knn)
+        .limit(m)
+    )
+
+
+def nearby_services(
+    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
+) -> Stmt:
+    """Services offered at a location, nearest first; ``conditions`` apply to ``Service``."""
+    pt = search.point.geography()
+    matching = and_(Service.status == PUBLISHED, *conditions)
+    offers = exists().where(
+        ServiceAtLocation.location_id == Location.id,
+        Service.id == ServiceAtLocation.service_id,
+        matching,
+    )
+    candidates = _location_candidates(search, pt, [offers], m)
+
+    def ranked(cand: CTE) -> Stmt:
+        near = aliased(Location)
+        at = aliased(ServiceAtLocation)
+        distance = (
+            select(func.min(func.ST_Distance(_geog(near.geom), pt)))
+            .where(at.service_id == Service.id, near.id == at.location_id)
+            .where(near.status == PUBLISHED, near.geom.is_not(None))
+            .scalar_subquery()
+        )
+        offered_here = select(ServiceAtLocation.service_id).join(
+            cand,
+            cand.c.id == ServiceAtLocation.location_id,
+        )
+        return select(Service.id.label("id"), distance.label("d")).where(
+            Service.id.in_(offered_here), matching
+        )
+
+    return _page(candidates, ranked, search)
+
+
+def nearby_providers(
+    search: NearbySearch, service_conditions: Sequence[ColumnElement[bool]] | None, m: int
+) -> Stmt:
+    """Providers by their nearest visible location; with conditions, only providers having a
+    published service that meets them."""
+    pt = search.point.geography()
+    where: list[ColumnElement[bool]] = []
+    if service_conditions is not None:
+        where.append(
+            exists().where(
+                Service.organization_id == Location.organization_id,
+                Service.status == PUBLISHED,
+                *service_conditions,
+            )
+        )
+    candidates = _location_candidates(search, pt, where, m)
+
+    def ranked(cand: CTE) -> Stmt:
+        near = aliased(Location)
+        distance = (
+            select(func.min(func.ST_Distance(_geog(near.geom), pt)))
+            .where(near.organization_id == Organization.id)
+            .where(near.status == PUBLISHED, near.geom.is_not(None))
+            .scalar_subquery()
+        )
+        here = select(cand.c.organization_id)
+        return select(Organization.id.label("id"), distance.label("d")).where(
+            Organization.id.in_(here), provider_visible()
+        )
+
+    return _page(candidates, ranked, search)
+
+
+def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
+    pt = search.point.geography()
+    geog = _geog(WelfarePoint.geom)
+    knn = knn_distance(geog, pt)
+    candidates = (
+        select(
+            WelfarePoint.id,
+            knn.label("s"),
+            func.ST_Distance(geog, pt).label("d"),
+        )
+        .where(WelfarePoint.geom.is_not(None), WelfarePoint.status == PUBLISHED)
+        .where(*_candidate_filters(geog, search, pt))
+        .order_by(knn)
+        .limit(m)
+    )
+
+    def ranked(cand: CTE) -> Stmt:
+        return select(cand.c.id.label("id"), cand.c.d.label("d"))
+
+    return _page(candidates, ranked, search)
+
+
+async def run_nearby(
+    session: AsyncSession, build: Callable[[int], Stmt], search: NearbySearch
+) -> list[DistanceKey]:
+    """Up to ``limit + 1`` (id, distance) in exact ellipsoidal order, widening the KNN
+    candidate set until the page is proven exact (see the module docstring)."""
+    want = search.limit + 1
+    m = max(4 * want, 64)
+    while True:
+        rows = (await session.execute(build(m))).all()
+        n, s_max = rows[0].n, rows[0].s_max
+        hits = [DistanceKey(float(row.d), row.id) for row in rows if row.id is not None]
+        if n < m:
+            return hits
+        threshold = float(s_max) * (1 - DELTA)
+        exact = [hit for hit in hits if hit.distance < threshold]
+        if len(exact) >= want:
+            return exact[:want]
+        if len(exact) == search.limit and len(hits) > len(exact):
+            # The page is exact and at least one more row exists: that is all we need.
+            return [*exact, hits[len(exact)]]
+        m *= 4

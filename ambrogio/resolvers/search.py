@@ -1,0 +1,340 @@
+"""``providers``, ``services`` and ``welfarePoints``: near a point, filtered, ordered, paged.
+
+Ordered by distance, a page comes from ``geo.nearby`` (KNN index scan, exact ellipsoidal
+order, cursor = (distance, id)). Ordered by name or last update, it is a keyset page over the
+filtered table; with ``near`` each edge still carries its distance and ``radiusMeters`` applies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, exists, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from ambrogio.context import Context
+from ambrogio.db.catalogue import (
+    PUBLISHED,
+    Stmt,
+    provider_visible,
+    service_visible,
+)
+from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.errors import BadUserInput
+from ambrogio.geo.filters import service_conditions
+from ambrogio.geo.nearby import (
+    DistanceKey,
+    NearbySearch,
+    nearby_providers,
+    nearby_services,
+    nearby_welfare_points,
+    run_nearby,
+)
+from ambrogio.geo.point import LatLon, checked_radius, geography
+from ambrogio.resolvers.filters import filter_spec
+from ambrogio.resolvers.pagination import decode_cursor, encode_cursor, page_size
+from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
+from ambrogio.schema.node import Connection, build_connection
+from ambrogio.schema.provider import Provider
+from ambrogio.schema.service import Service as ServiceNode
+from ambrogio.schema.welfare_point import WelfarePoint as WelfarePointNode
+
+Info = strawberry.Info[Context, None]
+N = TypeVar("N")
+
+
+@dataclass(frozen=True)
+class Args:
+    point: LatLon | None
+    radius_m: float | None
+    order: ServiceOrder
+    limit: int
+    after: str | None
+
+
+def _args(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    order_by: ServiceOrder | None,
+    first: int | None,
+    after: str | None,
+) -> Args:
+    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
+    radius = checked_radius(radius_m)
+    if radius is not None and point is None:
+        raise BadUserInput("radiusMeters", radius_m, "needs `near`")
+    order = order_by or (ServiceOrder.DISTANCE if point else ServiceOrder.NAME)
+    if order is ServiceOrder.DISTANCE and point is None:
+        raise BadUserInput("orderBy", "DISTANCE", "needs `near`")
+    if order is ServiceOrder.RELEVANCE:
+        raise BadUserInput("orderBy", "RELEVANCE", "needs `text`")
+    return Args(point, radius, order, page_size(first, info.context.settings), after)
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    return float(value)
+
+
+def _tag(expected: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value != expected:
+            raise ValueError("cursor of another order")
+        return expected
+
+    return check
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return uuid.UUID(value)
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _instant(value: Any) -> datetime:
+    return datetime.fromisoformat(_str(value))
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between providers, services and welfare points."""
+
+    model: Any
+    visible: Callable[[], list[ColumnElement[bool]]]
+    distance: Callable[[LatLon], ColumnElement[float]]
+    within: Callable[[LatLon, float], ColumnElement[bool]]
+
+
+def _nearest_location(
+    owner_column: Callable[[Any], ColumnElement[bool]],
+) -> Callable[[LatLon], ColumnElement[float]]:
+    def distance(point: LatLon) -> ColumnElement[float]:
+        near = aliased(Location)
+        return (
+            select(func.min(func.ST_Distance(geography(near.geom), point.geography())))
+            .where(owner_column(near), near.status == PUBLISHED, near.geom.is_not(None))
+            .scalar_subquery()
+        )
+
+    return distance
+
+
+def _located_within(
+    owner_column: Callable[[Any], ColumnElement[bool]],
+) -> Callable[[LatLon, float], ColumnElement[bool]]:
+    def within(point: LatLon, radius: float) -> ColumnElement[bool]:
+        near = aliased(Location)
+        return exists().where(
+            owner_column(near),
+            near.status == PUBLISHED,
+            func.ST_DWithin(geography(near.geom), point.geography(), literal(radius)),
+        )
+
+    return within
+
+
+def _service_owner(near: Any) -> ColumnElement[bool]:
+    return exists().where(
+        ServiceAtLocation.service_id == Service.id, ServiceAtLocation.location_id == near.id
+    )
+
+
+def _provider_owner(near: Any) -> ColumnElement[bool]:
+    owned: ColumnElement[bool] = near.organization_id == Organization.id
+    return owned
+
+
+def _point_distance(point: LatLon) -> ColumnElement[float]:
+    return func.ST_Distance(geography(WelfarePoint.geom), point.geography())
+
+
+def _point_within(point: LatLon, radius: float) -> ColumnElement[bool]:
+    return func.ST_DWithin(geography(WelfarePoint.geom), point.geography(), literal(radius))
+
+
+SERVICES = Kind(
+    Service,
+    lambda: [service_visible()],
+    _nearest_location(_service_owner),
+    _located_within(_service_owner),
+)
+PROVIDERS = Kind(
+    Organization,
+    lambda: [provider_visible()],
+    _nearest_location(_provider_owner),
+    _located_within(_provider_owner),
+)
+WELFARE_POINTS = Kind(
+    WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
+)
+
+
+async def _keyset_page(
+    session: AsyncSession, kind: Kind, where: Sequence[ColumnElement[bool]], args: Args
+) -> tuple[list[Any], list[str], list[float | None], Stmt]:
+    model = kind.model
+    stmt = select(model).where(*kind.visible(), *where)
+    if args.point is not None and args.radius_m is not None:
+        stmt = stmt.where(kind.within(args.point, args.radius_m))
+    count_stmt = stmt
+    distance = kind.distance(args.point) if args.point is not None else None
+    if distance is not None:
+        stmt = stmt.add_columns(distance.label("d"))
+    if args.order is ServiceOrder.NAME:
+        after = decode_cursor(args.after, (_tag("name"), _str, _uuid))
+        if after is not None:
+            stmt = stmt.where(tuple_(model.name, model.id) > tuple_(after[1], after[2]))
+        stmt = stmt.order_by(model.name, model.id)
+    else:
+        after = decode_cursor(args.after, (_tag("updated"), _instant, _uuid))
+        if after is not None:
+            stmt = stmt.where(tuple_(model.updated_at, model.id) < tuple_(after[1], after[2]))
+        stmt = stmt.order_by(model.updated_at.desc(), model.id.desc())
+    result = (await session.execute(stmt.limit(args.limit + 1))).all()
+    rows = [row[0] for row in result]
+    distances = [
+        float(row[1]) if distance is not None and row[1] is not None else None for row in result
+    ]
+    if args.order is ServiceOrder.NAME:
+        cursors = [encode_cursor(["name", row.name, row.id]) for row in rows]
+    else:
+        cursors = [encode_cursor(["updated", row.updated_at.isoformat(), row.id]) for row in rows]
+    return rows, cursors, distances, count_stmt
+
+
+async def _search(
+    info: Info,
+    kind: Kind,
+    args: Args,
+    where: Callable[[AsyncSession], Any],
+    nearby: Callable[[NearbySearch, Sequence[ColumnElement[bool]], int], Stmt],
+    to_node: Callable[[Any], N],
+) -> Connection[N]:
+    context = info.context
+    async with context.sessionmaker() as session:
+        conditions: Sequence[ColumnElement[bool]] = await where(session)
+        if args.order is ServiceOrder.DISTANCE:
+            assert args.point is not None
+            after = decode_cursor(args.after, (_tag("distance"), _float, _uuid))
+            search = NearbySearch(
+                args.point,
+                args.radius_m,
+                DistanceKey(after[1], after[2]) if after else None,
+                args.limit,
+            )
+            keys = await run_nearby(session, lambda m: nearby(search, conditions, m), search)
+            found = {
+                row.id: row
+                for row in (
+                    await session.scalars(
+                        select(kind.model).where(kind.model.id.in_([k.id for k in keys]))
+                    )
+                ).all()
+            }
+            rows = [found[key.id] for key in keys]
+            cursors = [encode_cursor(["distance", key.distance, key.id]) for key in keys]
+            distances: list[float | None] = [key.distance for key in keys]
+            count_stmt = select(kind.model).where(*kind.visible(), *conditions)
+            count_stmt = count_stmt.where(
+                kind.within(args.point, args.radius_m)
+                if args.radius_m is not None
+                else kind.distance(args.point).is_not(None)
+            )
+        else:
+            rows, cursors, distances, count_stmt = await _keyset_page(
+                session, kind, conditions, args
+            )
+
+    async def count() -> int:
+        counted = select(func.count()).select_from(count_stmt.subquery())
+        async with context.sessionmaker() as session:
+            return int((await session.execute(counted)).scalar_one())
+
+    return build_connection(
+        [to_node(row) for row in rows],
+        cursors,
+        limit=args.limit,
+        after=args.after,
+        count=count,
+        distances=distances,
+    )
+
+
+async def services(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    filter: ServiceFilter | None,
+    order_by: ServiceOrder | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[ServiceNode]:
+    args = _args(info, near, radius_m, order_by, first, after)
+
+    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+        return service_conditions(await filter_spec(session, filter))
+
+    return await _search(info, SERVICES, args, where, nearby_services, ServiceNode.from_row)
+
+
+async def providers(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    filter: ServiceFilter | None,
+    order_by: ServiceOrder | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[Provider]:
+    args = _args(info, near, radius_m, order_by, first, after)
+    service_where: list[ColumnElement[bool]] | None = None
+
+    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+        nonlocal service_where
+        if filter is None:
+            return []
+        service_where = service_conditions(await filter_spec(session, filter))
+        return [
+            exists().where(
+                Service.organization_id == Organization.id,
+                Service.status == PUBLISHED,
+                *service_where,
+            )
+        ]
+
+    def nearby(search: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Stmt:
+        return nearby_providers(search, service_where, m)
+
+    return await _search(info, PROVIDERS, args, where, nearby, Provider.from_row)
+
+
+async def welfare_points(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[WelfarePointNode]:
+    args = _args(info, near, radius_m, None, first, after)
+
+    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+        return []
+
+    def nearby(search: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Stmt:
+        return nearby_welfare_points(search, m)
+
+    return await _search(info, WELFARE_POINTS, args, where, nearby, WelfarePointNode.from_row)
