@@ -31,8 +31,8 @@ run: demo-data
 	$(BIN)/ambrogio serve
 
 lint: setup
-	$(BIN)/ruff check ambrogio tests bench migrations
-	$(BIN)/ruff format --check ambrogio tests bench migrations
+	$(BIN)/ruff check ambrogio tests migrations $(wildcard bench)
+	$(BIN)/ruff format --check ambrogio tests migrations $(wildcard bench)
 
 typecheck: setup
 	$(BIN)/mypy

@@ -79,9 +79,12 @@ def _candidate_filters(
     if search.radius_m is not None:
         clauses.append(func.ST_DWithin(geog, pt, literal(search.radius_m)))
     if search.after is not None:
-        # Sphere distance below this means ellipsoidal distance below the cursor's: seen.
-        floor = search.after.distance / (1 + DELTA)
-        clauses.append(~func.ST_DWithin(geog, pt, literal(floor), false()))
+        # A sphere distance below this means an ellipsoidal distance below the cursor's: those
+        # rows were on earlier pages. ST_DWithin includes its bound, so keep a centimetre
+        # of margin: rows tied with the cursor must stay candidates.
+        floor = search.after.distance / (1 + DELTA) - 0.01
+        if floor > 0:
+            clauses.append(~func.ST_DWithin(geog, pt, literal(floor), false()))
     return clauses
 
 
@@ -141,7 +144,9 @@ def nearby_services(
         at = aliased(ServiceAtLocation)
         distance = (
             select(func.min(func.ST_Distance(_geog(near.geom), pt)))
-            .where(at.service_id == Service.id, near.id == at.location_id)
+            .select_from(at)
+            .join(near, near.id == at.location_id)
+            .where(at.service_id == Service.id)
             .where(near.status == PUBLISHED, near.geom.is_not(None))
             .scalar_subquery()
         )
