@@ -7,12 +7,11 @@ ellipsoidal ``ST_Distance`` (what ``pyproj.Geod(ellps="WGS84")`` computes).
 
 So each search is a statement in two layers:
 
-1. ``candidates``: the ``m`` nearest rows by ``<->`` — a pure KNN index scan, with
-   ``ST_DWithin`` for the radius and a sphere-distance floor that skips what earlier pages
-   already returned;
+1. ``candidates``: the ``m`` nearest rows by ``<->`` — a pure KNN index scan, with a
+   sphere-distance floor that skips what earlier pages already returned;
 2. the page: each candidate's exact ellipsoidal distance ``d`` (for a provider or a service,
    the nearest of *all* its visible locations, so a later page can never show it again),
-   ordered by ``(d, id)`` — the keyset the cursor encodes — after the cursor.
+   ordered by ``(d, id)`` — the keyset the cursor encodes — after the cursor, within the radius.
 
 The spherical and ellipsoidal distances differ by less than ``DELTA`` (relative: the Earth's
 radii of curvature stay within 0.6% of the sphere's). A row left out of the candidates is at
@@ -75,9 +74,10 @@ def _geog(column: Any) -> ColumnElement[object]:
 def _candidate_filters(
     geog: ColumnElement[object], search: NearbySearch, pt: ColumnElement[object]
 ) -> list[ColumnElement[bool]]:
+    # No ST_DWithin for the radius here: with it the planner may trade the KNN scan for a
+    # bitmap scan and a sort when it misjudges how many rows are near. The radius applies to
+    # the page, and ``run_nearby`` stops widening once the candidates reach past it.
     clauses: list[ColumnElement[bool]] = []
-    if search.radius_m is not None:
-        clauses.append(func.ST_DWithin(geog, pt, literal(search.radius_m)))
     if search.after is not None:
         # A sphere distance below this means an ellipsoidal distance below the cursor's: those
         # rows were on earlier pages. ST_DWithin includes its bound, so keep a centimetre
@@ -230,6 +230,8 @@ async def run_nearby(
         if n < m:
             return hits
         threshold = float(s_max) * (1 - DELTA)
+        if search.radius_m is not None and threshold > search.radius_m:
+            return hits  # every row within the radius is among the candidates
         exact = [hit for hit in hits if hit.distance < threshold]
         if len(exact) >= want:
             return exact[:want]
