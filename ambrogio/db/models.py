@@ -209,6 +209,12 @@ class Organization(Provenance, Base):
             Index("ix_organization_tax_code", "tax_code"),
             Index("ix_organization_name_id", "name", "id"),
             Index("ix_organization_updated_at", "updated_at"),
+            # The self-referencing foreign key: without it every deleted provider scans the table.
+            Index(
+                "ix_organization_merged_into_id",
+                "merged_into_id",
+                postgresql_where=text("merged_into_id IS NOT NULL"),
+            ),
         )
 
 

@@ -122,11 +122,18 @@ def provider_name(rng: random.Random, archetype: Archetype, place: Place, used: 
     return name
 
 
+def price_step(profile: Profile) -> float:
+    """Prices are round: 50 cents an hour or a session, 5 euro a month or for a course."""
+    if profile.unit is PriceUnit.MONTH or (
+        profile.unit is PriceUnit.FLAT and profile.price_max >= 100
+    ):
+        return 5.0
+    return 1.0 if profile.unit is PriceUnit.DAY else 0.5
+
+
 def price(rng: random.Random, profile: Profile) -> Decimal:
     amount = rng.uniform(profile.price_min, profile.price_max)
-    step = {PriceUnit.MONTH: 5.0, PriceUnit.DAY: 1.0}.get(profile.unit, 0.5)
-    if profile.unit is PriceUnit.FLAT and profile.price_max >= 100:
-        step = 5.0
+    step = price_step(profile)
     return Decimal(round(amount / step) * step).quantize(Decimal("0.01"))
 
 

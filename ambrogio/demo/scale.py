@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.demo import archetypes as words
-from ambrogio.demo.network import BASE_TIME, SERVICE_AREA_KM
+from ambrogio.demo.network import BASE_TIME, SERVICE_AREA_KM, price_step
 from ambrogio.demo.purge import delete_source
 from ambrogio.demo.territory import LANDWARD, places
 from ambrogio.enums import TuirCategory
@@ -90,10 +90,11 @@ def _leaves_params() -> dict[str, Any]:
         "groups": [",".join(g.value for g in profile.target_groups) for _, profile in profiles],
         "min_ages": [profile.min_age for _, profile in profiles],
         "max_ages": [profile.max_age for _, profile in profiles],
+        "steps": [price_step(profile) for _, profile in profiles],
     }
 
 
-SETUP = (
+SETUP_SQL = (
     # Parallel workers would each draw from their own random() state.
     "SET LOCAL max_parallel_workers_per_gather = 0",
     "SET LOCAL work_mem = '256MB'",
@@ -114,21 +115,21 @@ SETUP = (
     """
     CREATE TEMP TABLE scale_leaf ON COMMIT DROP AS
     SELECT ord::int AS idx, term_id, tuir, name, unit, price_min, price_max,
-           CASE WHEN unit IN ('month') OR (unit = 'flat' AND price_max >= 100) THEN 5.0
-                WHEN unit = 'day' THEN 1.0 ELSE 0.5 END AS step,
+           step,
            string_to_array(deliveries, ',') AS delivery, string_to_array(groups, ',') AS groups,
            min_age, max_age
     FROM unnest(CAST(:term_ids AS uuid[]), CAST(:tuirs AS text[]), CAST(:names AS text[]),
                 CAST(:units AS text[]), CAST(:price_mins AS float8[]),
                 CAST(:price_maxs AS float8[]), CAST(:deliveries AS text[]),
-                CAST(:groups AS text[]), CAST(:min_ages AS int[]), CAST(:max_ages AS int[]))
+                CAST(:groups AS text[]), CAST(:min_ages AS int[]), CAST(:max_ages AS int[]),
+                CAST(:steps AS float8[]))
          WITH ORDINALITY AS t(term_id, tuir, name, unit, price_min, price_max, deliveries, groups,
-                              min_age, max_age, ord)
+                              min_age, max_age, step, ord)
     """,
 )
 
 # Every random() call of the whole load, in one materialized pass over generate_series.
-PROVIDERS = """
+PROVIDERS_SQL = """
 CREATE TEMP TABLE scale_provider ON COMMIT DROP AS
 WITH draw AS MATERIALIZED (
     SELECT n, random() AS r_place, 1 - random() AS u1, random() AS u2, random() AS r_prefix,
@@ -143,14 +144,14 @@ WITH draw AS MATERIALIZED (
 ), leaves AS (
     SELECT count(*)::int AS size FROM scale_leaf
 ), gauss AS (
-    SELECT draw.*, p.code, p.cap, p.lon, p.lat, p.area, p.landward, leaves.size AS leaves,
+    SELECT draw.*, p.code, p.cap, p.lon, p.lat, p.landward, leaves.size AS leaves,
            format('prov-%s', lpad(n::text, 7, '0')) AS ext,
            greatest(-2.0, least(2.0, sqrt(-2 * ln(u1)) * cos(2 * pi() * u2))) * p.spread AS dx,
            greatest(-2.0, least(2.0, sqrt(-2 * ln(u1)) * sin(2 * pi() * u2))) * p.spread AS dy
     FROM draw CROSS JOIN lottery CROSS JOIN leaves
     JOIN scale_place AS p ON p.idx = lottery.tickets[1 + floor(draw.r_place * lottery.size)::int]
 )
-SELECT n, ext, code, cap, area,
+SELECT n, ext, code, cap,
        uuid_generate_v5(CAST(:namespace AS uuid), 'scale:' || ext) AS org_id,
        uuid_generate_v5(CAST(:namespace AS uuid), 'scale:' || ext || '/loc-1') AS loc_id,
        round(CAST(lon + (CASE landward WHEN 'E' THEN abs(dx) WHEN 'W' THEN -abs(dx) ELSE dx END)
@@ -174,7 +175,7 @@ SELECT n, ext, code, cap, area,
 FROM gauss
 """
 
-SERVICES = """
+SERVICES_SQL = """
 CREATE TEMP TABLE scale_service ON COMMIT DROP AS
 SELECT p.org_id, p.loc_id, p.ext || '/svc-' || s.k AS ext,
        uuid_generate_v5(CAST(:namespace AS uuid), 'scale:' || p.ext || '/svc-' || s.k) AS id,
@@ -183,7 +184,7 @@ SELECT p.org_id, p.loc_id, p.ext || '/svc-' || s.k AS ext,
        CASE WHEN s.r_delivery < 0.35 THEN l.delivery ELSE l.delivery[1:1] END AS delivery,
        round(CAST((l.price_min + s.r_price * (l.price_max - l.price_min)) / l.step AS numeric))
            * l.step AS amount,
-       p.area
+       p.code
 FROM scale_provider AS p
 CROSS JOIN LATERAL (
     VALUES (1, p.leaf1, p.r_price1, p.r_delivery1), (2, p.leaf2, p.r_price2, p.r_delivery2)
@@ -191,7 +192,7 @@ CROSS JOIN LATERAL (
 JOIN scale_leaf AS l ON l.idx = s.leaf
 """
 
-INSERTS = (
+INSERTS_SQL = (
     """
     INSERT INTO organization (id, name, kind, source, external_id, created_at, updated_at,
                               version, status)
@@ -216,7 +217,7 @@ INSERTS = (
     SELECT id, org_id, name, tuir <> :no_tuir, tuir, groups, min_age, max_age, languages,
            delivery, CASE WHEN 'at_home' = ANY(delivery) THEN area ELSE '{}' END, 'scale', ext,
            created_at, created_at, 1, status
-    FROM scale_service
+    FROM scale_service JOIN scale_place USING (code)
     """,
     "INSERT INTO service_category (service_id, term_id) SELECT id, term_id FROM scale_service",
     """
@@ -255,10 +256,10 @@ def _params(n: int) -> dict[str, Any]:
 
 async def _generate(session: AsyncSession, n: int, seed: int) -> None:
     params = _params(n)
-    for statement in SETUP:
+    for statement in SETUP_SQL:
         await session.execute(text(statement), params)
     await session.execute(text("SELECT setseed(:seed)"), {"seed": _seed_value(seed)})
-    for statement in (PROVIDERS, SERVICES, *INSERTS):
+    for statement in (PROVIDERS_SQL, SERVICES_SQL, *INSERTS_SQL):
         await session.execute(text(statement), params)
 
 

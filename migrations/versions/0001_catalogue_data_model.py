@@ -84,6 +84,7 @@ def upgrade() -> None:
     op.create_index('ix_organization_name_id', 'organization', ['name', 'id'], unique=False)
     op.create_index('ix_organization_tax_code', 'organization', ['tax_code'], unique=False)
     op.create_index('ix_organization_updated_at', 'organization', ['updated_at'], unique=False)
+    op.create_index('ix_organization_merged_into_id', 'organization', ['merged_into_id'], unique=False, postgresql_where=sa.text('merged_into_id IS NOT NULL'))
     op.create_table('taxonomy_term',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('slug', sa.Text(), nullable=False),
@@ -281,6 +282,7 @@ def downgrade() -> None:
     op.drop_index('ix_taxonomy_term_parent_id', table_name='taxonomy_term')
     op.drop_table('taxonomy_term')
     op.drop_index('ix_organization_updated_at', table_name='organization')
+    op.drop_index('ix_organization_merged_into_id', table_name='organization', postgresql_where=sa.text('merged_into_id IS NOT NULL'))
     op.drop_index('ix_organization_tax_code', table_name='organization')
     op.drop_index('ix_organization_name_id', table_name='organization')
     op.drop_table('organization')
