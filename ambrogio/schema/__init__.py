@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
 from strawberry.types import ExecutionContext
@@ -12,11 +13,14 @@ from ambrogio.schema.comune import Comune
 from ambrogio.schema.errors import CodedErrors, is_expected
 from ambrogio.schema.location import Location
 from ambrogio.schema.provider import Provider
-from ambrogio.schema.query import Query
+from ambrogio.schema.query import CatalogueQuery
 from ambrogio.schema.service import Service
 from ambrogio.schema.welfare_point import WelfarePoint
 
 MAX_DEPTH = 12
+
+# Each capability contributes its own root fields; they merge into one `Query`.
+Query = merge_types("Query", (CatalogueQuery,))
 
 
 class Schema(strawberry.Schema):

@@ -1,4 +1,4 @@
-"""The root ``Query`` type: thin fields that delegate to resolvers."""
+"""Root fields of the catalogue: node, listings and proximity search, taxonomy, gazetteer."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ ORDER = "Default: DISTANCE with `near`, else NAME. UPDATED_AT is newest first."
 
 
 @strawberry.type
-class Query:
+class CatalogueQuery:
     @strawberry.field(description="Any object by its global id; NOT_FOUND when not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await node_resolver.node(info, id)
