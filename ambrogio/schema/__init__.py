@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.tools import merge_types
 from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from ambrogio.schema.category import Category
