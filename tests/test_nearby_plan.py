@@ -47,7 +47,7 @@ async def _plan(url: str, stmt) -> str:
 async def test_nearby_providers_walk_the_geography_index(scaled_url, radius) -> None:
     search = NearbySearch(LECCO, radius, None, 20)
 
-    plan = await _plan(scaled_url, nearby_providers(search, None, 84))
+    plan = await _plan(scaled_url, nearby_providers(search, [], 84))
 
     assert "Index Scan using ix_location_geog on location" in plan, plan
     assert "Order By: ((geom)::geography <-> " in plan, plan

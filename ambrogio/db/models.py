@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -30,9 +31,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ambrogio.enums import (
@@ -47,6 +49,30 @@ from ambrogio.enums import (
 )
 
 SRID = 4326
+
+# Text search: Italian stemming over unaccented text. ``ambrogio_unaccent`` is an IMMUTABLE
+# wrapper of ``unaccent`` (migration 0002), which generated columns and indexes require.
+SEARCH_CONFIG = "italian"
+
+
+def _search_document(*weighted: tuple[str, str]) -> str:
+    parts = [
+        f"setweight(to_tsvector('{SEARCH_CONFIG}', ambrogio_unaccent(coalesce({column}, ''))), "
+        f"'{weight}')"
+        for column, weight in weighted
+    ]
+    return " || ".join(parts)
+
+
+def _trigram_index(table: str) -> Index:
+    normalized = func.ambrogio_unaccent(func.lower(literal_column("name"))).label("name_norm")
+    return Index(
+        f"ix_{table}_name_trgm",
+        normalized,
+        postgresql_using="gin",
+        postgresql_ops={"name_norm": "gin_trgm_ops"},
+    )
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -197,6 +223,11 @@ class Organization(Provenance, Base):
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(Text)
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(_search_document(("name", "A"), ("description", "C")), persisted=True),
+        deferred=True,
+    )
     # Set when a reviewer merged this provider into another: its id then resolves there.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL")
@@ -207,6 +238,8 @@ class Organization(Provenance, Base):
         return (
             CheckConstraint(_one_of("kind", ProviderKind), name="kind"),
             Index("ix_organization_tax_code", "tax_code"),
+            Index("ix_organization_search", "search", postgresql_using="gin"),
+            _trigram_index("organization"),
             Index("ix_organization_name_id", "name", "id"),
             Index("ix_organization_updated_at", "updated_at"),
             # The self-referencing foreign key: without it every deleted provider scans the table.
@@ -273,6 +306,11 @@ class Service(Provenance, Base):
     # ISO 639-1 codes.
     languages: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     delivery: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(_search_document(("name", "A"), ("description", "C")), persisted=True),
+        deferred=True,
+    )
     # Where an at-home service goes: an explicit area, or a list of comuni (or both).
     service_area: Mapped[Any] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True
@@ -292,6 +330,8 @@ class Service(Provenance, Base):
             ),
             CheckConstraint("min_age IS NULL OR min_age >= 0", name="min_age"),
             Index("ix_service_organization_id", "organization_id"),
+            Index("ix_service_search", "search", postgresql_using="gin"),
+            _trigram_index("service"),
             Index("ix_service_name_id", "name", "id"),
             Index("ix_service_updated_at", "updated_at"),
             Index("ix_service_target_groups", "target_groups", postgresql_using="gin"),

@@ -162,20 +162,14 @@ def nearby_services(
 
 
 def nearby_providers(
-    search: NearbySearch, service_conditions: Sequence[ColumnElement[bool]] | None, m: int
+    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
 ) -> Stmt:
-    """Providers by their nearest visible location; with conditions, only providers having a
-    published service that meets them."""
+    """Providers by their nearest visible location; ``conditions`` apply to ``Organization``
+    (e.g. "has a published service that matches the filter")."""
     pt = search.point.geography()
     where: list[ColumnElement[bool]] = []
-    if service_conditions is not None:
-        where.append(
-            exists().where(
-                Service.organization_id == Location.organization_id,
-                Service.status == PUBLISHED,
-                *service_conditions,
-            )
-        )
+    if conditions:
+        where.append(exists().where(Organization.id == Location.organization_id, *conditions))
     candidates = _location_candidates(search, pt, where, m)
 
     def ranked(cand: CTE) -> Stmt:
@@ -188,7 +182,7 @@ def nearby_providers(
         )
         here = select(cand.c.organization_id)
         return select(Organization.id.label("id"), distance.label("d")).where(
-            Organization.id.in_(here), provider_visible()
+            Organization.id.in_(here), provider_visible(), *conditions
         )
 
     return _page(candidates, ranked, search)

@@ -27,6 +27,7 @@ from ambrogio.db.catalogue import (
 )
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
 from ambrogio.errors import BadUserInput
+from ambrogio.geo import text as text_search
 from ambrogio.geo.filters import service_conditions
 from ambrogio.geo.nearby import (
     DistanceKey,
@@ -37,6 +38,7 @@ from ambrogio.geo.nearby import (
     run_nearby,
 )
 from ambrogio.geo.point import LatLon, checked_radius, geography
+from ambrogio.geo.text import TextQuery
 from ambrogio.resolvers.filters import filter_spec
 from ambrogio.resolvers.pagination import decode_cursor, encode_cursor, page_size
 from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
@@ -49,19 +51,35 @@ Info = strawberry.Info[Context, None]
 N = TypeVar("N")
 
 
+MAX_TEXT = 200
+
+
 @dataclass(frozen=True)
 class Args:
     point: LatLon | None
     radius_m: float | None
+    text: TextQuery | None
     order: ServiceOrder
     limit: int
     after: str | None
+
+
+def _text(text: str | None) -> TextQuery | None:
+    if text is None:
+        return None
+    words = " ".join(text.split())
+    if not words:
+        raise BadUserInput("text", text, "must contain at least one word")
+    if len(words) > MAX_TEXT:
+        raise BadUserInput("text", text[:40] + "…", f"must be at most {MAX_TEXT} characters")
+    return TextQuery(words)
 
 
 def _args(
     info: Info,
     near: LatLonInput | None,
     radius_m: float | None,
+    text: str | None,
     order_by: ServiceOrder | None,
     first: int | None,
     after: str | None,
@@ -70,12 +88,16 @@ def _args(
     radius = checked_radius(radius_m)
     if radius is not None and point is None:
         raise BadUserInput("radiusMeters", radius_m, "needs `near`")
-    order = order_by or (ServiceOrder.DISTANCE if point else ServiceOrder.NAME)
+    query = _text(text)
+    default = (
+        ServiceOrder.RELEVANCE if query else ServiceOrder.DISTANCE if point else ServiceOrder.NAME
+    )
+    order = order_by or default
     if order is ServiceOrder.DISTANCE and point is None:
         raise BadUserInput("orderBy", "DISTANCE", "needs `near`")
-    if order is ServiceOrder.RELEVANCE:
+    if order is ServiceOrder.RELEVANCE and query is None:
         raise BadUserInput("orderBy", "RELEVANCE", "needs `text`")
-    return Args(point, radius, order, page_size(first, info.context.settings), after)
+    return Args(point, radius, query, order, page_size(first, info.context.settings), after)
 
 
 def _float(value: Any) -> float:
@@ -117,6 +139,8 @@ class Kind:
     visible: Callable[[], list[ColumnElement[bool]]]
     distance: Callable[[LatLon], ColumnElement[float]]
     within: Callable[[LatLon, float], ColumnElement[bool]]
+    matches: Callable[[TextQuery], ColumnElement[bool]] | None = None
+    relevance: Callable[[TextQuery], ColumnElement[float]] | None = None
 
 
 def _nearest_location(
@@ -171,12 +195,16 @@ SERVICES = Kind(
     lambda: [service_visible()],
     _nearest_location(_service_owner),
     _located_within(_service_owner),
+    text_search.service_matches,
+    text_search.service_relevance,
 )
 PROVIDERS = Kind(
     Organization,
     lambda: [provider_visible()],
     _nearest_location(_provider_owner),
     _located_within(_provider_owner),
+    text_search.provider_matches,
+    text_search.provider_relevance,
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -188,31 +216,48 @@ async def _keyset_page(
 ) -> tuple[list[Any], list[str], list[float | None], Stmt]:
     model = kind.model
     stmt = select(model).where(*kind.visible(), *where)
+    distance = kind.distance(args.point) if args.point is not None else None
     if args.point is not None and args.radius_m is not None:
         stmt = stmt.where(kind.within(args.point, args.radius_m))
+    elif distance is not None and args.order is ServiceOrder.RELEVANCE:
+        stmt = stmt.where(distance.is_not(None))  # the blend needs a distance
     count_stmt = stmt
-    distance = kind.distance(args.point) if args.point is not None else None
     if distance is not None:
         stmt = stmt.add_columns(distance.label("d"))
+    score: ColumnElement[float] | None = None
     if args.order is ServiceOrder.NAME:
         after = decode_cursor(args.after, (_tag("name"), _str, _uuid))
         if after is not None:
             stmt = stmt.where(tuple_(model.name, model.id) > tuple_(after[1], after[2]))
         stmt = stmt.order_by(model.name, model.id)
-    else:
+    elif args.order is ServiceOrder.UPDATED_AT:
         after = decode_cursor(args.after, (_tag("updated"), _instant, _uuid))
         if after is not None:
             stmt = stmt.where(tuple_(model.updated_at, model.id) < tuple_(after[1], after[2]))
         stmt = stmt.order_by(model.updated_at.desc(), model.id.desc())
+    else:
+        assert args.text is not None and kind.relevance is not None
+        score = kind.relevance(args.text)
+        if distance is not None:
+            score = text_search.blended(score, distance)
+        ranked = stmt.add_columns(score.label("score")).subquery()
+        stmt = select(aliased(model, ranked), *[c for c in ranked.c if c.name in ("d", "score")])
+        score = ranked.c.score
+        after = decode_cursor(args.after, (_tag("relevance"), _float, _uuid))
+        if after is not None:
+            stmt = stmt.where(tuple_(score, ranked.c.id) < tuple_(after[1], after[2]))
+        stmt = stmt.order_by(score.desc(), ranked.c.id.desc())
     result = (await session.execute(stmt.limit(args.limit + 1))).all()
     rows = [row[0] for row in result]
     distances = [
-        float(row[1]) if distance is not None and row[1] is not None else None for row in result
+        float(row.d) if distance is not None and row.d is not None else None for row in result
     ]
     if args.order is ServiceOrder.NAME:
         cursors = [encode_cursor(["name", row.name, row.id]) for row in rows]
-    else:
+    elif args.order is ServiceOrder.UPDATED_AT:
         cursors = [encode_cursor(["updated", row.updated_at.isoformat(), row.id]) for row in rows]
+    else:
+        cursors = [encode_cursor(["relevance", float(r.score), r[0].id]) for r in result]
     return rows, cursors, distances, count_stmt
 
 
@@ -226,7 +271,12 @@ async def _search(
 ) -> Connection[N]:
     context = info.context
     async with context.sessionmaker() as session:
-        conditions: Sequence[ColumnElement[bool]] = await where(session)
+        conditions: list[ColumnElement[bool]] = list(await where(session))
+        if args.text is not None:
+            assert kind.matches is not None
+            if not await session.scalar(text_search.lexeme_count(args.text)):
+                raise BadUserInput("text", args.text.text, "holds only stop words")
+            conditions.append(kind.matches(args.text))
         if args.order is ServiceOrder.DISTANCE:
             assert args.point is not None
             after = decode_cursor(args.after, (_tag("distance"), _float, _uuid))
@@ -278,12 +328,13 @@ async def services(
     info: Info,
     near: LatLonInput | None,
     radius_m: float | None,
+    text: str | None,
     filter: ServiceFilter | None,
     order_by: ServiceOrder | None,
     first: int | None,
     after: str | None,
 ) -> Connection[ServiceNode]:
-    args = _args(info, near, radius_m, order_by, first, after)
+    args = _args(info, near, radius_m, text, order_by, first, after)
 
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         return service_conditions(await filter_spec(session, filter))
@@ -295,31 +346,27 @@ async def providers(
     info: Info,
     near: LatLonInput | None,
     radius_m: float | None,
+    text: str | None,
     filter: ServiceFilter | None,
     order_by: ServiceOrder | None,
     first: int | None,
     after: str | None,
 ) -> Connection[Provider]:
-    args = _args(info, near, radius_m, order_by, first, after)
-    service_where: list[ColumnElement[bool]] | None = None
+    args = _args(info, near, radius_m, text, order_by, first, after)
 
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
-        nonlocal service_where
         if filter is None:
             return []
-        service_where = service_conditions(await filter_spec(session, filter))
+        matching = service_conditions(await filter_spec(session, filter))
         return [
             exists().where(
                 Service.organization_id == Organization.id,
                 Service.status == PUBLISHED,
-                *service_where,
+                *matching,
             )
         ]
 
-    def nearby(search: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Stmt:
-        return nearby_providers(search, service_where, m)
-
-    return await _search(info, PROVIDERS, args, where, nearby, Provider.from_row)
+    return await _search(info, PROVIDERS, args, where, nearby_providers, Provider.from_row)
 
 
 async def welfare_points(
@@ -329,7 +376,7 @@ async def welfare_points(
     first: int | None,
     after: str | None,
 ) -> Connection[WelfarePointNode]:
-    args = _args(info, near, radius_m, None, first, after)
+    args = _args(info, near, radius_m, None, None, first, after)
 
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         return []

@@ -21,7 +21,14 @@ Info = strawberry.Info[Context, None]
 
 FIRST = "Page size, 1–100."
 AFTER = "The `endCursor` of the previous page."
-ORDER = "Default: DISTANCE with `near`, else NAME. UPDATED_AT is newest first."
+ORDER = (
+    "Default: RELEVANCE with `text`, else DISTANCE with `near`, else NAME. "
+    "UPDATED_AT is newest first."
+)
+TEXT = (
+    "Italian text search (stemming, accents ignored, typos tolerated by trigram similarity). "
+    "Ordered by RELEVANCE, blended with `near`: relevance / (1 + metres / 2000)."
+)
 
 
 @strawberry.type
@@ -39,6 +46,7 @@ class CatalogueQuery:
         info: Info,
         near: LatLonInput | None = None,
         radius_meters: float | None = None,
+        text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
         filter: Annotated[
             ServiceFilter | None,
             strawberry.argument(description="Providers with a published service that matches."),
@@ -47,7 +55,9 @@ class CatalogueQuery:
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Provider]:
-        return await search.providers(info, near, radius_meters, filter, order_by, first, after)
+        return await search.providers(
+            info, near, radius_meters, text, filter, order_by, first, after
+        )
 
     @strawberry.field(
         description="Published services. With `near`: services offered at a location, nearest "
@@ -58,12 +68,15 @@ class CatalogueQuery:
         info: Info,
         near: LatLonInput | None = None,
         radius_meters: float | None = None,
+        text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
         filter: ServiceFilter | None = None,
         order_by: Annotated[ServiceOrder | None, strawberry.argument(description=ORDER)] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Service]:
-        return await search.services(info, near, radius_meters, filter, order_by, first, after)
+        return await search.services(
+            info, near, radius_meters, text, filter, order_by, first, after
+        )
 
     @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(
