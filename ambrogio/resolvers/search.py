@@ -38,6 +38,7 @@ from ambrogio.geo.nearby import (
     run_nearby,
 )
 from ambrogio.geo.point import LatLon, checked_radius, geography
+from ambrogio.geo.reach import reaches
 from ambrogio.geo.text import TextQuery
 from ambrogio.resolvers.filters import filter_spec
 from ambrogio.resolvers.pagination import decode_cursor, encode_cursor, page_size
@@ -385,3 +386,19 @@ async def welfare_points(
         return nearby_welfare_points(search, m)
 
     return await _search(info, WELFARE_POINTS, args, where, nearby, WelfarePointNode.from_row)
+
+
+async def services_reaching(
+    info: Info,
+    point: LatLonInput,
+    filter: ServiceFilter | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[ServiceNode]:
+    home = LatLon.checked(point.lat, point.lon, "point")
+    args = Args(None, None, None, ServiceOrder.NAME, page_size(first, info.context.settings), after)
+
+    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+        return [reaches(home), *service_conditions(await filter_spec(session, filter))]
+
+    return await _search(info, SERVICES, args, where, nearby_services, ServiceNode.from_row)

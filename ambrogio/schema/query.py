@@ -78,6 +78,21 @@ class CatalogueQuery:
             info, near, radius_meters, text, filter, order_by, first, after
         )
 
+    @strawberry.field(
+        description="Who comes to my home: published AT_HOME services whose service area covers "
+        "`point`, by name. A service area is a polygon or a list of comuni; a comune without a "
+        "boundary covers a 4 km radius around its centroid."
+    )
+    async def services_reaching(
+        self,
+        info: Info,
+        point: LatLonInput,
+        filter: ServiceFilter | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Service]:
+        return await search.services_reaching(info, point, filter, first, after)
+
     @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(
         self,
