@@ -152,6 +152,7 @@ async def _all_pages(gql: Any, query: str, field: str, page: int, **variables: A
         connection = result.data[field]
         edges += connection["edges"]
         if not connection["pageInfo"]["hasNextPage"]:
+            assert connection.get("totalCount", len(edges)) == len(edges)
             return edges
         after = connection["pageInfo"]["endCursor"]
 
@@ -209,6 +210,19 @@ async def test_services_near_with_filters_match_the_oracle(gql, catalogue) -> No
         )
 
         _compare(edges, expected)
+
+
+async def test_order_by_name_within_a_radius_keeps_the_distances(gql, catalogue) -> None:
+    lat, lon, radius = 45.80, 9.42, 4000.0
+    expected = _expected(lat, lon, radius, catalogue.service_points)
+    query = NEAR_SERVICES.replace("filter: $filter)", "filter: $filter, orderBy: NAME)")
+
+    edges = await _all_pages(gql, query, "services", 9, lat=lat, lon=lon, r=radius)
+
+    got = {uuid.UUID(from_global_id(e["node"]["id"])[1]): e["distanceMeters"] for e in edges}
+    assert set(got) == {key for _, key in expected}
+    for d, key in expected:
+        assert got[key] == pytest.approx(d, abs=0.01)
 
 
 async def test_nearest_first_without_radius_takes_the_page_size_only(gql, catalogue) -> None:

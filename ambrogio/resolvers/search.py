@@ -173,8 +173,12 @@ def _located_within(
 
 
 def _service_owner(near: Any) -> ColumnElement[bool]:
-    return exists().where(
-        ServiceAtLocation.service_id == Service.id, ServiceAtLocation.location_id == near.id
+    # Two levels below the query on ``service``: only explicit correlation reaches it (auto
+    # correlation looks one level up and would make this "any service at the location").
+    return (
+        exists()
+        .where(ServiceAtLocation.service_id == Service.id, ServiceAtLocation.location_id == near.id)
+        .correlate(Service, near)
     )
 
 
@@ -402,3 +406,32 @@ async def services_reaching(
         return [reaches(home), *service_conditions(await filter_spec(session, filter))]
 
     return await _search(info, SERVICES, args, where, nearby_services, ServiceNode.from_row)
+
+
+async def service_search_conditions(
+    session: AsyncSession,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    text: str | None,
+    filter: ServiceFilter | None,
+) -> list[ColumnElement[bool]]:
+    """What a service must satisfy to be in a search (facets and GeoJSON use the same set as
+    ``services``): visible, filtered, matching the text, within the radius of ``near`` (or,
+    with ``near`` alone, located somewhere)."""
+    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
+    radius = checked_radius(radius_m)
+    if radius is not None and point is None:
+        raise BadUserInput("radiusMeters", radius_m, "needs `near`")
+    conditions = [*SERVICES.visible(), *service_conditions(await filter_spec(session, filter))]
+    query = _text(text)
+    if query is not None:
+        if not await session.scalar(text_search.lexeme_count(query)):
+            raise BadUserInput("text", query.text, "holds only stop words")
+        conditions.append(text_search.service_matches(query))
+    if point is not None:
+        conditions.append(
+            SERVICES.within(point, radius)
+            if radius is not None
+            else SERVICES.distance(point).is_not(None)
+        )
+    return conditions

@@ -8,9 +8,11 @@ import strawberry
 
 from ambrogio.context import Context
 from ambrogio.resolvers import categories, listing, search
+from ambrogio.resolvers import facets as facets_resolver
 from ambrogio.resolvers import node as node_resolver
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
+from ambrogio.schema.facets import Facets
 from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
 from ambrogio.schema.node import Connection, Node
 from ambrogio.schema.provider import Provider
@@ -92,6 +94,20 @@ class CatalogueQuery:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Service]:
         return await search.services_reaching(info, point, filter, first, after)
+
+    @strawberry.field(
+        description="Counts per category, comune, target group and delivery mode of the "
+        "services that `services` would return with the same arguments."
+    )
+    async def facets(
+        self,
+        info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
+        text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
+        filter: ServiceFilter | None = None,
+    ) -> Facets:
+        return await facets_resolver.facets(info, near, radius_meters, text, filter)
 
     @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(

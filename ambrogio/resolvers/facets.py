@@ -1,0 +1,70 @@
+"""``facets``: counts of the current search in one round trip."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+import strawberry
+from sqlalchemy import select
+
+from ambrogio.context import Context
+from ambrogio.db.models import TaxonomyTerm
+from ambrogio.enums import Delivery, TargetGroup
+from ambrogio.geo.facets import facet_counts
+from ambrogio.schema.facets import (
+    CategoryFacet,
+    ComuneFacet,
+    DeliveryFacet,
+    Facets,
+    TargetGroupFacet,
+)
+from ambrogio.schema.inputs import LatLonInput, ServiceFilter
+
+Info = strawberry.Info[Context, None]
+
+
+async def facets(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    text: str | None,
+    filter: ServiceFilter | None,
+) -> Facets:
+    from ambrogio.resolvers.search import service_search_conditions  # after the schema loads
+
+    async with info.context.sessionmaker() as session:
+        conditions = await service_search_conditions(session, near, radius_m, text, filter)
+        rows = (await session.execute(facet_counts(conditions))).all()
+        roots = set(
+            (
+                await session.scalars(
+                    select(TaxonomyTerm.id).where(TaxonomyTerm.parent_id.is_(None))
+                )
+            ).all()
+        )
+    by_facet: dict[str, dict[str, int]] = defaultdict(dict)
+    for facet, key, count in rows:
+        by_facet[facet][key] = int(count)
+    counts = {uuid.UUID(key): count for key, count in by_facet["category"].items()}
+
+    def ranked(values: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(values.items(), key=lambda item: (-item[1], item[0]))
+
+    return Facets(
+        total=by_facet["total"].get("", 0),
+        categories=[
+            CategoryFacet(pk=pk, counts=counts, count=count)
+            for pk, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+            if pk in roots
+        ],
+        comuni=[ComuneFacet(code=key, count=n) for key, n in ranked(by_facet["comune"])],
+        target_groups=[
+            TargetGroupFacet(target_group=TargetGroup(key), count=n)
+            for key, n in ranked(by_facet["target_group"])
+        ],
+        delivery=[
+            DeliveryFacet(delivery=Delivery(key), count=n)
+            for key, n in ranked(by_facet["delivery"])
+        ],
+    )
