@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from ambrogio.context import Context
-from ambrogio.resolvers import categories, listing, search
+from ambrogio.resolvers import categories, features, listing, search
 from ambrogio.resolvers import facets as facets_resolver
 from ambrogio.resolvers import node as node_resolver
 from ambrogio.schema.category import Category
@@ -108,6 +109,26 @@ class CatalogueQuery:
         filter: ServiceFilter | None = None,
     ) -> Facets:
         return await facets_resolver.facets(info, near, radius_meters, text, filter)
+
+    @strawberry.field(
+        name="servicesGeoJSON",
+        description="The services of a search as a GeoJSON FeatureCollection: one Point "
+        "feature per (service, published location), nearest first with `near`, else by name; "
+        "`limit` 1–10000 features."
+    )
+    async def services_geo_json(
+        self,
+        info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
+        text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
+        filter: ServiceFilter | None = None,
+        limit: int | None = 1000,
+    ) -> JSON:
+        return cast(
+            JSON,
+            await features.services_geojson(info, near, radius_meters, text, filter, limit),
+        )
 
     @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(
