@@ -342,3 +342,32 @@ async def test_radius_without_near_and_distance_order_without_near_are_errors(gq
 
     assert no_near.codes == ["BAD_USER_INPUT"] and "near" in no_near.errors[0]["message"]
     assert order.codes == ["BAD_USER_INPUT"]
+
+
+NEARBY_NESTED = """
+query Nested($first: Int) {
+  services(near: {lat: 45.8566, lon: 9.3977}, radiusMeters: 20000, first: $first) {
+    totalCount
+    edges { distanceMeters node {
+      name categories { slug parent { slug } } costOptions { amount unit }
+      provider { name locations { lat comune { name } } }
+      locations { lat lon }
+    } }
+  }
+}
+"""
+
+
+async def test_nested_nearby_selection_costs_a_bounded_number_of_statements(
+    gql, statements
+) -> None:
+    counts = {}
+    for first in (5, 40):
+        statements.reset()
+        result = await gql(NEARBY_NESTED, first=first)
+        assert result.errors == []
+        assert len(result.data["services"]["edges"]) == first
+        counts[first] = statements.count
+
+    # Nearby page (widened at most a few times), rows by id, count, then loader batches.
+    assert max(counts.values()) <= 14, counts
