@@ -34,7 +34,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ambrogio.enums import (
@@ -443,3 +443,76 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "at"),)
+
+
+class Slot(Base):
+    """A bookable time range of a service, with a capacity in seats.
+
+    ``taken`` is kept on the row and only ever changed by conditional updates (see
+    ``availability.reservations``), so the CHECK below is the last line against overbooking.
+    """
+
+    __tablename__ = "slot"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("location.id", ondelete="SET NULL")
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    during: Mapped[Any] = mapped_column(
+        TSTZRANGE, Computed("tstzrange(starts_at, ends_at)", persisted=True)
+    )
+    capacity: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(Text, default="open", server_default="open")
+    source: Mapped[str] = mapped_column(Text, default="ambrogio", server_default="ambrogio")
+    external_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_slot_source_external_id"),
+        CheckConstraint("ends_at > starts_at", name="range"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="taken"),
+        CheckConstraint("status IN ('open', 'cancelled')", name="status"),
+        Index("ix_slot_service_id_starts_at", "service_id", "starts_at"),
+        Index("ix_slot_during", "during", postgresql_using="gist"),
+    )
+
+
+class Reservation(Base):
+    __tablename__ = "reservation"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    slot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"))
+    seats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text, default="confirmed", server_default="confirmed")
+    # Who reserved (``Caller.key``): only they may cancel.
+    caller: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    cancelled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("seats > 0", name="seats"),
+        CheckConstraint("status IN ('confirmed', 'cancelled')", name="status"),
+        Index("ix_reservation_slot_id", "slot_id"),
+    )
+
+
+class IdempotencyKey(Base):
+    """The first outcome of a mutation under a caller's key, replayed for its retries."""
+
+    __tablename__ = "idempotency_key"
+
+    caller: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    operation: Mapped[str] = mapped_column(Text)
+    # A digest of the arguments: the same key with other arguments is refused.
+    request_hash: Mapped[str] = mapped_column(Text)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
