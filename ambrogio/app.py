@@ -21,6 +21,7 @@ from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.loaders import Loaders
 from ambrogio.schema import build_schema
 from ambrogio.settings import Settings
+from ambrogio.tiles import tiles_endpoint
 
 log = logging.getLogger("ambrogio")
 
@@ -83,6 +84,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
         ],
         lifespan=lifespan,
     )

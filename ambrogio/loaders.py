@@ -21,7 +21,9 @@ from ambrogio.db.models import (
     CostOption,
     Location,
     Organization,
+    Reservation,
     Service,
+    Slot,
     TaxonomyTerm,
     WelfarePoint,
 )
@@ -102,6 +104,8 @@ class Loaders:
         self.service_cost_options: DataLoader[uuid.UUID, list[CostOption]] = DataLoader(
             load_fn=_grouped(sessions, q.cost_options_of_services, lambda row: row.service_id)
         )
+        self.slot: DataLoader[uuid.UUID, Slot | None] = by_id(q.slots_by_id)
+        self.reservation: DataLoader[uuid.UUID, Reservation | None] = by_id(q.reservations_by_id)
         self.category_children: DataLoader[uuid.UUID, list[TaxonomyTerm]] = DataLoader(
             load_fn=_grouped(sessions, q.children_of_categories, lambda row: row.parent_id)
         )

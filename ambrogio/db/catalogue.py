@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, tuple_
 
 from ambrogio.db.models import (
     Comune,
     CostOption,
     Location,
     Organization,
+    Reservation,
     Service,
     ServiceAtLocation,
     ServiceCategory,
+    Slot,
     TaxonomyTerm,
     WelfarePoint,
 )
@@ -173,4 +176,24 @@ def children_of_categories(ids: Sequence[uuid.UUID]) -> Stmt:
         select(TaxonomyTerm)
         .where(TaxonomyTerm.parent_id.in_(ids), TaxonomyTerm.status == PUBLISHED)
         .order_by(TaxonomyTerm.parent_id, TaxonomyTerm.position, TaxonomyTerm.slug)
+    )
+
+
+def slots_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
+    visible = select(Service.id).where(service_visible())
+    return select(Slot).where(Slot.id.in_(ids), Slot.service_id.in_(visible))
+
+
+def reservations_by_id(ids: Sequence[uuid.UUID]) -> Stmt:
+    return select(Reservation).where(Reservation.id.in_(ids))
+
+
+def slots_of_service(service_id: uuid.UUID, start: datetime, end: datetime) -> Stmt:
+    """Open or cancelled slots of a visible service overlapping [start, end), by start."""
+    window = func.tstzrange(start, end)
+    return (
+        select(Slot)
+        .where(Slot.service_id == service_id, Slot.during.op("&&")(window))
+        .where(Slot.service_id.in_(select(Service.id).where(service_visible())))
+        .order_by(Slot.starts_at, Slot.id)
     )

@@ -12,6 +12,8 @@ from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.errors import CodedErrors, is_expected
 from ambrogio.schema.location import Location
+from ambrogio.schema.map import MapQuery
+from ambrogio.schema.mutation import Mutation
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.query import CatalogueQuery
 from ambrogio.schema.service import Service
@@ -20,7 +22,7 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery,))
+Query = merge_types("Query", (CatalogueQuery, MapQuery))
 
 
 class Schema(strawberry.Schema):
@@ -35,6 +37,7 @@ class Schema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
         extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],
     )

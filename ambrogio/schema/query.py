@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from ambrogio.context import Context
-from ambrogio.resolvers import categories, features, listing, search
+from ambrogio.resolvers import availability, categories, features, listing, search
 from ambrogio.resolvers import facets as facets_resolver
 from ambrogio.resolvers import node as node_resolver
+from ambrogio.schema.availability import Slot
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.facets import Facets
@@ -114,7 +116,7 @@ class CatalogueQuery:
         name="servicesGeoJSON",
         description="The services of a search as a GeoJSON FeatureCollection: one Point "
         "feature per (service, published location), nearest first with `near`, else by name; "
-        "`limit` 1–10000 features."
+        "`limit` 1–10000 features.",
     )
     async def services_geo_json(
         self,
@@ -129,6 +131,19 @@ class CatalogueQuery:
             JSON,
             await features.services_geojson(info, near, radius_meters, text, filter, limit),
         )
+
+    @strawberry.field(
+        description="The slots of a service overlapping [from, to) (at most 92 days), by start, "
+        "with the seats still free."
+    )
+    async def slots(
+        self,
+        info: Info,
+        service_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[Slot]:
+        return await availability.slots(info, service_id, from_, to)
 
     @strawberry.field(description="Welfare hubs and points: by name, or nearest first with `near`.")
     async def welfare_points(

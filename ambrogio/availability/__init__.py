@@ -1,0 +1,1 @@
+"""Availability: bookable slots and reservations (no GraphQL here)."""

@@ -1,0 +1,77 @@
+"""``slots``, ``reserveSlot`` and ``cancelReservation``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import strawberry
+
+from ambrogio.availability import reservations
+from ambrogio.context import Context
+from ambrogio.db import catalogue as q
+from ambrogio.db.models import Reservation as ReservationRow
+from ambrogio.errors import BadUserInput, NotFound
+from ambrogio.ids import MalformedGlobalId, from_global_id
+from ambrogio.schema.availability import Reservation, Slot
+
+Info = strawberry.Info[Context, None]
+
+MAX_WINDOW = timedelta(days=92)
+
+
+def record_key(field: str, global_id: str, type_name: str) -> uuid.UUID:
+    """The uuid inside a global id of ``type_name``; BAD_USER_INPUT naming ``field`` if not."""
+    try:
+        found, key = from_global_id(global_id)
+        if found != type_name:
+            raise MalformedGlobalId(global_id)
+        return uuid.UUID(key)
+    except (MalformedGlobalId, ValueError):
+        raise BadUserInput(field, global_id, f"is not the id of a {type_name}") from None
+
+
+def _aware(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise BadUserInput(field, value.isoformat(), "needs a time zone offset, e.g. +01:00")
+    return value
+
+
+async def slots(info: Info, service_id: str, start: datetime, end: datetime) -> list[Slot]:
+    service = record_key("serviceId", service_id, "Service")
+    start, end = _aware("from", start), _aware("to", end)
+    if end <= start:
+        raise BadUserInput("to", end.isoformat(), "must be after `from`")
+    if end - start > MAX_WINDOW:
+        raise BadUserInput("to", end.isoformat(), "must be at most 92 days after `from`")
+    if await info.context.loaders.service.load(service) is None:
+        raise NotFound(f"serviceId: no service {service_id!r} is visible")
+    async with info.context.sessionmaker() as session:
+        rows = (await session.scalars(q.slots_of_service(service, start, end))).all()
+    return [Slot.from_row(row) for row in rows]
+
+
+async def _reservation(info: Info, reservation_id: uuid.UUID) -> Reservation:
+    # Read after the commit, from a new session: the replayed and the first response agree.
+    async with info.context.sessionmaker() as session:
+        row = await session.get(ReservationRow, reservation_id)
+    assert row is not None
+    return Reservation.from_row(row)
+
+
+async def reserve_slot(info: Info, slot_id: str, idempotency_key: str, seats: int) -> Reservation:
+    slot = record_key("slotId", slot_id, "Slot")
+    caller = info.context.caller.key
+    reservation_id = await reservations.reserve(
+        info.context.sessionmaker, caller, slot, idempotency_key, seats
+    )
+    return await _reservation(info, reservation_id)
+
+
+async def cancel_reservation(info: Info, reservation_id: str, idempotency_key: str) -> Reservation:
+    reservation = record_key("reservationId", reservation_id, "Reservation")
+    caller = info.context.caller.key
+    cancelled = await reservations.cancel(
+        info.context.sessionmaker, caller, reservation, idempotency_key
+    )
+    return await _reservation(info, cancelled)

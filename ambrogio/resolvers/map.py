@@ -1,0 +1,56 @@
+"""``mapClusters``: validate the viewport, cluster in PostGIS, load single items lazily."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import strawberry
+
+from ambrogio.context import Context
+from ambrogio.geo.bbox import BBox
+from ambrogio.geo.clusters import cell_zoom, checked_view, clusters_stmt
+from ambrogio.geo.filters import service_conditions
+from ambrogio.geo.tiles import checked_zoom
+from ambrogio.resolvers.filters import filter_spec
+from ambrogio.schema.inputs import ServiceFilter
+from ambrogio.schema.map import BBoxInput, Box, MapCluster
+
+Info = strawberry.Info[Context, None]
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value is not None else None
+
+
+def _cluster(row: Any, zoom: int) -> MapCluster:
+    return MapCluster(
+        location_pk=_uuid(row.location_id),
+        provider_pk=_uuid(row.provider_id),
+        cell=f"{cell_zoom(zoom)}/{row.cx}/{row.cy}",
+        count=row.count,
+        provider_count=row.providers,
+        lat=float(row.lat),
+        lon=float(row.lon),
+        bbox=Box(
+            west=float(row.west),
+            south=float(row.south),
+            east=float(row.east),
+            north=float(row.north),
+        ),
+    )
+
+
+async def map_clusters(
+    info: Info, bbox: BBoxInput, zoom: int, filter: ServiceFilter | None
+) -> list[MapCluster]:
+    checked_zoom(zoom, "zoom")
+    box = checked_view(
+        BBox.checked(bbox.west, bbox.south, bbox.east, bbox.north, "bbox"), zoom, "bbox"
+    )
+    async with info.context.sessionmaker() as session:
+        conditions = (
+            service_conditions(await filter_spec(session, filter)) if filter is not None else None
+        )
+        rows = (await session.execute(clusters_stmt(box, zoom, conditions))).all()
+    return [_cluster(row, zoom) for row in rows]
