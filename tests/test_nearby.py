@@ -371,3 +371,35 @@ async def test_nested_nearby_selection_costs_a_bounded_number_of_statements(
 
     # Nearby page (widened at most a few times), rows by id, count, then loader batches.
     assert max(counts.values()) <= 14, counts
+
+
+async def test_wheelchair_filter_near_a_point_matches_the_oracle(gql, catalogue, engine) -> None:
+    async with engine.connect() as conn:
+        accessible = set(
+            (
+                await conn.scalars(
+                    text(
+                        "SELECT DISTINCT sal.service_id FROM service_at_location sal"
+                        " JOIN location l ON l.id = sal.location_id"
+                        " WHERE l.status = 'published' AND l.wheelchair_accessible"
+                    )
+                )
+            ).all()
+        )
+    lat, lon, radius = 45.83, 9.40, 8000.0
+    points = {s: p for s, p in catalogue.service_points.items() if s in accessible}
+    expected = _expected(lat, lon, radius, points)
+    assert expected and len(points) < len(catalogue.service_points)
+
+    edges = await _all_pages(
+        gql,
+        NEAR_SERVICES,
+        "services",
+        6,
+        lat=lat,
+        lon=lon,
+        r=radius,
+        filter={"wheelchairAccessible": True},
+    )
+
+    _compare(edges, expected)

@@ -7,13 +7,14 @@ their GIN indexes; prices and locations are ``EXISTS`` on indexed child tables.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import cast
 from sqlalchemy.types import String, Text
 
@@ -95,17 +96,24 @@ def by_price(price: PriceRange) -> ColumnElement[bool]:
     return exists().where(*clauses)
 
 
-def _at_a_location(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(
-        ServiceAtLocation.service_id == Service.id,
-        Location.id == ServiceAtLocation.location_id,
-        Location.status == PUBLISHED,
-        *clauses,
+def _at_a_location(clause: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
+    # Aliases, correlated to ``service`` only: these filters also run inside statements that
+    # already read ``location`` and ``service_at_location`` (nearby search), whose rows they
+    # must not be confused with.
+    at = aliased(ServiceAtLocation)
+    place = aliased(Location)
+    return (
+        select(literal(1))
+        .select_from(at)
+        .join(place, place.id == at.location_id)
+        .where(at.service_id == Service.id, place.status == PUBLISHED, clause(place))
+        .correlate(Service)
+        .exists()
     )
 
 
 def by_wheelchair(accessible: bool) -> ColumnElement[bool]:
-    located = _at_a_location(Location.wheelchair_accessible.is_(True))
+    located = _at_a_location(lambda place: place.wheelchair_accessible.is_(True))
     return located if accessible else ~located
 
 
@@ -113,7 +121,8 @@ def by_comuni(codes: Sequence[str]) -> ColumnElement[bool]:
     """Offered at a location in one of the comuni, or reaching one of them at home."""
     area = cast(literal(list(codes), ARRAY(String(6))), ARRAY(String(6)))
     return or_(
-        _at_a_location(Location.comune_istat.in_(codes)), Service.service_area_comuni.op("&&")(area)
+        _at_a_location(lambda place: place.comune_istat.in_(codes)),
+        Service.service_area_comuni.op("&&")(area),
     )
 
 
