@@ -7,15 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from ambrogio.availability.notifications import SlotChanges
 from ambrogio.context import Context
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.loaders import Loaders
@@ -27,10 +29,11 @@ log = logging.getLogger("ambrogio")
 
 
 class State:
-    """What the lifespan opens: the engine and its sessionmaker."""
+    """What the lifespan opens: the engine, its sessionmaker, the slot-change listener."""
 
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    slot_changes: SlotChanges | None = None
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -48,6 +51,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
+            slot_changes=self.state.slot_changes,
         )
 
 
@@ -60,9 +64,18 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         own = engine is None
         state.engine = engine if engine is not None else create_engine(settings)
         state.sessionmaker = create_sessionmaker(state.engine)
+        changes = SlotChanges(state.engine.url.render_as_string(hide_password=False))
+        try:
+            await changes.start()
+            state.slot_changes = changes
+        except (OSError, asyncpg.PostgresError):
+            # Queries still work; subscriptions answer UNAVAILABLE until a restart.
+            log.warning("cannot listen for slot changes", exc_info=True)
         try:
             yield
         finally:
+            await changes.stop()
+            state.slot_changes = None
             if own:
                 await state.engine.dispose()
 
@@ -82,6 +95,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ambrogio.availability.notifications import SlotChanges
 from ambrogio.loaders import Loaders
 from ambrogio.settings import Settings
 
@@ -47,4 +48,5 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     loaders: Loaders
     caller: Caller = ANONYMOUS
+    slot_changes: SlotChanges | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)

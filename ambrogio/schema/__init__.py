@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
@@ -10,13 +13,14 @@ from strawberry.types import ExecutionContext
 
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
-from ambrogio.schema.errors import CodedErrors, is_expected
+from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.location import Location
 from ambrogio.schema.map import MapQuery
 from ambrogio.schema.mutation import Mutation
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.query import CatalogueQuery
 from ambrogio.schema.service import Service
+from ambrogio.schema.subscription import Subscription
 from ambrogio.schema.welfare_point import WelfarePoint
 
 MAX_DEPTH = 12
@@ -33,11 +37,27 @@ class Schema(strawberry.Schema):
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Streams (subscriptions) bypass the operation hooks: code their errors here."""
+        result = await super().stream(*args, **kwargs)
+        request_id = getattr(kwargs.get("context_value"), "request_id", None)
+        if hasattr(result, "__aiter__"):
+            return _coded_stream(result, request_id)
+        code_result_errors(result, request_id)
+        return result
+
+
+async def _coded_stream(results: Any, request_id: str | None) -> AsyncIterator[Any]:
+    async for result in results:
+        code_result_errors(result, request_id)
+        yield result
+
 
 def build_schema() -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
         extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],
     )

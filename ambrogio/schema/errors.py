@@ -50,6 +50,15 @@ def is_expected(error: GraphQLError) -> bool:
     return isinstance(error.original_error, AmbrogioError) or error.path is None
 
 
+def code_result_errors(result: object, request_id: str | None) -> None:
+    errors = getattr(result, "errors", None)
+    if errors and not all("code" in (error.extensions or {}) for error in errors):
+        result.errors = [  # type: ignore[attr-defined]
+            error if "code" in (error.extensions or {}) else _coded(error, request_id)
+            for error in errors
+        ]
+
+
 class CodedErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
