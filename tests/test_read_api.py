@@ -223,6 +223,17 @@ async def test_health_and_readiness(client) -> None:
     assert ready.status_code == 200 and ready.json()["database"] == "ok"
 
 
+async def test_every_readme_example_runs_without_errors(gql) -> None:
+    readme = Path(PROJECT_ROOT / "README.md").read_text()
+    examples = re.findall(r"```graphql\n(.*?)```", readme, re.S)
+
+    assert len(examples) >= 2
+    for example in examples:
+        result = await gql(example)
+        assert result.errors == [], (example, result.errors)
+        assert all(value is not None for value in result.data.values())
+
+
 async def test_committed_sdl_matches_the_schema() -> None:
     from ambrogio.schema import schema_sdl
 
