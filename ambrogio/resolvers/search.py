@@ -159,17 +159,34 @@ def _nearest_location(
 
 
 def _located_within(
-    owner_column: Callable[[Any], ColumnElement[bool]],
+    ids_of: Callable[[Any], Any],
 ) -> Callable[[LatLon, float], ColumnElement[bool]]:
+    """Owns a published location within the radius: an uncorrelated ``IN`` over the locations
+    the geography index finds, computed once per statement rather than once per row."""
+
     def within(point: LatLon, radius: float) -> ColumnElement[bool]:
         near = aliased(Location)
-        return exists().where(
-            owner_column(near),
+        located = select(near.id).where(
             near.status == PUBLISHED,
             func.ST_DWithin(geography(near.geom), point.geography(), literal(radius)),
         )
+        return ids_of(located)  # type: ignore[no-any-return]
 
     return within
+
+
+def _services_at(located: Any) -> ColumnElement[bool]:
+    at = aliased(ServiceAtLocation)
+    return Service.id.in_(
+        select(at.service_id).where(at.location_id.in_(located.correlate(None))).correlate(None)
+    )
+
+
+def _providers_at(located: Any) -> ColumnElement[bool]:
+    place = aliased(Location)
+    return Organization.id.in_(
+        select(place.organization_id).where(place.id.in_(located.correlate(None))).correlate(None)
+    )
 
 
 def _service_owner(near: Any) -> ColumnElement[bool]:
@@ -199,7 +216,7 @@ SERVICES = Kind(
     Service,
     lambda: [service_visible()],
     _nearest_location(_service_owner),
-    _located_within(_service_owner),
+    _located_within(_services_at),
     text_search.service_matches,
     text_search.service_relevance,
 )
@@ -207,7 +224,7 @@ PROVIDERS = Kind(
     Organization,
     lambda: [provider_visible()],
     _nearest_location(_provider_owner),
-    _located_within(_provider_owner),
+    _located_within(_providers_at),
     text_search.provider_matches,
     text_search.provider_relevance,
 )
