@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 from ambrogio.settings import Settings
 
@@ -52,6 +53,32 @@ async def _load_reference(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _refresh(settings: Settings, now: datetime | None = None) -> str:
+    from ambrogio.db.hours import refresh_open_intervals
+    from ambrogio.db.session import create_engine, create_sessionmaker
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return str(await refresh_open_intervals(session, now))
+    finally:
+        await engine.dispose()
+
+
+def _refresh_hours(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.hours import local
+
+    try:
+        now = local(datetime.fromisoformat(args.at)) if args.at else None
+    except ValueError:
+        print(f"ambrogio: --at {args.at!r} is not an ISO date and time", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    report = asyncio.run(_refresh(settings, now))
+    print(f"{report} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from ambrogio.db import migrate
     from ambrogio.db.session import database_url
@@ -65,6 +92,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     if revision == "head":
         asyncio.run(_load_reference(settings))
         print("Reference data (comuni, taxonomy) is up to date.")
+        print(f"Opening hours: {asyncio.run(_refresh(settings))}")
     return 0
 
 
@@ -75,6 +103,7 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
     if args.scale is not None:
         count = asyncio.run(load_scale(settings, args.scale, seed=args.seed))
         print(f"{count} synthetic providers in {time.perf_counter() - started:.1f} s")
+        print(f"Opening hours: {asyncio.run(_refresh(settings))}")
     else:
         summary = asyncio.run(load_demo(settings, seed=args.seed, force=args.force))
         print(f"{summary} in {time.perf_counter() - started:.1f} s")
@@ -121,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None, help="random seed (AMBROGIO_DEMO_SEED)")
     demo.add_argument("--force", action="store_true", help="reload even if already loaded")
     demo.set_defaults(run=_demo_data)
+
+    hours = commands.add_parser(
+        "refresh-hours", help="recompute the open intervals of every opening_hours (daily)"
+    )
+    hours.add_argument("--at", help="compute the window around this ISO time instead of now")
+    hours.set_defaults(run=_refresh_hours)
 
     serve = commands.add_parser("serve", help="serve GraphQL on HTTP")
     serve.add_argument("--host")

@@ -134,3 +134,26 @@ async def test_scale_generates_exactly_n_providers(spare_db) -> None:
         await engine.dispose()
     await load_scale(spare_settings, 2000, seed=7)
     assert await _fingerprint(spare_url) == first
+
+
+async def test_demo_slots_fill_the_coming_weekdays_in_rome_time(engine) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    rome = ZoneInfo("Europe/Rome")
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text("SELECT starts_at, capacity, taken FROM slot WHERE source='demo'")
+            )
+        ).all()
+
+    today = datetime.now(rome).date()
+    local = [start.astimezone(rome) for start, _, _ in rows]
+    assert len(rows) > 500
+    assert {t.hour for t in local} <= {9, 10, 11, 15, 16, 17}
+    assert all(t.weekday() < 5 for t in local)
+    assert min(t.date() for t in local) > today
+    assert max(t.date() for t in local) <= today + timedelta(days=21)
+    assert any(taken == capacity for _, capacity, taken in rows), "some are booked out"
+    assert sum(1 for _, capacity, taken in rows if taken < capacity) > len(rows) / 2

@@ -223,9 +223,12 @@ async def test_health_and_readiness(client) -> None:
     assert ready.status_code == 200 and ready.json()["database"] == "ok"
 
 
+def readme_examples() -> list[str]:
+    return re.findall(r"```graphql\n(.*?)```", (PROJECT_ROOT / "README.md").read_text(), re.S)
+
+
 async def test_every_readme_example_runs_without_errors(gql) -> None:
-    readme = Path(PROJECT_ROOT / "README.md").read_text()
-    examples = re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    examples = readme_examples()
 
     assert len(examples) >= 2
     for example in examples:

@@ -516,3 +516,40 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
+
+
+class OpeningHoursSet(Base):
+    """A distinct ``opening_hours`` string in a comune, whose open intervals are computed once
+    for every location and welfare point that has it (see ``ambrogio.db.hours``)."""
+
+    __tablename__ = "opening_hours_set"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    hours: Mapped[str] = mapped_column(Text)
+    # '' without a comune: part of the unique key, so not NULL. The comune matters for its
+    # patron saint's day; no foreign key, reference rows are never deleted anyway.
+    comune_istat: Mapped[str] = mapped_column(String(6), server_default="")
+    # The span the intervals were computed for (the rolling window).
+    computed_for: Mapped[Any] = mapped_column(TSTZRANGE)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Why ``hours`` does not parse (stored before validation): such a set is never open.
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("hours", "comune_istat", name="uq_opening_hours_set_key"),
+        CheckConstraint("comune_istat ~ '^([0-9]{6})?$'", name="comune_istat"),
+    )
+
+
+class OpenInterval(Base):
+    """When an opening-hours set is open, within its window: ``[opens, closes)``."""
+
+    __tablename__ = "open_interval"
+
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("opening_hours_set.id", ondelete="CASCADE"), primary_key=True
+    )
+    during: Mapped[Any] = mapped_column(TSTZRANGE, primary_key=True)
+
+    # ``openAt`` asks which sets are open at an instant: ``during @> t`` on this index.
+    __table_args__ = (Index("ix_open_interval_during", "during", postgresql_using="gist"),)

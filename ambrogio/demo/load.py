@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db import models
+from ambrogio.db.hours import refresh_open_intervals
 from ambrogio.db.models import SRID
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.demo.network import SOURCE, Network, Row, generate
 from ambrogio.demo.purge import delete_source
+from ambrogio.demo.slots import refresh_demo_slots
 from ambrogio.reference import load_reference
 from ambrogio.settings import Settings
+
+# Slots start from the day of loading, as a user in Lecco counts days.
+ROME = ZoneInfo("Europe/Rome")
 
 
 def _table(model: type[models.Base]) -> Table:
@@ -69,11 +76,18 @@ async def load_demo(settings: Settings, seed: int, force: bool = False) -> str:
         async with create_sessionmaker(engine)() as session, session.begin():
             await load_reference(session)
             existing = await _count_demo(session)
+            today = datetime.now(ROME).date()
             if existing and not force:
-                return f"Demo data already loaded ({existing} providers; --force reloads it)"
+                slots = await refresh_demo_slots(session, today)
+                return (
+                    f"Demo data already loaded ({existing} providers; --force reloads it); "
+                    f"{slots} slots from {today}"
+                )
             network = generate(seed)
             await delete_source(session, SOURCE)
             await _insert_network(session, network)
-        return _summary(network, seed)
+            await refresh_open_intervals(session)
+            slots = await refresh_demo_slots(session, today)
+        return f"{_summary(network, seed)}, {slots} slots from {today}"
     finally:
         await engine.dispose()

@@ -27,6 +27,7 @@ from ambrogio.db.models import (
     ServiceCategory,
     TaxonomyTerm,
 )
+from ambrogio.geo.open_intervals import location_open_at
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class ServiceFilterSpec:
     delivery: Sequence[str] | None = None
     comuni: Sequence[str] | None = None
     modified_after: datetime | None = None
+    # An aware instant inside the open-interval window (checked by the resolver).
+    open_at: datetime | None = None
     extra: Sequence[ColumnElement[bool]] = field(default_factory=tuple)
 
 
@@ -126,6 +129,11 @@ def by_comuni(codes: Sequence[str]) -> ColumnElement[bool]:
     )
 
 
+def by_open_at(instant: datetime) -> ColumnElement[bool]:
+    """Offered at a published location that is open at ``instant``."""
+    return _at_a_location(lambda place: location_open_at(instant, place))
+
+
 def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = list(spec.extra)
     if spec.category_ids is not None:
@@ -150,4 +158,6 @@ def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
         clauses.append(by_comuni(spec.comuni))
     if spec.modified_after is not None:
         clauses.append(Service.updated_at > spec.modified_after)
+    if spec.open_at is not None:
+        clauses.append(by_open_at(spec.open_at))
     return clauses or [true()]

@@ -74,9 +74,10 @@ def _geog(column: Any) -> ColumnElement[object]:
 def _candidate_filters(
     geog: ColumnElement[object], search: NearbySearch, pt: ColumnElement[object]
 ) -> list[ColumnElement[bool]]:
-    # No ST_DWithin for the radius here: with it the planner may trade the KNN scan for a
+    # The radius is not bounded here: with ST_DWithin the planner may trade the KNN scan for a
     # bitmap scan and a sort when it misjudges how many rows are near. The radius applies to
     # the page, and ``run_nearby`` stops widening once the candidates reach past it.
+    # (Filtered searches bound it in ``_location_candidates``.)
     clauses: list[ColumnElement[bool]] = []
     if search.after is not None:
         # A sphere distance below this means an ellipsoidal distance below the cursor's: those
@@ -113,13 +114,24 @@ def _page(
 
 
 def _location_candidates(
-    search: NearbySearch, pt: ColumnElement[object], where: Sequence[ColumnElement[bool]], m: int
+    search: NearbySearch,
+    pt: ColumnElement[object],
+    where: Sequence[ColumnElement[bool]],
+    m: int,
+    filtered: bool,
 ) -> Stmt:
+    """With a filter, a KNN walk stops only after ``m`` matching rows: when few or none match,
+    it would read the whole index (tens of seconds at a million rows). A filtered search with
+    a radius is therefore also bounded by ST_DWithin, on the same geography index; unfiltered
+    searches keep the pure KNN scan, which ``LIMIT`` always stops early."""
     geog = _geog(Location.geom)
     knn = knn_distance(geog, pt)
+    bound: list[ColumnElement[bool]] = []
+    if filtered and search.radius_m is not None:
+        bound.append(func.ST_DWithin(geog, pt, literal(search.radius_m)))
     return (
         select(Location.id, Location.organization_id, knn.label("s"))
-        .where(Location.geom.is_not(None), location_visible(), *where)
+        .where(Location.geom.is_not(None), location_visible(), *where, *bound)
         .where(*_candidate_filters(geog, search, pt))
         .order_by(knn)
         .limit(m)
@@ -137,7 +149,7 @@ def nearby_services(
         Service.id == ServiceAtLocation.service_id,
         matching,
     )
-    candidates = _location_candidates(search, pt, [offers], m)
+    candidates = _location_candidates(search, pt, [offers], m, filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
         near = aliased(Location)
@@ -170,7 +182,7 @@ def nearby_providers(
     where: list[ColumnElement[bool]] = []
     if conditions:
         where.append(exists().where(Organization.id == Location.organization_id, *conditions))
-    candidates = _location_candidates(search, pt, where, m)
+    candidates = _location_candidates(search, pt, where, m, filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
         near = aliased(Location)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio.db.models import Comune
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.filters import PriceRange, ServiceFilterSpec, descendant_terms
+from ambrogio.geo.open_intervals import coverage
+from ambrogio.hours import local
 from ambrogio.schema.inputs import ServiceFilter
 
 LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -70,4 +73,23 @@ async def filter_spec(session: AsyncSession, given: ServiceFilter | None) -> Ser
         delivery=[mode.value for mode in given.delivery or []] or None,
         comuni=given.comuni or None,
         modified_after=given.modified_after,
+        open_at=await _open_at(session, given.open_at) if given.open_at is not None else None,
     )
+
+
+async def _open_at(session: AsyncSession, value: datetime) -> datetime:
+    """An aware instant the open-interval table covers (naive means Rome time)."""
+    instant = local(value)
+    span = await session.scalar(coverage())
+    # No span: no place has opening hours yet, so nothing is open and any instant will do.
+    if span is None or span.lower is None or span.upper is None:
+        return instant
+    if not span.lower <= instant < span.upper:
+        first, last = local(span.lower), local(span.upper)
+        raise BadUserInput(
+            "filter.openAt",
+            value.isoformat(),
+            f"is outside the days opening hours are known for ({first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} Europe/Rome)",
+        )
+    return instant

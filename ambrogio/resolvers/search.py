@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from ambrogio.geo.nearby import (
     nearby_welfare_points,
     run_nearby,
 )
+from ambrogio.geo.open_intervals import provider_open_at
 from ambrogio.geo.point import LatLon, checked_radius, geography
 from ambrogio.geo.reach import reaches
 from ambrogio.geo.text import TextQuery
@@ -379,14 +380,19 @@ async def providers(
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         if filter is None:
             return []
-        matching = service_conditions(await filter_spec(session, filter))
-        return [
+        spec = await filter_spec(session, filter)
+        # `openAt` is about the provider's own locations, the rest about its services.
+        matching = service_conditions(replace(spec, open_at=None))
+        clauses: list[ColumnElement[bool]] = [
             exists().where(
                 Service.organization_id == Organization.id,
                 Service.status == PUBLISHED,
                 *matching,
             )
         ]
+        if spec.open_at is not None:
+            clauses.append(provider_open_at(spec.open_at))
+        return clauses
 
     return await _search(info, PROVIDERS, args, where, nearby_providers, Provider.from_row)
 

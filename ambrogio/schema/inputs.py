@@ -50,6 +50,11 @@ class ServiceFilter:
     modified_after: datetime | None = strawberry.field(
         default=None, description="Changed after this instant (incremental sync)."
     )
+    open_at: datetime | None = strawberry.field(
+        default=None,
+        description="Offered at a published location open at this instant (opening hours in "
+        "Europe/Rome; a time without an offset is Rome time). From yesterday to 14 days ahead.",
+    )
 
 
 @strawberry.enum(description="The order of a search.")

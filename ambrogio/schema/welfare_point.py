@@ -14,6 +14,7 @@ from ambrogio.geo.convert import geojson, lat_lon
 from ambrogio.ids import to_global_id
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.enums import WelfarePointKind
+from ambrogio.schema.hours import OpeningHours
 from ambrogio.schema.node import Node
 
 Info = strawberry.Info[Context, None]
@@ -58,6 +59,13 @@ class WelfarePoint(Node):
     @strawberry.field(description="The point as a GeoJSON geometry, or null.")
     def geojson(self) -> JSON | None:
         return cast(JSON, geojson(self._geom))
+
+    @strawberry.field(
+        description="`openingHours` parsed: open at a time, next change, day by day; null "
+        "without opening hours."
+    )
+    def hours(self) -> OpeningHours | None:
+        return OpeningHours.of(self.opening_hours, self.comune_istat)
 
     @strawberry.field
     async def comune(self, info: Info) -> Comune | None:
