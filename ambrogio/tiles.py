@@ -108,6 +108,7 @@ PARAMS = {
     "delivery": Param("delivery", _enum(Delivery), many=True),
     "comuni": Param("comuni", _text, many=True),
     "modifiedAfter": Param("modified_after", _instant),
+    "openAt": Param("open_at", _instant),
 }
 PRICE = ("priceMin", "priceMax", "priceUnit")
 PARAM_OF_FIELD = {"filter.price.min": "priceMin", "filter.price.max": "priceMax"}

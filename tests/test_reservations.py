@@ -278,3 +278,50 @@ async def test_unknown_slot_is_not_found(gql) -> None:
     result = await gql(RESERVE, slot=to_global_id("Slot", uuid.uuid4()), key="nf")
 
     assert result.codes == ["NOT_FOUND"]
+
+
+FREE = """
+query Free($from: DateTime!, $to: DateTime!) {
+  services(filter: {freeBetween: {from: $from, to: $to}}, first: 100) {
+    edges { node { id } }
+  }
+}
+"""
+
+
+async def test_free_between_finds_services_with_a_free_seat(gql, new_slot, service_id) -> None:
+    # Far beyond the demo slots (three weeks): only this test's slot is in the window.
+    slot = await new_slot(capacity=1, starts_in=timedelta(days=61))
+    start = datetime.now(UTC) + timedelta(days=60)
+    window = {"from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()}
+    service = to_global_id("Service", service_id)
+
+    free = await gql(FREE, **window)
+    await gql(RESERVE, slot=to_global_id("Slot", slot), key="free-1")
+    full = await gql(FREE, **window)
+    later = await gql(
+        FREE,
+        **{
+            "from": (start + timedelta(days=3)).isoformat(),
+            "to": (start + timedelta(days=5)).isoformat(),
+        },
+    )
+
+    assert [e["node"]["id"] for e in free.data["services"]["edges"]] == [service]
+    assert full.data["services"]["edges"] == []
+    assert later.data["services"]["edges"] == []
+
+
+async def test_free_between_needs_a_proper_window(gql) -> None:
+    start = datetime.now(UTC)
+
+    backwards = await gql(
+        FREE, **{"from": start.isoformat(), "to": (start - timedelta(hours=1)).isoformat()}
+    )
+    too_long = await gql(
+        FREE, **{"from": start.isoformat(), "to": (start + timedelta(days=100)).isoformat()}
+    )
+
+    for result in (backwards, too_long):
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert result.errors[0]["extensions"]["field"] == "filter.freeBetween.to"

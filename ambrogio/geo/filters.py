@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import cast
@@ -25,6 +25,7 @@ from ambrogio.db.models import (
     Service,
     ServiceAtLocation,
     ServiceCategory,
+    Slot,
     TaxonomyTerm,
 )
 from ambrogio.geo.open_intervals import location_open_at
@@ -54,6 +55,7 @@ class ServiceFilterSpec:
     modified_after: datetime | None = None
     # An aware instant inside the open-interval window (checked by the resolver).
     open_at: datetime | None = None
+    free_between: tuple[datetime, datetime] | None = None
     extra: Sequence[ColumnElement[bool]] = field(default_factory=tuple)
 
 
@@ -134,6 +136,21 @@ def by_open_at(instant: datetime) -> ColumnElement[bool]:
     return _at_a_location(lambda place: location_open_at(instant, place))
 
 
+def by_free_slot(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """An open, future slot with a free seat inside [start, end) (GiST index on ``during``)."""
+    return (
+        exists()
+        .where(
+            Slot.service_id == Service.id,
+            Slot.status == "open",
+            Slot.taken < Slot.capacity,
+            Slot.starts_at > func.now(),
+            Slot.during.op("<@")(func.tstzrange(start, end)),
+        )
+        .correlate(Service)
+    )
+
+
 def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = list(spec.extra)
     if spec.category_ids is not None:
@@ -160,4 +177,6 @@ def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
         clauses.append(Service.updated_at > spec.modified_after)
     if spec.open_at is not None:
         clauses.append(by_open_at(spec.open_at))
+    if spec.free_between is not None:
+        clauses.append(by_free_slot(*spec.free_between))
     return clauses or [true()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +14,12 @@ from ambrogio.errors import BadUserInput
 from ambrogio.geo.filters import PriceRange, ServiceFilterSpec, descendant_terms
 from ambrogio.geo.open_intervals import coverage
 from ambrogio.hours import local
-from ambrogio.schema.inputs import ServiceFilter
+from ambrogio.schema.inputs import ServiceFilter, TimeRangeInput
 
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 ISTAT = re.compile(r"^[0-9]{6}$")
 MAX_AGE = 130
+MAX_WINDOW = timedelta(days=92)
 
 
 async def filter_spec(session: AsyncSession, given: ServiceFilter | None) -> ServiceFilterSpec:
@@ -74,7 +75,23 @@ async def filter_spec(session: AsyncSession, given: ServiceFilter | None) -> Ser
         comuni=given.comuni or None,
         modified_after=given.modified_after,
         open_at=await _open_at(session, given.open_at) if given.open_at is not None else None,
+        free_between=_window(given.free_between) if given.free_between is not None else None,
     )
+
+
+def _window(given: TimeRangeInput) -> tuple[datetime, datetime]:
+    for name, value in (("from", given.from_), ("to", given.to)):
+        if value.tzinfo is None:
+            raise BadUserInput(
+                f"filter.freeBetween.{name}", value.isoformat(), "needs a time zone offset"
+            )
+    if given.to <= given.from_:
+        raise BadUserInput("filter.freeBetween.to", given.to.isoformat(), "must be after `from`")
+    if given.to - given.from_ > MAX_WINDOW:
+        raise BadUserInput(
+            "filter.freeBetween.to", given.to.isoformat(), "must be at most 92 days after `from`"
+        )
+    return given.from_, given.to
 
 
 async def _open_at(session: AsyncSession, value: datetime) -> datetime:

@@ -16,6 +16,12 @@ class LatLonInput:
     lon: float = strawberry.field(description="Longitude, -180 to 180.")
 
 
+@strawberry.input(description="A time range [from, to).")
+class TimeRangeInput:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+
+
 @strawberry.input(description="A price range; with `unit`, only prices per that unit.")
 class PriceInput:
     min: float | None = None
@@ -54,6 +60,11 @@ class ServiceFilter:
         default=None,
         description="Offered at a published location open at this instant (opening hours in "
         "Europe/Rome; a time without an offset is Rome time). From yesterday to 14 days ahead.",
+    )
+    free_between: TimeRangeInput | None = strawberry.field(
+        default=None,
+        description="Has an open slot with a free seat that lies within [from, to) "
+        "(at most 92 days).",
     )
 
 
