@@ -321,19 +321,27 @@ async def _search(
             rows = [found[key.id] for key in keys]
             cursors = [encode_cursor(["distance", key.distance, key.id]) for key in keys]
             distances: list[float | None] = [key.distance for key in keys]
-            count_stmt = select(kind.model).where(*kind.visible(), *conditions)
-            count_stmt = count_stmt.where(
-                kind.within(args.point, args.radius_m)
-                if args.radius_m is not None
-                else kind.distance(args.point).is_not(None)
-            )
+            point, radius = args.point, args.radius_m
+
+            def count_stmt() -> Stmt:
+                # Built only when `totalCount` is selected.
+                located = (
+                    kind.within(point, radius)
+                    if radius is not None
+                    else kind.distance(point).is_not(None)
+                )
+                return select(kind.model).where(*kind.visible(), *conditions, located)
+
         else:
-            rows, cursors, distances, count_stmt = await _keyset_page(
+            rows, cursors, distances, keyset_count = await _keyset_page(
                 session, kind, conditions, args
             )
 
+            def count_stmt() -> Stmt:
+                return keyset_count
+
     async def count() -> int:
-        counted = select(func.count()).select_from(count_stmt.subquery())
+        counted = select(func.count()).select_from(count_stmt().subquery())
         async with context.sessionmaker() as session:
             return int((await session.execute(counted)).scalar_one())
 

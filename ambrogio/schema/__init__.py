@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
+from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -59,7 +59,13 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
-        extensions=[lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), CodedErrors],
+        extensions=[
+            # Front ends send the same few documents: parse and validate each once.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            CodedErrors,
+        ],
     )
 
 
