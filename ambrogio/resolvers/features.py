@@ -10,7 +10,6 @@ from ambrogio.context import Context
 from ambrogio.enums import Delivery
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.features import service_features
-from ambrogio.geo.point import LatLon
 from ambrogio.ids import to_global_id
 from ambrogio.schema.inputs import LatLonInput, ServiceFilter
 
@@ -27,12 +26,15 @@ async def services_geojson(
     filter: ServiceFilter | None,
     limit: int | None,
 ) -> dict[str, Any]:
-    from ambrogio.resolvers.search import service_search_conditions  # after the schema loads
+    from ambrogio.resolvers.search import (  # after the schema loads
+        checked_near,
+        service_search_conditions,
+    )
 
     size = 1000 if limit is None else limit
     if not 1 <= size <= MAX_FEATURES:
         raise BadUserInput("limit", limit, f"must be between 1 and {MAX_FEATURES}")
-    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
+    point, _ = checked_near(near, radius_m)
     async with info.context.sessionmaker() as session:
         conditions = await service_search_conditions(session, near, radius_m, text, filter)
         rows = (await session.execute(service_features(conditions, point, radius_m, size))).all()

@@ -7,6 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -53,6 +54,27 @@ def text_key(value: Any) -> str:
 
 def uuid_key(value: Any) -> uuid.UUID:
     return uuid.UUID(text_key(value))
+
+
+def float_key(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    return float(value)
+
+
+def instant_key(value: Any) -> datetime:
+    return datetime.fromisoformat(text_key(value))
+
+
+def order_tag(expected: str) -> Callable[[Any], str]:
+    """The first key of a cursor: which order made it (a cursor of another order is refused)."""
+
+    def check(value: Any) -> str:
+        if value != expected:
+            raise ValueError("cursor of another order")
+        return expected
+
+    return check
 
 
 def counter(sessions: async_sessionmaker[AsyncSession], stmt: Stmt) -> Callable[[], Any]:

@@ -7,10 +7,8 @@ filtered table; with ``near`` each edge still carries its distance and ``radiusM
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -42,7 +40,16 @@ from ambrogio.geo.point import LatLon, checked_radius, geography
 from ambrogio.geo.reach import reaches
 from ambrogio.geo.text import TextQuery
 from ambrogio.resolvers.filters import filter_spec
-from ambrogio.resolvers.pagination import decode_cursor, encode_cursor, page_size
+from ambrogio.resolvers.pagination import (
+    decode_cursor,
+    encode_cursor,
+    float_key,
+    instant_key,
+    order_tag,
+    page_size,
+    text_key,
+    uuid_key,
+)
 from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
 from ambrogio.schema.node import Connection, build_connection
 from ambrogio.schema.provider import Provider
@@ -77,6 +84,22 @@ def _text(text: str | None) -> TextQuery | None:
     return TextQuery(words)
 
 
+def checked_near(
+    near: LatLonInput | None, radius_m: float | None
+) -> tuple[LatLon | None, float | None]:
+    """``near`` and ``radiusMeters`` validated together (a radius needs a point)."""
+    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
+    radius = checked_radius(radius_m)
+    if radius is not None and point is None:
+        raise BadUserInput("radiusMeters", radius_m, "needs `near`")
+    return point, radius
+
+
+async def _require_words(session: AsyncSession, query: TextQuery) -> None:
+    if not await session.scalar(text_search.lexeme_count(query)):
+        raise BadUserInput("text", query.text, "holds only stop words")
+
+
 def _args(
     info: Info,
     near: LatLonInput | None,
@@ -86,10 +109,7 @@ def _args(
     first: int | None,
     after: str | None,
 ) -> Args:
-    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
-    radius = checked_radius(radius_m)
-    if radius is not None and point is None:
-        raise BadUserInput("radiusMeters", radius_m, "needs `near`")
+    point, radius = checked_near(near, radius_m)
     query = _text(text)
     default = (
         ServiceOrder.RELEVANCE if query else ServiceOrder.DISTANCE if point else ServiceOrder.NAME
@@ -100,37 +120,6 @@ def _args(
     if order is ServiceOrder.RELEVANCE and query is None:
         raise BadUserInput("orderBy", "RELEVANCE", "needs `text`")
     return Args(point, radius, query, order, page_size(first, info.context.settings), after)
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(value)
-    return float(value)
-
-
-def _tag(expected: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value != expected:
-            raise ValueError("cursor of another order")
-        return expected
-
-    return check
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return uuid.UUID(value)
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return value
-
-
-def _instant(value: Any) -> datetime:
-    return datetime.fromisoformat(_str(value))
 
 
 @dataclass(frozen=True)
@@ -249,12 +238,12 @@ async def _keyset_page(
         stmt = stmt.add_columns(distance.label("d"))
     score: ColumnElement[float] | None = None
     if args.order is ServiceOrder.NAME:
-        after = decode_cursor(args.after, (_tag("name"), _str, _uuid))
+        after = decode_cursor(args.after, (order_tag("name"), text_key, uuid_key))
         if after is not None:
             stmt = stmt.where(tuple_(model.name, model.id) > tuple_(after[1], after[2]))
         stmt = stmt.order_by(model.name, model.id)
     elif args.order is ServiceOrder.UPDATED_AT:
-        after = decode_cursor(args.after, (_tag("updated"), _instant, _uuid))
+        after = decode_cursor(args.after, (order_tag("updated"), instant_key, uuid_key))
         if after is not None:
             stmt = stmt.where(tuple_(model.updated_at, model.id) < tuple_(after[1], after[2]))
         stmt = stmt.order_by(model.updated_at.desc(), model.id.desc())
@@ -266,7 +255,7 @@ async def _keyset_page(
         ranked = stmt.add_columns(score.label("score")).subquery()
         stmt = select(aliased(model, ranked), *[c for c in ranked.c if c.name in ("d", "score")])
         score = ranked.c.score
-        after = decode_cursor(args.after, (_tag("relevance"), _float, _uuid))
+        after = decode_cursor(args.after, (order_tag("relevance"), float_key, uuid_key))
         if after is not None:
             stmt = stmt.where(tuple_(score, ranked.c.id) < tuple_(after[1], after[2]))
         stmt = stmt.order_by(score.desc(), ranked.c.id.desc())
@@ -297,12 +286,11 @@ async def _search(
         conditions: list[ColumnElement[bool]] = list(await where(session))
         if args.text is not None:
             assert kind.matches is not None
-            if not await session.scalar(text_search.lexeme_count(args.text)):
-                raise BadUserInput("text", args.text.text, "holds only stop words")
+            await _require_words(session, args.text)
             conditions.append(kind.matches(args.text))
         if args.order is ServiceOrder.DISTANCE:
             assert args.point is not None
-            after = decode_cursor(args.after, (_tag("distance"), _float, _uuid))
+            after = decode_cursor(args.after, (order_tag("distance"), float_key, uuid_key))
             search = NearbySearch(
                 args.point,
                 args.radius_m,
@@ -449,15 +437,11 @@ async def service_search_conditions(
     """What a service must satisfy to be in a search (facets and GeoJSON use the same set as
     ``services``): visible, filtered, matching the text, within the radius of ``near`` (or,
     with ``near`` alone, located somewhere)."""
-    point = LatLon.checked(near.lat, near.lon, "near") if near is not None else None
-    radius = checked_radius(radius_m)
-    if radius is not None and point is None:
-        raise BadUserInput("radiusMeters", radius_m, "needs `near`")
+    point, radius = checked_near(near, radius_m)
     conditions = [*SERVICES.visible(), *service_conditions(await filter_spec(session, filter))]
     query = _text(text)
     if query is not None:
-        if not await session.scalar(text_search.lexeme_count(query)):
-            raise BadUserInput("text", query.text, "holds only stop words")
+        await _require_words(session, query)
         conditions.append(text_search.service_matches(query))
     if point is not None:
         conditions.append(
