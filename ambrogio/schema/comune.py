@@ -7,10 +7,13 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from ambrogio.context import Context
 from ambrogio.db import models
 from ambrogio.geo.convert import geojson, lat_lon
 from ambrogio.ids import to_global_id
 from ambrogio.schema.node import Node
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="An Italian comune, keyed by its ISTAT code.")
@@ -31,6 +34,19 @@ class Comune(Node):
     @strawberry.field(description="The centroid as a GeoJSON Point, or null.")
     def geojson(self) -> JSON | None:
         return cast(JSON, geojson(self._centroid))
+
+    @classmethod
+    async def load(cls, info: Info, code: str | None) -> Comune | None:
+        """The comune with this ISTAT code, through the request's loader."""
+        if code is None:
+            return None
+        row = await info.context.loaders.comune.load(code)
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    async def load_many(cls, info: Info, codes: list[str]) -> list[Comune]:
+        rows = await info.context.loaders.comune.load_many(codes)
+        return [cls.from_row(row) for row in rows if row is not None]
 
     @classmethod
     def from_row(cls, row: models.Comune) -> Comune:

@@ -43,8 +43,7 @@ class ComuneFacet:
 
     @strawberry.field
     async def comune(self, info: Info) -> Comune | None:
-        row = await info.context.loaders.comune.load(self.code)
-        return Comune.from_row(row) if row else None
+        return await Comune.load(info, self.code)
 
 
 @strawberry.type

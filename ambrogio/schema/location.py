@@ -77,10 +77,7 @@ class Location(Node):
 
     @strawberry.field
     async def comune(self, info: Info) -> Comune | None:
-        if self.comune_istat is None:
-            return None
-        row = await info.context.loaders.comune.load(self.comune_istat)
-        return Comune.from_row(row) if row else None
+        return await Comune.load(info, self.comune_istat)
 
     @strawberry.field
     async def provider(

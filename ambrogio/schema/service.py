@@ -117,8 +117,7 @@ class Service(Node):
 
     @strawberry.field(description="The comuni an at-home service reaches.")
     async def service_area_comuni(self, info: Info) -> list[Comune]:
-        rows = await info.context.loaders.comune.load_many(self.area_codes)
-        return [Comune.from_row(row) for row in rows if row is not None]
+        return await Comune.load_many(info, self.area_codes)
 
     @strawberry.field(description="An explicit service area as a GeoJSON MultiPolygon, or null.")
     def service_area(self) -> JSON | None:

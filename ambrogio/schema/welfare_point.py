@@ -69,12 +69,8 @@ class WelfarePoint(Node):
 
     @strawberry.field
     async def comune(self, info: Info) -> Comune | None:
-        if self.comune_istat is None:
-            return None
-        row = await info.context.loaders.comune.load(self.comune_istat)
-        return Comune.from_row(row) if row else None
+        return await Comune.load(info, self.comune_istat)
 
     @strawberry.field(description="The comuni this point serves.")
     async def comuni_served(self, info: Info) -> list[Comune]:
-        rows = await info.context.loaders.comune.load_many(self.served_codes)
-        return [Comune.from_row(row) for row in rows if row is not None]
+        return await Comune.load_many(info, self.served_codes)
