@@ -17,9 +17,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from ambrogio.auth import RateLimiter, resolve_caller
 from ambrogio.availability.notifications import SlotChanges
 from ambrogio.context import Context
 from ambrogio.db.session import create_engine, create_sessionmaker
+from ambrogio.errors import AmbrogioError
 from ambrogio.loaders import Loaders
 from ambrogio.schema import build_schema
 from ambrogio.settings import Settings
@@ -34,6 +36,10 @@ class State:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     slot_changes: SlotChanges | None = None
+    limiter: RateLimiter
+
+    def __init__(self) -> None:
+        self.limiter = RateLimiter()
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -47,12 +53,19 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         self.state = state
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(
+        context = Context(
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
             slot_changes=self.state.slot_changes,
         )
+        try:
+            context.caller = await resolve_caller(
+                request.headers, self.settings, self.state.sessionmaker, self.state.limiter
+            )
+        except AmbrogioError as error:
+            context.auth_failure = error
+        return context
 
 
 def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:

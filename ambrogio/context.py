@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.availability.notifications import SlotChanges
+from ambrogio.errors import AmbrogioError
 from ambrogio.loaders import Loaders
 from ambrogio.settings import Settings
 
@@ -26,8 +27,13 @@ class Caller:
     """Who is calling. Anonymous unless a bearer token or an API key says otherwise."""
 
     role: Role = Role.PUBLIC
+    # The user's name, or an API key's name.
     subject: str | None = None
     scopes: frozenset[str] = frozenset()
+    # A mapper of a welfare point edits only records in these comuni; None is unrestricted.
+    comuni: frozenset[str] | None = None
+    # An API key's public prefix (names of keys need not be unique).
+    key_id: str | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -36,7 +42,16 @@ class Caller:
     @property
     def key(self) -> str:
         """A stable identity for per-caller state such as idempotency keys."""
+        if self.key_id:
+            return f"{self.role.value}:{self.key_id}"
         return f"{self.role.value}:{self.subject}" if self.subject else "anonymous"
+
+    @property
+    def actor(self) -> str:
+        """How audit events and review decisions name this caller."""
+        if self.key_id:
+            return f"key:{self.key_id}:{self.subject}"
+        return self.subject or "anonymous"
 
 
 ANONYMOUS = Caller()
@@ -50,3 +65,5 @@ class Context:
     caller: Caller = ANONYMOUS
     slot_changes: SlotChanges | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Credentials were sent and did not hold: the operation answers with this error.
+    auth_failure: AmbrogioError | None = None

@@ -25,6 +25,9 @@ class BadUserInput(AmbrogioError):
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         super().__init__(f"{field}: {value!r} {reason}", field=field, value=_jsonable(value))
+        self.field = field
+        self.value = _jsonable(value)
+        self.reason = reason
 
 
 class NotFound(AmbrogioError):

@@ -47,6 +47,24 @@ class Settings(BaseSettings):
 
     # Signs bearer tokens. Required in production; development generates one per data folder.
     token_secret: str | None = None
+    token_ttl_hours: float = 12.0
+
+    # The territory: points outside this envelope (west, south, east, north) are kept but
+    # flagged ``outsideTerritory`` for review. The default is the Province of Lecco, with margin.
+    territory_bbox: tuple[float, float, float, float] = (9.0, 45.55, 9.75, 46.25)
+
+    # Bulk import: the largest upload accepted, and the rows of a file.
+    import_max_bytes: int = 10 * 1024 * 1024
+    import_max_rows: int = 500_000
+
+    # An optional Nominatim-compatible geocoder for rows with an address but no coordinates,
+    # e.g. http://127.0.0.1:8080/search. Without it, rows fall back to the comune or CAP centroid.
+    geocoder_url: str | None = None
+    geocoder_min_interval_seconds: float = 1.0
+    geocoder_timeout_seconds: float = 5.0
+
+    # Records not verified for this many months appear in the reviewers' freshness queue.
+    freshness_months: int = 12
 
     @field_validator("database_url")
     @classmethod
@@ -70,6 +88,11 @@ class Settings(BaseSettings):
                 raise ValueError("AMBROGIO_TOKEN_SECRET must be set when AMBROGIO_ENV=production")
             if not self.database_url:
                 raise ValueError("DATABASE_URL must be set when AMBROGIO_ENV=production")
+        west, south, east, north = self.territory_bbox
+        if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
+            raise ValueError(
+                "AMBROGIO_TERRITORY_BBOX must be [west, south, east, north] in degrees"
+            )
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError(
                 "AMBROGIO_DEFAULT_PAGE_SIZE must be between 1 and AMBROGIO_MAX_PAGE_SIZE"

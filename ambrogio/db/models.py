@@ -270,6 +270,10 @@ class Location(Provenance, Base):
     accessibility: Mapped[str | None] = mapped_column(Text)
     # OSM opening_hours syntax, e.g. "Mo-Fr 08:30-12:30,14:00-18:00; PH off".
     opening_hours: Mapped[str | None] = mapped_column(Text)
+    # When ``opening_hours`` last changed: the freshness queue compares it with ``verified_at``.
+    hours_changed_at: Mapped[datetime | None]
+    # The point lies outside the configured territory envelope (kept, but flagged for review).
+    outside_territory: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
@@ -318,6 +322,8 @@ class Service(Provenance, Base):
     service_area_comuni: Mapped[list[str]] = mapped_column(
         ARRAY(String(6)), default=list, server_default="{}"
     )
+    # When the cost options last changed: the freshness queue compares it with ``verified_at``.
+    prices_changed_at: Mapped[datetime | None]
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
@@ -412,6 +418,8 @@ class WelfarePoint(Provenance, Base):
     comuni_served: Mapped[list[str]] = mapped_column(
         ARRAY(String(6)), default=list, server_default="{}"
     )
+    hours_changed_at: Mapped[datetime | None]
+    outside_territory: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
@@ -442,7 +450,165 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity_type", "entity_id", "at"),
+        Index("ix_audit_event_at", "at"),
+    )
+
+
+class AppUser(Base):
+    """A person who signs in with a bearer token: a mapper, a reviewer or an admin."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    # The login name; it is the token's subject and the ``actor`` of audit events.
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    # A mapper of a welfare point may edit only the providers in the comuni it serves.
+    welfare_point_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("welfare_point.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # Tokens issued before this instant are refused ("sign out everywhere").
+    tokens_valid_after: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("role IN ('mapper', 'reviewer', 'admin')", name="role"),
+        CheckConstraint("name ~ '^[A-Za-z0-9._@-]{1,64}$'", name="name"),
+    )
+
+
+class ApiKey(Base):
+    """A third-party client's key. Only a SHA-256 digest of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(Text)
+    # The public part of the key (``amb_<prefix>_<secret>``), used to find the row.
+    prefix: Mapped[str] = mapped_column(Text, unique=True)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("rate_limit_per_minute > 0", name="rate_limit"),)
+
+
+class ChangeRequest(Base):
+    """A mapper's edit waiting for a reviewer: the record's fields as proposed (a draft)."""
+
+    __tablename__ = "change_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(Text)
+    # The version the mapper edited; publishing a stale draft is a CONFLICT.
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    status: Mapped[str] = mapped_column(Text, default="pending", server_default="pending")
+    author: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "entity_type IN ('provider', 'location', 'service', 'welfare_point')",
+            name="entity_type",
+        ),
+        CheckConstraint("action IN ('create', 'update', 'archive')", name="action"),
+        CheckConstraint(
+            "status IN ('pending', 'published', 'rejected', 'superseded')", name="status"
+        ),
+        CheckConstraint("status <> 'rejected' OR reason IS NOT NULL", name="rejected_reason"),
+        Index("ix_change_request_status_created_at", "status", "created_at"),
+        Index("ix_change_request_entity", "entity_type", "entity_id"),
+    )
+
+
+class ImportJob(Base):
+    """One run of a bulk import: who, when, what it did, and every row it refused."""
+
+    __tablename__ = "import_job"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    source: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(Text)
+    file_sha256: Mapped[str | None] = mapped_column(Text)
+    file_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    caller: Mapped[str] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    skip_bad_rows: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    status: Mapped[str] = mapped_column(Text, default="running", server_default="running")
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+    rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # [{row, field, value, reason}], and warnings of the same shape.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    # A failure of the job itself (not of a row), as a person-readable message.
+    failure: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'succeeded', 'failed', 'pending_review', 'rejected')",
+            name="status",
+        ),
+        Index("ix_import_job_started_at", "started_at"),
+        Index("ix_import_job_source", "source", "started_at"),
+    )
+
+
+class DuplicateCandidate(Base):
+    """Two providers that look like one: the same tax code, or similar names close together."""
+
+    __tablename__ = "duplicate_candidate"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # Ordered (provider_a < provider_b), so a pair is stored once.
+    provider_a: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    provider_b: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    similarity: Mapped[float | None]
+    distance_m: Mapped[float | None]
+    status: Mapped[str] = mapped_column(Text, default="open", server_default="open")
+    detected_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("provider_a", "provider_b", name="uq_duplicate_candidate_pair"),
+        CheckConstraint("provider_a < provider_b", name="ordered"),
+        CheckConstraint("reason IN ('tax_code', 'name_nearby')", name="reason"),
+        CheckConstraint("status IN ('open', 'dismissed', 'merged')", name="status"),
+        Index("ix_duplicate_candidate_provider_b", "provider_b"),
+        Index("ix_duplicate_candidate_status", "status", "detected_at"),
+    )
+
+
+class GeocodeCache(Base):
+    """Answers of the external geocoder, so an address is asked once."""
+
+    __tablename__ = "geocode_cache"
+
+    query: Mapped[str] = mapped_column(Text, primary_key=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    fetched_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Slot(Base):

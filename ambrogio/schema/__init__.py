@@ -9,14 +9,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.location import Location
 from ambrogio.schema.map import MapQuery
-from ambrogio.schema.mutation import Mutation
+from ambrogio.schema.mutation import AvailabilityMutation
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.query import CatalogueQuery
 from ambrogio.schema.service import Service
@@ -27,6 +27,7 @@ MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
 Query = merge_types("Query", (CatalogueQuery, MapQuery))
+Mutation = merge_types("Mutation", (AvailabilityMutation,))
 
 
 class Schema(strawberry.Schema):
@@ -37,14 +38,32 @@ class Schema(strawberry.Schema):
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        failure = _auth_failure(kwargs.get("context_value"))
+        if failure is not None:
+            return failure
+        return await super().execute(*args, **kwargs)
+
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Streams (subscriptions) bypass the operation hooks: code their errors here."""
+        failure = _auth_failure(kwargs.get("context_value"))
+        if failure is not None:
+            return failure
         result = await super().stream(*args, **kwargs)
         request_id = getattr(kwargs.get("context_value"), "request_id", None)
         if hasattr(result, "__aiter__"):
             return _coded_stream(result, request_id)
         code_result_errors(result, request_id)
         return result
+
+
+def _auth_failure(context: object) -> ExecutionResult | None:
+    """Credentials that did not hold fail the whole operation, before anything runs."""
+    failure = getattr(context, "auth_failure", None)
+    if failure is None:
+        return None
+    error = GraphQLError(failure.message, extensions={"code": failure.code, **failure.extensions})
+    return ExecutionResult(data=None, errors=[error])
 
 
 async def _coded_stream(results: Any, request_id: str | None) -> AsyncIterator[Any]:

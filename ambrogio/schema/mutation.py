@@ -1,4 +1,4 @@
-"""The root ``Mutation`` type."""
+"""Mutations of the availability capability: reservations."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ KEY = (
 
 
 @strawberry.type
-class Mutation:
+class AvailabilityMutation:
     @strawberry.mutation(
         description="Take `seats` on a slot. CONFLICT when the slot is full, started or "
         "cancelled; never more seats than capacity, whatever the concurrency."

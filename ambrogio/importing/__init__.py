@@ -1,0 +1,1 @@
+"""Bulk import of providers: GeoJSON and CSV (the import profile) and Open Referral HSDS."""

@@ -1,0 +1,64 @@
+"""What every import format is read into: one ``SourceRow`` per provider location.
+
+A row is the import profile's GeoJSON Feature, flattened: ``fields`` holds the provider's and
+the location's properties under the profile names (``external_id``, ``location_id``, ``name``,
+``kind``, ``tax_code``, ``description``, ``address``, ``cap``, ``comune_istat``, ``phone``,
+``email``, ``website``, ``opening_hours``, ``lat``, ``lon``), and ``services`` the row's services
+as profile dicts (``service_id``, ``name``, ``category``, ``price_eur``, ``price_unit``,
+``welfare_eligible``, ``tuir_category``, ``delivery``, ``target_groups``, ``min_age``, ``max_age``,
+``languages``, ``service_area_comuni``, and optionally ``description``, ``service_area`` (a
+GeoJSON polygon) and ``external_categories``: terms of another vocabulary, kept as they are,
+``[{"vocabulary", "code", "name"}]``).
+
+Values are as read from the file (text, numbers, lists); validation happens after parsing, in
+one place, whatever the format. A row with no location fields at all (no ``location_id``,
+``address``, ``lat``/``lon``, ``comune_istat``) describes a provider and its services only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ImportFormat(StrEnum):
+    GEOJSON = "geojson"
+    CSV = "csv"
+    HSDS_JSON = "hsds_json"
+    HSDS_CSV = "hsds_csv"  # the tabular data package, as a zip of CSV files
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """A row error or warning: which row (1-based, as a person counts them), field, value, why."""
+
+    row: int
+    field: str
+    value: Any
+    reason: str
+
+
+@dataclass
+class SourceRow:
+    number: int
+    fields: dict[str, Any]
+    services: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+
+
+@dataclass
+class Parsed:
+    """A parsed file: its rows, and the problems found while reading it (not yet validating)."""
+
+    rows: list[SourceRow] = field(default_factory=list)
+    errors: list[RowIssue] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read (encoding, syntax, empty): nothing is imported."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
