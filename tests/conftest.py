@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +16,20 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.app import build_app
+from ambrogio.auth import issue_token
 from ambrogio.db import migrate
-from ambrogio.db.session import create_engine, database_url, drop_database, ensure_database
+from ambrogio.db.models import AppUser
+from ambrogio.db.session import (
+    create_engine,
+    create_sessionmaker,
+    database_url,
+    drop_database,
+    ensure_database,
+)
 from ambrogio.settings import Settings
 
 TEST_DB = f"ambrogio_test_{os.getpid()}"
@@ -102,9 +112,43 @@ class GraphQLResult:
 
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> Any:
-    async def run(query: str, **variables: Any) -> GraphQLResult:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    """``await gql(query, _headers=..., **variables)``; ``_headers`` carries credentials."""
+
+    async def run(
+        query: str, _headers: dict[str, str] | None = None, **variables: Any
+    ) -> GraphQLResult:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=_headers or {}
+        )
         body = response.json()
         return GraphQLResult(response.status_code, body.get("data"), body.get("errors") or [])
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def login(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
+    """``await login("ada", "mapper", welfare_point_id=None)``: the user (created once) and
+    the ``Authorization`` header of a fresh token for them."""
+
+    async def run(
+        name: str, role: str, welfare_point_id: uuid.UUID | None = None
+    ) -> dict[str, str]:
+        async with sessionmaker() as session:
+            await session.execute(
+                pg_insert(AppUser)
+                .values(name=name, role=role, welfare_point_id=welfare_point_id)
+                .on_conflict_do_update(
+                    index_elements=[AppUser.name],
+                    set_={"role": role, "welfare_point_id": welfare_point_id, "active": True},
+                )
+            )
+            await session.commit()
+        return {"Authorization": f"Bearer {issue_token(settings, name)}"}
 
     return run
