@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,7 @@ ALGORITHM = "HS256"
 KEY_PREFIX = "amb"
 # Write ``last_used_at`` at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+USER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 
 
 class Scope(StrEnum):
@@ -97,7 +100,9 @@ def reviews_directly(caller: Caller) -> bool:
 def issue_token(settings: Settings, user_name: str, ttl: timedelta | None = None) -> str:
     now = datetime.now(UTC)
     lifetime = ttl if ttl is not None else timedelta(hours=settings.token_ttl_hours)
-    claims = {"iss": ISSUER, "sub": user_name, "iat": now, "exp": now + lifetime}
+    # ``iat`` keeps its fraction of a second: "revoke tokens until now" must not spare a token
+    # issued earlier in the same second.
+    claims = {"iss": ISSUER, "sub": user_name, "iat": now.timestamp(), "exp": now + lifetime}
     return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
 
 
@@ -135,7 +140,7 @@ async def _user_caller(session: AsyncSession, settings: Settings, token: str) ->
     if (
         revoked_before is not None
         and isinstance(issued, int | float)
-        and issued < revoked_before.timestamp() - 1
+        and issued < revoked_before.timestamp()
     ):
         raise Unauthenticated("the bearer token was revoked: sign in again")
     limited = Role(user.role) is Role.MAPPER and user.welfare_point_id is not None
@@ -144,6 +149,53 @@ async def _user_caller(session: AsyncSession, settings: Settings, token: str) ->
         subject=user.name,
         comuni=frozenset(comuni or ()) if limited else None,
     )
+
+
+class UserError(ValueError):
+    """A user-management command that cannot be done as asked (printed by the CLI)."""
+
+
+async def add_user(
+    session: AsyncSession,
+    name: str,
+    role: Role,
+    display_name: str | None = None,
+    welfare_point_id: uuid.UUID | None = None,
+) -> AppUser:
+    if role not in (Role.MAPPER, Role.REVIEWER, Role.ADMIN):
+        raise UserError(f"role must be mapper, reviewer or admin, not {role.value!r}")
+    if not USER_NAME.fullmatch(name):
+        raise UserError(f"user name {name!r} must be 1-64 letters, digits or . _ @ -")
+    if await session.scalar(select(AppUser.id).where(AppUser.name == name)) is not None:
+        raise UserError(f"user {name!r} already exists")
+    if welfare_point_id is not None and await session.get(WelfarePoint, welfare_point_id) is None:
+        raise UserError(f"welfare point {welfare_point_id} does not exist")
+    user = AppUser(
+        name=name, role=role.value, display_name=display_name, welfare_point_id=welfare_point_id
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def user_named(session: AsyncSession, name: str) -> AppUser:
+    user = await session.scalar(select(AppUser).where(AppUser.name == name))
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    return user
+
+
+async def deactivate_user(session: AsyncSession, name: str) -> None:
+    """The user can no longer sign in; tokens already issued stop working at once."""
+    user = await user_named(session, name)
+    user.active = False
+    user.tokens_valid_after = datetime.now(UTC)
+
+
+async def revoke_tokens(session: AsyncSession, name: str) -> None:
+    """Tokens issued until now stop working ("sign out everywhere")."""
+    user = await user_named(session, name)
+    user.tokens_valid_after = datetime.now(UTC)
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -195,9 +247,11 @@ async def create_key(
 
 
 async def revoke_key(session: AsyncSession, prefix_or_id: str) -> bool:
-    condition = ApiKey.prefix == prefix_or_id
-    if len(prefix_or_id) == 36:
-        condition = (ApiKey.prefix == prefix_or_id) | (ApiKey.id == prefix_or_id)
+    """Revoke a key by its prefix or id; False when there is no such key still active."""
+    try:
+        condition = ApiKey.id == uuid.UUID(prefix_or_id)
+    except ValueError:
+        condition = ApiKey.prefix == prefix_or_id
     result = await session.execute(
         update(ApiKey)
         .where(condition, ApiKey.revoked_at.is_(None))

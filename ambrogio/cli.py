@@ -1,4 +1,4 @@
-"""The ``ambrogio`` command: local database, migrations, demo data, server, schema."""
+"""The ``ambrogio`` command: local database, migrations, demo data, server, schema, accounts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from ambrogio import cli_accounts
 from ambrogio.settings import Settings
 
 
@@ -217,6 +218,8 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
     schema.set_defaults(run=_schema)
+
+    cli_accounts.register(commands)
     return parser
 
 

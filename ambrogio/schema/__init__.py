@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCach
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from ambrogio.schema.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
@@ -26,8 +27,8 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery, MapQuery))
-Mutation = merge_types("Mutation", (AvailabilityMutation,))
+Query = merge_types("Query", (CatalogueQuery, MapQuery, AccountsQuery))
+Mutation = merge_types("Mutation", (AvailabilityMutation, AccountsMutation))
 
 
 class Schema(strawberry.Schema):

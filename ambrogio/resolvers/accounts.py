@@ -1,0 +1,66 @@
+"""``me``, ``apiKeys``, ``createApiKey`` and ``revokeApiKey``."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+
+from ambrogio import auth
+from ambrogio.context import Context
+from ambrogio.db.models import ApiKey as ApiKeyRow
+from ambrogio.errors import BadUserInput, NotFound
+from ambrogio.schema.accounts import ApiKey, Me, NewApiKey
+
+Info = strawberry.Info[Context, None]
+
+MAX_KEY_NAME = 100
+
+
+def me(info: Info) -> Me:
+    caller = info.context.caller
+    return Me(
+        role=caller.role.value,
+        name=caller.subject,
+        scopes=sorted(caller.scopes),
+        permissions=sorted(permission.value for permission in auth.permissions(caller)),
+        comuni=sorted(caller.comuni) if caller.comuni is not None else None,
+    )
+
+
+async def api_keys(info: Info, include_revoked: bool) -> list[ApiKey]:
+    query = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.prefix)
+    if not include_revoked:
+        query = query.where(ApiKeyRow.revoked_at.is_(None))
+    async with info.context.sessionmaker() as session:
+        rows = (await session.scalars(query)).all()
+    return [ApiKey.from_row(row) for row in rows]
+
+
+async def create_api_key(
+    info: Info, name: str, scopes: list[auth.Scope], rate_limit_per_minute: int
+) -> NewApiKey:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_KEY_NAME:
+        raise BadUserInput("name", name, f"must be 1-{MAX_KEY_NAME} characters")
+    if not 1 <= rate_limit_per_minute <= 100_000:
+        raise BadUserInput(
+            "rateLimitPerMinute", rate_limit_per_minute, "must be between 1 and 100000"
+        )
+    async with info.context.sessionmaker() as session, session.begin():
+        new = await auth.create_key(
+            session, cleaned, scopes, info.context.caller.actor, rate_limit_per_minute
+        )
+        row = await session.get(ApiKeyRow, new.id)
+        assert row is not None
+        await session.refresh(row)
+        return NewApiKey(key=new.key, api_key=ApiKey.from_row(row))
+
+
+async def revoke_api_key(info: Info, key_id: str) -> ApiKey:
+    async with info.context.sessionmaker() as session, session.begin():
+        row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == key_id))
+        if row is None:
+            raise NotFound(f"id: no API key {key_id!r}")
+        await auth.revoke_key(session, row.prefix)
+        await session.refresh(row)
+        return ApiKey.from_row(row)
