@@ -44,7 +44,6 @@ class Scope(StrEnum):
     """What an API key may do beyond reading the public catalogue."""
 
     READ = "read"
-    RESERVE = "reserve"
     EDIT = "edit"
     IMPORT = "import"
 

@@ -167,7 +167,7 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         choices=[scope.value for scope in Scope],
-        help="what the key may do besides reading (repeatable): reserve, edit, import",
+        help="what the key may do besides reading (repeatable): edit, import",
     )
     create.add_argument("--rate-limit", type=int, default=600, help="requests a minute")
     key_actions.add_parser("list", help="list the keys (never their secrets)")

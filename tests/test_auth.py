@@ -158,19 +158,19 @@ async def test_admin_creates_a_key_that_works_and_is_stored_hashed(
     gql: Any, login: Any, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await login("auth-admin", "admin")
-    created = await gql(CREATE_KEY, _headers=admin, name="Portale Welfare", scopes=["RESERVE"])
+    created = await gql(CREATE_KEY, _headers=admin, name="Portale Welfare", scopes=["EDIT"])
     assert not created.errors
     key = created.data["createApiKey"]["key"]
     listed = created.data["createApiKey"]["apiKey"]
-    assert listed["scopes"] == ["read", "reserve"]
+    assert listed["scopes"] == ["edit", "read"]
     assert listed["createdBy"] == "auth-admin"
 
     for headers in ({"X-API-Key": key}, bearer(key)):
         me = (await gql(ME, _headers=headers)).data["me"]
         assert me["role"] == "api_client"
         assert me["name"] == "Portale Welfare"
-        assert me["scopes"] == ["read", "reserve"]
-        assert me["permissions"] == []
+        assert me["scopes"] == ["edit", "read"]
+        assert me["permissions"] == ["edit"]
 
     secret = key.split("_", 2)[2]
     async with sessionmaker() as session:
@@ -241,7 +241,7 @@ def test_permissions_of_each_role_and_scope() -> None:
         return set(auth.permissions(caller))
 
     assert of(Caller()) == set()
-    assert of(Caller(Role.API_CLIENT, "k", frozenset({"read", "reserve"}))) == set()
+    assert of(Caller(Role.API_CLIENT, "k", frozenset({"read"}))) == set()
     assert of(Caller(Role.API_CLIENT, "k", frozenset({"edit", "import"}))) == {
         Permission.EDIT,
         Permission.IMPORT,
@@ -250,7 +250,7 @@ def test_permissions_of_each_role_and_scope() -> None:
     assert Permission.REVIEW in of(Caller(Role.REVIEWER, "r"))
     assert Permission.ADMIN not in of(Caller(Role.REVIEWER, "r"))
     assert of(Caller(Role.ADMIN, "a")) == set(Permission)
-    assert set(Scope) == {Scope.READ, Scope.RESERVE, Scope.EDIT, Scope.IMPORT}
+    assert set(Scope) == {Scope.READ, Scope.EDIT, Scope.IMPORT}
 
 
 def _cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:

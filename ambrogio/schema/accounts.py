@@ -16,8 +16,8 @@ Info = strawberry.Info[Context, None]
 strawberry.enum(
     auth.Scope,
     name="ApiScope",
-    description="What an API key may do: READ (always), RESERVE slots, EDIT records (as drafts), "
-    "IMPORT files (held for review).",
+    description="What an API key may do: READ (always), EDIT records (as drafts), IMPORT files "
+    "(held for review).",
 )
 
 
