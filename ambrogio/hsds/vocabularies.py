@@ -30,6 +30,8 @@ FACETS: dict[str, tuple[str, type[StrEnum], bool]] = {
     TUIR: ("tuir_category", TuirCategory, False),
 }
 WELFARE_CODE = "welfare_eligible"
+# The ``extent_type`` of a service area that names one comune by its ISTAT code (``extent``).
+EXTENT_COMUNE = "istat_comune"
 
 # What a provider of no stated kind is taken to be: the network is mostly third-sector bodies,
 # and a reviewer sees the warning that says so.

@@ -54,6 +54,7 @@ from ambrogio.hsds import tabular
 from ambrogio.hsds.schedules import NotWeekly, opening_hours
 from ambrogio.hsds.vocabularies import (
     DEFAULT_KIND,
+    EXTENT_COMUNE,
     FACETS,
     WELFARE,
     WELFARE_CODE,
@@ -62,9 +63,6 @@ from ambrogio.hsds.vocabularies import (
     unit_of,
 )
 from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow, UnreadableFile
-
-# The ``extent_type`` of a service area that names one comune by its ISTAT code.
-EXTENT_COMUNE = "istat_comune"
 
 _CAP = re.compile(r"^\d{5}$")
 _MAX_FILES = 200
