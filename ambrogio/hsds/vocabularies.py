@@ -125,8 +125,8 @@ UNIT_WORDS: dict[PriceUnit, str] = {
 _UNIT_NEEDLES: tuple[tuple[PriceUnit, tuple[str, ...]], ...] = (
     (PriceUnit.FREE, ("free", "gratuito", "gratis")),
     (PriceUnit.SESSION, ("session", "seduta", "incontro", "lezione", "visita", "visit")),
-    (PriceUnit.HOUR, ("hour", "ora", "orario", "hr")),
-    (PriceUnit.DAY, ("day", "giorno", "giornata", "daily", "giornaliero")),
+    (PriceUnit.HOUR, ("hour", "hourly", "ora", "orario", "oraria", "hr")),
+    (PriceUnit.DAY, ("day", "daily", "giorno", "giornata", "giornaliero", "giornaliera")),
     (PriceUnit.MONTH, ("month", "mese", "mensile", "monthly")),
     (PriceUnit.FLAT, ("flat", "forfait", "una tantum", "fixed", "total", "complessivo")),
 )
