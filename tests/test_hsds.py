@@ -346,6 +346,31 @@ def test_a_document_maps_onto_the_import_profile() -> None:
     assert parsed.errors == []
 
 
+def test_a_bundle_gathers_records_under_their_organization() -> None:
+    # given an organization, and its service and location given apart from it
+    organization = json.loads((EXAMPLES / "organization_list.json").read_text())["contents"][0]
+    service = {"id": "svc", "name": "Extra", "status": "active", "organization_id": ORG_ID}
+    location = {"id": "loc", "location_type": "physical", "organization_id": ORG_ID}
+    bundle = {
+        "organizations": [organization, {"id": ORG_ID, "name": "La Rete"}],
+        "services": [service],
+        "locations": [location],
+    }
+
+    # when
+    parsed = parse(json.dumps(bundle).encode(), fmt=ImportFormat.HSDS_JSON)
+
+    # then the first organization alone; the second at its location, and with its service
+    # (offered at no location) in a row of the provider alone
+    alone, located, provider_only = parsed.rows
+    assert alone.fields["external_id"] == organization["id"] and alone.services == []
+    assert located.fields["external_id"] == ORG_ID and located.fields["location_id"] == "loc"
+    assert located.services == []
+    assert provider_only.fields["external_id"] == ORG_ID
+    assert "location_id" not in provider_only.fields
+    assert [s["service_id"] for s in provider_only.services] == ["svc"]
+
+
 @pytest.mark.parametrize(
     ("hours", "weekly"),
     [

@@ -1,10 +1,8 @@
 """Open Referral HSDS 3.0 files read into import rows.
 
-Accepted: HSDS JSON — an organization, a service (with its nested ``organization``), a service
-at location, a location (with ``organization_id``), a list or a paged list (``contents``) of
-any of these, a bundle ``{"organizations": [...], "services": [...], ...}``, or the tabular
-package as JSON (``{"organizations.csv": [...], ...}``) — and the tabular data package as a zip
-of its CSV tables (``datapackage.json`` optional; ``package_bytes`` zips a folder).
+Accepted: HSDS JSON of any of the shapes the specification's examples use, and the tabular
+data package as a zip of its CSV tables (``package_bytes`` zips a folder); both are first
+gathered into organization documents (``ambrogio.hsds.documents``).
 
 How HSDS becomes the import profile:
 
@@ -29,29 +27,29 @@ How HSDS becomes the import profile:
   taxonomy → ``external_categories`` (kept, never rejected); service areas naming an ISTAT
   comune → ``service_area_comuni``, a GeoJSON extent → ``service_area``.
 
-What does not map (programs, funding, contacts, required documents, accessibility, metadata,
-per-service schedules) is left out; a warning says so only where data would be lost that the
-profile has a place for. Issues of a row carry its number and sit in ``SourceRow.warnings``;
-issues of the file as a whole (a record that belongs to no organization) carry row 0 and sit
-in ``Parsed.errors`` / ``Parsed.warnings``.
+What has no place in the profile (programs, funding, contacts, required documents,
+accessibility, metadata, location names) is left out silently; a warning says so where data the
+file gives would otherwise vanish unnoticed (a price in another currency or without a unit, a
+second category, service schedules, an area naming no comune, an inactive service).
+
+Issues of a row carry its number and sit in ``SourceRow.warnings``; issues of the file as a
+whole (a record that belongs to no organization) carry row 0 and sit in ``Parsed.errors`` /
+``Parsed.warnings``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from ambrogio.geo.gazetteer import fold, lecco_comuni
-from ambrogio.hsds import tabular
+from ambrogio.hsds.documents import merge, package_bytes, read
 from ambrogio.hsds.schedules import NotWeekly, opening_hours
+from ambrogio.hsds.tabular import Note
 from ambrogio.hsds.vocabularies import (
     DEFAULT_KIND,
     EXTENT_COMUNE,
@@ -62,228 +60,17 @@ from ambrogio.hsds.vocabularies import (
     kind_of,
     unit_of,
 )
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow, UnreadableFile
+from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow
+
+__all__ = ["package_bytes", "parse"]
 
 _CAP = re.compile(r"^\d{5}$")
-_MAX_FILES = 200
-_MAX_UNZIPPED = 200 * 1024 * 1024
 
 
 def parse(data: bytes, *, fmt: ImportFormat, filename: str | None = None) -> Parsed:
     """Rows of an HSDS file; raises ``UnreadableFile`` when the file cannot be read at all."""
-    if fmt is ImportFormat.HSDS_CSV:
-        documents, notes = tabular.nest(_zip_tables(data, filename))
-    elif fmt is ImportFormat.HSDS_JSON:
-        document = _json(data, filename)
-        if _is_tabular(document):
-            documents, notes = tabular.nest(_json_tables(document))
-        else:
-            documents, notes = _documents(document)
-    else:
-        raise ValueError(f"not an HSDS format: {fmt}")
+    documents, notes = read(data, fmt, filename)
     return _Reader().read(documents, notes)
-
-
-def package_bytes(folder: Path) -> bytes:
-    """The CSV tables (and ``datapackage.json``) of a folder as a zip, for ``parse``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix.lower() in (".csv", ".json"):
-                archive.write(path, path.name)
-    return buffer.getvalue()
-
-
-# Reading the file
-
-
-def _unreadable(reason: str, filename: str | None) -> UnreadableFile:
-    return UnreadableFile(f"{filename}: {reason}" if filename else reason)
-
-
-def _json(data: bytes, filename: str | None) -> Any:
-    if not data.strip():
-        raise _unreadable("the file is empty", filename)
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise _unreadable(f"not UTF-8 text (byte {error.start})", filename) from error
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno}"
-        raise _unreadable(f"not JSON: {error.msg} at {where}", filename) from error
-
-
-def _is_tabular(document: Any) -> bool:
-    return isinstance(document, dict) and any(
-        isinstance(key, str) and key.endswith(".csv") for key in document
-    )
-
-
-def _resource_of(path: str, paths: Mapping[str, str]) -> str | None:
-    name = path.rsplit("/", 1)[-1].lower()
-    return next((resource for resource, known in paths.items() if known == name), None)
-
-
-def _json_tables(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for path, rows in document.items():
-        resource = _resource_of(path, tabular.STANDARD_PATHS)
-        if resource is not None and isinstance(rows, list):
-            tables[resource] = [row for row in rows if isinstance(row, dict)]
-    return tables
-
-
-def _package_paths(archive: zipfile.ZipFile, names: list[str]) -> dict[str, str]:
-    """Resource name -> file name, from ``datapackage.json`` where it is readable."""
-    paths = dict(tabular.STANDARD_PATHS)
-    descriptor = next((n for n in names if n.rsplit("/", 1)[-1] == "datapackage.json"), None)
-    if descriptor is None:
-        return paths
-    try:
-        package = json.loads(archive.read(descriptor).decode("utf-8-sig"))
-        resources = package.get("resources", []) if isinstance(package, dict) else []
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        # A descriptor that is no JSON (a link left by a checkout) names nothing: the
-        # standard file names still find the tables.
-        return paths
-    for resource in resources:
-        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
-            name = resource.get("name")
-            if name in paths:
-                paths[str(name)] = resource["path"].rsplit("/", 1)[-1].lower()
-    return paths
-
-
-def _zip_tables(data: bytes, filename: str | None) -> dict[str, list[dict[str, Any]]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise _unreadable("not a zip of HSDS CSV tables", filename) from error
-    with archive:
-        infos = [info for info in archive.infolist() if not info.is_dir()]
-        if len(infos) > _MAX_FILES or sum(i.file_size for i in infos) > _MAX_UNZIPPED:
-            raise _unreadable("the zip is too large to be a data package", filename)
-        names = [info.filename for info in infos]
-        paths = _package_paths(archive, names)
-        tables: dict[str, list[dict[str, Any]]] = {}
-        for name in names:
-            resource = _resource_of(name, paths)
-            if resource is None:
-                continue
-            try:
-                text = archive.read(name).decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                raise _unreadable(f"{name} is not UTF-8 text", filename) from error
-            tables[resource] = list(csv.DictReader(io.StringIO(text, newline="")))
-    if "organization" not in tables:
-        expected = paths["organization"]
-        raise _unreadable(f"the package has no organization table ({expected})", filename)
-    return tables
-
-
-# Documents of any shape, gathered per organization
-
-
-def _items(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, list):
-        for item in document:
-            yield from _items(item)
-    elif isinstance(document, dict):
-        if isinstance(document.get("contents"), list):
-            yield from _items(document["contents"])
-            return
-        bundles = ("organizations", "services", "service_at_locations", "locations")
-        if "id" not in document and any(isinstance(document.get(k), list) for k in bundles):
-            for key in bundles:
-                yield from _items(document.get(key) or [])
-            return
-        yield document
-
-
-def _kind(item: Mapping[str, Any]) -> str:
-    if isinstance(item.get("service"), dict) or ("service_id" in item and "location_id" in item):
-        return "service_at_location"
-    if isinstance(item.get("organization"), dict) or (
-        "organization_id" in item
-        and ("status" in item or "cost_options" in item or "service_at_locations" in item)
-    ):
-        return "service"
-    if "location_type" in item or "latitude" in item or "addresses" in item:
-        return "location"
-    if "name" in item and "id" in item and "code" not in item and "version" not in item:
-        return "organization"
-    return "other"
-
-
-def _merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:
-    """Fill what ``into`` lacks from ``other``; nested lists of records merge by id."""
-    for key, value in other.items():
-        current = into.get(key)
-        if isinstance(value, list) and isinstance(current, list):
-            for record in value:
-                _add(current, record)
-        elif current in (None, "", []):
-            into[key] = value
-
-
-def _add(records: list[Any], record: Any) -> None:
-    if isinstance(record, dict) and record.get("id") is not None:
-        for existing in records:
-            if isinstance(existing, dict) and existing.get("id") == record.get("id"):
-                _merge(existing, record)
-                return
-    records.append(dict(record) if isinstance(record, dict) else record)
-
-
-def _documents(document: Any) -> tuple[list[dict[str, Any]], list[tabular.Note]]:
-    organizations: dict[str, dict[str, Any]] = {}
-    notes: list[tabular.Note] = []
-
-    def organization(org: Mapping[str, Any], what: str) -> dict[str, Any] | None:
-        key = org.get("id")
-        if key in (None, ""):
-            notes.append(tabular.Note(f"{what}.organization", None, _NO_OWNER, True))
-            return None
-        target = organizations.setdefault(str(key), {"id": key})
-        _merge(target, org)
-        return target
-
-    for item in _items(document):
-        kind = _kind(item)
-        if kind == "organization":
-            organization(item, "organization")
-        elif kind == "service":
-            owner = item.get("organization") or {"id": item.get("organization_id")}
-            target = organization(owner, "service")
-            if target is not None:
-                service = {k: v for k, v in item.items() if k != "organization"}
-                _add(target.setdefault("services", []), service)
-        elif kind == "service_at_location":
-            service = item.get("service") or {"id": item.get("service_id")}
-            owner = service.get("organization") or {"id": service.get("organization_id")}
-            target = organization(owner, "service_at_location.service")
-            if target is not None:
-                link = {k: v for k, v in item.items() if k != "service"}
-                entry = {k: v for k, v in service.items() if k != "organization"}
-                entry["service_at_locations"] = [link]
-                _add(target.setdefault("services", []), entry)
-        elif kind == "location":
-            target = organization({"id": item.get("organization_id")}, "location")
-            if target is not None:
-                _add(target.setdefault("locations", []), item)
-        else:
-            notes.append(tabular.Note("document", _label(item), _NOTHING, False))
-    if not organizations and not notes:
-        notes.append(tabular.Note("document", None, _NOTHING, False))
-    return list(organizations.values()), notes
-
-
-_NO_OWNER = "names no organization (organization or organization_id): not imported"
-_NOTHING = "holds no organization, service or location: nothing imported"
-
-
-def _label(item: Mapping[str, Any]) -> str:
-    return str(item.get("name") or item.get("id") or ", ".join(sorted(map(str, item)))[:80])
 
 
 # Documents into rows
@@ -341,7 +128,7 @@ class _Reader:
         self.parsed = Parsed()
         self.comuni = _comuni_by_name()
 
-    def read(self, documents: list[dict[str, Any]], notes: list[tabular.Note]) -> Parsed:
+    def read(self, documents: list[dict[str, Any]], notes: list[Note]) -> Parsed:
         for note in notes:
             issue = RowIssue(0, note.field, note.value, note.reason)
             (self.parsed.errors if note.error else self.parsed.warnings).append(issue)
@@ -541,7 +328,7 @@ def _add_location(locations: dict[str, dict[str, Any]], location: Mapping[str, A
     if key is None:
         return
     if key in locations:
-        _merge(locations[key], location)
+        merge(locations[key], location)
     else:
         locations[key] = dict(location)
 
