@@ -158,10 +158,14 @@ def test_unknown_taxonomy_terms_are_kept_as_external_terms() -> None:
     ]
 
 
-def test_a_location_without_an_organization_is_a_file_error() -> None:
+def test_records_without_an_organization_are_file_errors() -> None:
     parsed = parse((EXAMPLES / "location.json").read_bytes(), fmt=ImportFormat.HSDS_JSON)
     assert parsed.rows == []
     assert [(e.row, e.field) for e in parsed.errors] == [(0, "location.organization")]
+    service = {"id": "svc", "name": "Orphan", "status": "active"}
+    parsed = parse(json.dumps([service]).encode(), fmt=ImportFormat.HSDS_JSON)
+    assert parsed.rows == []
+    assert [(e.row, e.field) for e in parsed.errors] == [(0, "service.organization")]
 
 
 def zipped(folder: Path, descriptor: Path | None = None) -> bytes:

@@ -157,13 +157,14 @@ def _items(document: Any) -> Iterator[dict[str, Any]]:
         yield document
 
 
+_SERVICE_ONLY = ("status", "cost_options", "service_at_locations", "program_id", "minimum_age")
+
+
 def _kind(item: Mapping[str, Any]) -> str:
     if isinstance(item.get("service"), dict) or ("service_id" in item and "location_id" in item):
         return "service_at_location"
-    if isinstance(item.get("organization"), dict) or (
-        "organization_id" in item
-        and ("status" in item or "cost_options" in item or "service_at_locations" in item)
-    ):
+    # Fields only a service has (an organization has no status).
+    if isinstance(item.get("organization"), dict) or any(key in item for key in _SERVICE_ONLY):
         return "service"
     if "location_type" in item or "latitude" in item or "addresses" in item:
         return "location"
