@@ -22,6 +22,8 @@ from ambrogio.availability.notifications import SlotChanges
 from ambrogio.context import Context
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
+from ambrogio.export import ExportFormat
+from ambrogio.export.http import export_endpoint
 from ambrogio.loaders import Loaders
 from ambrogio.schema import build_schema
 from ambrogio.settings import Settings
@@ -112,6 +114,12 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
+            Route("/export/hsds.json", export_endpoint(state, ExportFormat.HSDS), methods=["GET"]),
+            Route(
+                "/export/catalogue.geojson",
+                export_endpoint(state, ExportFormat.GEOJSON),
+                methods=["GET"],
+            ),
         ],
         lifespan=lifespan,
     )

@@ -172,6 +172,44 @@ def _slots(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+    from typing import BinaryIO
+
+    from ambrogio.db.session import create_engine, create_sessionmaker
+    from ambrogio.export import ExportFormat, chunks
+
+    async def run(out: BinaryIO) -> None:
+        engine = create_engine(settings)
+        try:
+            async for chunk in chunks(create_sessionmaker(engine), ExportFormat(args.format)):
+                out.write(chunk)
+        finally:
+            await engine.dispose()
+
+    if args.output in (None, "-"):
+        try:
+            asyncio.run(run(sys.stdout.buffer))
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader stopped early (``| head``); keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        return 0
+    # Written aside and renamed: a failed export never leaves half a file under the name.
+    target = Path(args.output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as out:
+            asyncio.run(run(out))
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"{target}: {target.stat().st_size} bytes", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ambrogio", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +253,13 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument("--capacity", type=int, default=1, help="seats per slot (default 1)")
     slots.add_argument("--location", help="the location's uuid, when the service has several")
     slots.set_defaults(run=_slots)
+
+    export = commands.add_parser(
+        "export", help="write the published catalogue as HSDS 3.0 JSON or GeoJSON"
+    )
+    export.add_argument("--format", choices=["hsds", "geojson"], default="hsds")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(run=_export)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
     schema.set_defaults(run=_schema)

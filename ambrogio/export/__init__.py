@@ -1,0 +1,49 @@
+"""Exports of the published catalogue: Open Referral HSDS 3.0 JSON, and GeoJSON in the import
+profile. Both stream: ``chunks`` yields the document piece by piece, one batch of providers
+at a time (see ``ambrogio.db.export``), for the command line and the HTTP routes alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ambrogio.db.export import Batch, published_catalogue
+from ambrogio.export import geojson, hsds
+
+
+class ExportFormat(StrEnum):
+    HSDS = "hsds"
+    GEOJSON = "geojson"
+
+
+MEDIA_TYPES = {ExportFormat.HSDS: "application/json", ExportFormat.GEOJSON: "application/geo+json"}
+FILENAMES = {ExportFormat.HSDS: "hsds.json", ExportFormat.GEOJSON: "catalogue.geojson"}
+
+# A JSON array of HSDS organizations; a GeoJSON FeatureCollection.
+_FRAMES = {
+    ExportFormat.HSDS: (b"[\n", b"\n]\n"),
+    ExportFormat.GEOJSON: (b'{"type": "FeatureCollection", "features": [\n', b"\n]}\n"),
+}
+
+
+def _records(fmt: ExportFormat, batch: Batch) -> Iterator[dict[str, Any]]:
+    return hsds.organizations(batch) if fmt is ExportFormat.HSDS else geojson.features(batch)
+
+
+async def chunks(
+    sessionmaker: async_sessionmaker[AsyncSession], fmt: ExportFormat
+) -> AsyncIterator[bytes]:
+    """The export as UTF-8 JSON, one chunk per batch of providers."""
+    opening, closing = _FRAMES[fmt]
+    yield opening
+    first = True
+    async for batch in published_catalogue(sessionmaker):
+        parts = [json.dumps(record, ensure_ascii=False) for record in _records(fmt, batch)]
+        if parts:
+            yield (b"" if first else b",\n") + ",\n".join(parts).encode()
+            first = False
+    yield closing
