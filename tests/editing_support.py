@@ -152,8 +152,8 @@ def unique_name(label: str) -> str:
 
 
 def partita_iva() -> str:
-    """A valid partita IVA no demo record has (11 digits, Luhn check digit)."""
-    base = "".join(random.choice("0123456789") for _ in range(10))
+    """A valid partita IVA no demo record has: 7 digits, a tax office (here 097), a check digit."""
+    base = "".join(random.choice("123456789") for _ in range(7)) + "097"
     return base + luhn.calc_check_digit(base)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio import validation
 from ambrogio.db.models import ChangeRequest
 from ambrogio.editing.changes import Editor, Outcome, check_version, lock, now, write
-from ambrogio.editing.entities import Action, ChangeStatus, Entity
+from ambrogio.editing.entities import Action, ChangeStatus, Entity, Record
 from ambrogio.enums import Status
 from ambrogio.errors import Conflict, NotFound
 from ambrogio.ids import to_global_id
@@ -32,18 +32,30 @@ def change_global_id(key: uuid.UUID) -> str:
     return to_global_id("ChangeRequest", key)
 
 
-async def _pending(session: AsyncSession, key: uuid.UUID) -> ChangeRequest:
-    change: ChangeRequest | None = await session.scalar(
-        select(ChangeRequest).where(ChangeRequest.id == key).with_for_update()
-    )
-    if change is None:
+async def _pending(session: AsyncSession, key: uuid.UUID) -> tuple[ChangeRequest, Entity, Record]:
+    """The pending change request and its record, both locked.
+
+    The record is locked first, as every edit does, then the change request, so a reviewer's
+    decision and the author's correction of the same draft queue up instead of deadlocking.
+    """
+    found = await session.get(ChangeRequest, key)
+    if found is None:
         raise NotFound(f"id: no change request with id {change_global_id(key)!r}")
+    entity = Entity(found.entity_type)
+    row = await lock(session, entity, found.entity_id)
+    change = await session.scalar(
+        select(ChangeRequest)
+        .where(ChangeRequest.id == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert change is not None
     if change.status != ChangeStatus.PENDING.value:
         raise Conflict(
             f"change request {change_global_id(key)} is already {change.status}",
             status=change.status,
         )
-    return change
+    return change, entity, row
 
 
 async def _decide(
@@ -56,9 +68,7 @@ async def _decide(
 
 
 async def publish(session: AsyncSession, editor: Editor, key: uuid.UUID) -> Outcome:
-    change = await _pending(session, key)
-    entity = Entity(change.entity_type)
-    row = await lock(session, entity, change.entity_id)
+    change, entity, row = await _pending(session, key)
     action = Action(change.action)
     if action is Action.CREATE:
         if row.status != Status.DRAFT.value:
@@ -82,9 +92,7 @@ async def publish(session: AsyncSession, editor: Editor, key: uuid.UUID) -> Outc
 
 async def reject(session: AsyncSession, editor: Editor, key: uuid.UUID, reason: Any) -> Outcome:
     text = validation.text("reason", reason, required=True)
-    change = await _pending(session, key)
-    entity = Entity(change.entity_type)
-    row = await lock(session, entity, change.entity_id)
+    change, entity, row = await _pending(session, key)
     if Action(change.action) is Action.CREATE and row.status == Status.DRAFT.value:
         await write(session, editor, entity, row, {}, "reject", status=Status.ARCHIVED)
     change.reason = text
