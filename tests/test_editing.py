@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,6 +161,12 @@ async def test_a_limited_mapper_edits_only_in_their_comuni(
     assert not own.errors
     assert own.data["updateProvider"]["changeRequest"]["status"] == "PENDING"
     assert place.codes == ["FORBIDDEN"]
+    service = await gql(
+        CREATE_SERVICE,
+        _headers=limited,
+        input={"providerId": lecco["id"], "name": unique_name("fuori zona")},
+    )
+    assert service.codes == ["FORBIDDEN"]
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -365,6 +372,27 @@ async def test_a_stale_version_is_a_conflict_with_the_current_version(
     assert stale.errors[0]["extensions"]["currentVersion"] == 2
     assert "version 1 is stale" in stale.errors[0]["message"]
     assert await counts(engine) == before
+
+
+async def test_concurrent_edits_of_one_version_let_exactly_one_through(
+    gql: Any, reviewer: dict[str, str], provider: dict[str, Any]
+) -> None:
+    edits = [
+        gql(
+            UPDATE_PROVIDER,
+            _headers=reviewer,
+            id=provider["id"],
+            version=1,
+            input={"description": f"edit {number}"},
+        )
+        for number in range(4)
+    ]
+
+    results = await asyncio.gather(*edits)
+
+    assert sorted(tuple(result.codes) for result in results) == [()] + [("CONFLICT",)] * 3
+    winner = next(result for result in results if not result.errors)
+    assert winner.data["updateProvider"]["provider"]["version"] == 2
 
 
 async def test_every_write_is_in_the_audit_trail_with_before_and_after(

@@ -27,12 +27,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import shape
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.auth import reviews_directly
@@ -42,22 +41,15 @@ from ambrogio.db.hours import sync_open_intervals
 from ambrogio.db.models import (
     SRID,
     ChangeRequest,
-    CostOption,
-    Location,
     Organization,
     Service,
-    ServiceAtLocation,
-    ServiceCategory,
-    TaxonomyTerm,
 )
-from ambrogio.editing import scope
+from ambrogio.editing import scope, service_parts
 from ambrogio.editing.entities import Action, ChangeStatus, Entity, Record
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound
 from ambrogio.ids import to_global_id
 
-# Values that are not columns of the service row but its relations.
-RELATIONS = frozenset({"categories", "cost_options", "location_ids"})
 GEOMETRIES = frozenset({"geom", "service_area"})
 HOURS_PLACES = (Entity.LOCATION, Entity.WELFARE_POINT)
 
@@ -118,73 +110,15 @@ async def snapshot(session: AsyncSession, entity: Entity, row: Record) -> dict[s
     """The record as JSON for the audit trail; a service with its categories, prices, places."""
     data = audit.snapshot(row)
     if entity is Entity.SERVICE:
-        data.update(await _service_relations(session, row.id))
+        data.update(await service_parts.relations(session, row.id))
     return data
-
-
-async def _service_relations(session: AsyncSession, key: uuid.UUID) -> dict[str, Any]:
-    slugs = await session.scalars(
-        select(TaxonomyTerm.slug)
-        .join(ServiceCategory, ServiceCategory.term_id == TaxonomyTerm.id)
-        .where(ServiceCategory.service_id == key)
-        .order_by(TaxonomyTerm.slug)
-    )
-    options = await session.execute(
-        select(CostOption.amount, CostOption.unit, CostOption.description)
-        .where(CostOption.service_id == key)
-        .order_by(CostOption.amount.nulls_first(), CostOption.unit, CostOption.description)
-    )
-    places = await session.scalars(
-        select(ServiceAtLocation.location_id)
-        .where(ServiceAtLocation.service_id == key)
-        .order_by(ServiceAtLocation.location_id)
-    )
-    return {
-        "categories": list(slugs.all()),
-        "cost_options": [
-            {"amount": str(amount) if amount is not None else None, "unit": unit, "description": d}
-            for amount, unit, d in options.all()
-        ],
-        "location_ids": [str(place) for place in places.all()],
-    }
 
 
 async def check_values(
     session: AsyncSession, entity: Entity, row: Record, values: Mapping[str, Any]
 ) -> None:
-    """What the input alone cannot tell: ages against the stored ones, the service's places."""
-    if entity is not Entity.SERVICE:
-        return
-    assert isinstance(row, Service)
-    low = values.get("min_age", row.min_age)
-    high = values.get("max_age", row.max_age)
-    if low is not None and high is not None and low > high:
-        name = "minAge" if "min_age" in values else "maxAge"
-        raise BadUserInput(
-            f"input.{name}",
-            values.get("min_age", values.get("max_age")),
-            f"leaves minAge {low} above maxAge {high}",
-        )
-    wanted = [uuid.UUID(key) for key in values.get("location_ids", [])]
-    if wanted:
-        found = set(
-            (
-                await session.scalars(
-                    select(Location.id).where(
-                        Location.id.in_(wanted),
-                        Location.organization_id == row.organization_id,
-                        Location.status != Status.ARCHIVED.value,
-                    )
-                )
-            ).all()
-        )
-        for index, key in enumerate(wanted):
-            if key not in found:
-                raise BadUserInput(
-                    f"input.locationIds[{index}]",
-                    to_global_id("Location", key),
-                    "is not a location of the service's provider",
-                )
+    if isinstance(row, Service):
+        await service_parts.check(session, row, values)
 
 
 async def now(session: AsyncSession) -> datetime:
@@ -192,58 +126,6 @@ async def now(session: AsyncSession) -> datetime:
     instant = await session.scalar(select(func.now()))
     assert isinstance(instant, datetime)
     return instant
-
-
-async def _apply_relations(
-    session: AsyncSession, service: Service, values: Mapping[str, Any]
-) -> None:
-    key = service.id
-    if "categories" in values:
-        await session.execute(delete(ServiceCategory).where(ServiceCategory.service_id == key))
-        terms = await session.scalars(
-            select(TaxonomyTerm.id).where(TaxonomyTerm.slug.in_(values["categories"]))
-        )
-        rows = [{"service_id": key, "term_id": term} for term in terms.all()]
-        if rows:
-            await session.execute(insert(ServiceCategory), rows)
-    if "cost_options" in values:
-        before = (await _service_relations(session, key))["cost_options"]
-        wanted = values["cost_options"]
-        if _sorted_options(before) != _sorted_options(wanted):
-            await session.execute(delete(CostOption).where(CostOption.service_id == key))
-            if wanted:
-                await session.execute(
-                    insert(CostOption),
-                    [
-                        {
-                            "service_id": key,
-                            "amount": Decimal(option["amount"])
-                            if option["amount"] is not None
-                            else None,
-                            "unit": option["unit"],
-                            "description": option["description"],
-                        }
-                        for option in wanted
-                    ],
-                )
-            service.prices_changed_at = await now(session)
-    if "location_ids" in values:
-        await session.execute(delete(ServiceAtLocation).where(ServiceAtLocation.service_id == key))
-        if values["location_ids"]:
-            await session.execute(
-                insert(ServiceAtLocation),
-                [
-                    {"service_id": key, "location_id": uuid.UUID(place)}
-                    for place in values["location_ids"]
-                ],
-            )
-
-
-def _sorted_options(options: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    def amount(value: Any) -> str:
-        return str(Decimal(value).quantize(Decimal("0.01"))) if value is not None else ""
-
-    return sorted((amount(o["amount"]), o["unit"], o["description"] or "") for o in options)
 
 
 async def write(
@@ -268,7 +150,7 @@ async def write(
     instant = await now(session)
     old_hours = (getattr(row, "opening_hours", None), getattr(row, "comune_istat", None))
     for column, value in values.items():
-        if column in RELATIONS:
+        if column in service_parts.RELATIONS:
             continue
         if column in GEOMETRIES and value is not None:
             value = from_shape(shape(value), srid=SRID)
@@ -288,7 +170,7 @@ async def write(
     await session.flush()
     if entity is Entity.SERVICE:
         assert isinstance(row, Service)
-        await _apply_relations(session, row, values)
+        await service_parts.apply(session, row, values, instant)
         await session.flush()
     await session.refresh(row)
     if entity in HOURS_PLACES:
