@@ -221,16 +221,7 @@ async def create(
     await write(session, editor, entity, row, values, Action.CREATE, status=status, creating=True)
     change = None
     if not editor.reviews:
-        change = ChangeRequest(
-            entity_type=entity.value,
-            entity_id=row.id,
-            action=Action.CREATE.value,
-            base_version=row.version,
-            payload=dict(values),
-            author=editor.actor,
-        )
-        session.add(change)
-        await session.flush()
+        change = await _propose(session, editor, entity, row, Action.CREATE, row.version, values)
     return Outcome(entity, row, change)
 
 

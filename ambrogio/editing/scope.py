@@ -73,22 +73,25 @@ async def check(
     creating: bool = False,
     own: bool = False,
 ) -> None:
-    """FORBIDDEN when ``caller`` is limited to some comuni and this edit reaches elsewhere."""
-    if caller.comuni is None or own:
+    """FORBIDDEN when ``caller`` is limited to some comuni and this edit reaches elsewhere.
+
+    ``own``: the record is the caller's pending draft; only where it moves to is checked.
+    """
+    if caller.comuni is None:
         return
     what = f"{entity.type_name} {to_global_id(entity.type_name, row.id)}"
     if entity is Entity.PROVIDER:
-        if not creating and not await _provider_in_scope(session, caller, row.id):
+        if not creating and not own and not await _provider_in_scope(session, caller, row.id):
             require_scope(caller, set(), what)
         return
     if entity is Entity.SERVICE:
         assert isinstance(row, Service)
-        if not await _provider_in_scope(session, caller, row.organization_id):
+        if not own and not await _provider_in_scope(session, caller, row.organization_id):
             provider = to_global_id("Provider", row.organization_id)
             require_scope(caller, set(), f"{what} (of Provider {provider})")
         return
     comune = getattr(row, "comune_istat", None)
-    if not creating:
+    if not creating and not own:
         require_scope(caller, {comune} if comune else set(), what)
     if creating or "comune_istat" in values:
         new = values.get("comune_istat")
