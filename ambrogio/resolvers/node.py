@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from ambrogio.context import Context
+from ambrogio.editing.merge import survivor
 from ambrogio.errors import BadUserInput, NotFound
 from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.schema.category import Category
@@ -57,6 +58,12 @@ async def node(info: Info, id: strawberry.ID) -> Node:
             raise BadUserInput("id", id, "does not hold a valid record key") from None
     load, to_node = loaders[type_name]
     row = await load(parsed)
+    if row is None and type_name == "Provider":
+        # A provider merged into another answers with the one that absorbed it.
+        async with info.context.sessionmaker() as session:
+            target = await survivor(session, parsed)
+        if target is not None:
+            row = await load(target)
     if row is None:
         raise NotFound(f"id: no {type_name} with id {id!r} is visible")
     result: Node = to_node(row)

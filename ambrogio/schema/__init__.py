@@ -14,12 +14,14 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from ambrogio.schema.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
+from ambrogio.schema.editing_root import EditingMutation
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.location import Location
 from ambrogio.schema.map import MapQuery
 from ambrogio.schema.mutation import AvailabilityMutation
 from ambrogio.schema.provider import Provider
 from ambrogio.schema.query import CatalogueQuery
+from ambrogio.schema.review_root import ReviewMutation, ReviewQuery
 from ambrogio.schema.service import Service
 from ambrogio.schema.subscription import Subscription
 from ambrogio.schema.welfare_point import WelfarePoint
@@ -27,8 +29,10 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery, MapQuery, AccountsQuery))
-Mutation = merge_types("Mutation", (AvailabilityMutation, AccountsMutation))
+Query = merge_types("Query", (CatalogueQuery, MapQuery, ReviewQuery, AccountsQuery))
+Mutation = merge_types(
+    "Mutation", (AvailabilityMutation, EditingMutation, ReviewMutation, AccountsMutation)
+)
 
 
 class Schema(strawberry.Schema):

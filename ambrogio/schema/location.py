@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
@@ -13,7 +14,7 @@ from ambrogio.db import models
 from ambrogio.geo.convert import geojson, lat_lon
 from ambrogio.ids import to_global_id
 from ambrogio.schema.comune import Comune
-from ambrogio.schema.enums import GeocodePrecision
+from ambrogio.schema.enums import GeocodePrecision, Status
 from ambrogio.schema.hours import OpeningHours
 from ambrogio.schema.node import Node
 
@@ -41,6 +42,16 @@ class Location(Node):
     opening_hours: str | None = strawberry.field(
         description="Opening hours in OpenStreetMap `opening_hours` syntax."
     )
+    outside_territory: bool = strawberry.field(
+        description="The point lies outside the configured territory: kept, flagged for review."
+    )
+    verified_at: datetime | None
+    verified_by: str | None
+    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
 
     @classmethod
     def from_row(cls, row: models.Location) -> Location:
@@ -62,6 +73,11 @@ class Location(Node):
             wheelchair_accessible=row.wheelchair_accessible,
             accessibility=row.accessibility,
             opening_hours=row.opening_hours,
+            outside_territory=row.outside_territory,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+            version=row.version,
+            status=Status(row.status),
         )
 
     @strawberry.field(description="The point as a GeoJSON geometry, or null.")

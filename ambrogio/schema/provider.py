@@ -11,7 +11,7 @@ import strawberry
 from ambrogio.context import Context
 from ambrogio.db import models
 from ambrogio.ids import to_global_id
-from ambrogio.schema.enums import ProviderKind
+from ambrogio.schema.enums import ProviderKind, Status
 from ambrogio.schema.node import Node
 
 if TYPE_CHECKING:
@@ -37,7 +37,12 @@ class Provider(Node):
     created_at: datetime
     updated_at: datetime
     verified_at: datetime | None
+    verified_by: str | None = strawberry.field(description="Who last verified the record.")
     version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Provider:
@@ -57,7 +62,9 @@ class Provider(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             verified_at=row.verified_at,
+            verified_by=row.verified_by,
             version=row.version,
+            status=Status(row.status),
         )
 
     @strawberry.field(description="The provider's published locations.")

@@ -15,7 +15,7 @@ from ambrogio.geo.convert import geojson
 from ambrogio.ids import to_global_id
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
-from ambrogio.schema.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
+from ambrogio.schema.enums import Delivery, PriceUnit, Status, TargetGroup, TuirCategory
 from ambrogio.schema.location import Location
 from ambrogio.schema.node import Node
 
@@ -64,7 +64,12 @@ class Service(Node):
     created_at: datetime
     updated_at: datetime
     verified_at: datetime | None
+    verified_by: str | None
     version: int
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
 
     @classmethod
     def from_row(cls, row: models.Service) -> Service:
@@ -88,7 +93,9 @@ class Service(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             verified_at=row.verified_at,
+            verified_by=row.verified_by,
             version=row.version,
+            status=Status(row.status),
         )
 
     @strawberry.field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, cast
 
 import strawberry
@@ -13,7 +14,7 @@ from ambrogio.db import models
 from ambrogio.geo.convert import geojson, lat_lon
 from ambrogio.ids import to_global_id
 from ambrogio.schema.comune import Comune
-from ambrogio.schema.enums import WelfarePointKind
+from ambrogio.schema.enums import Status, WelfarePointKind
 from ambrogio.schema.hours import OpeningHours
 from ambrogio.schema.node import Node
 
@@ -35,6 +36,16 @@ class WelfarePoint(Node):
     opening_hours: str | None = strawberry.field(description="OpenStreetMap `opening_hours`.")
     phone: str | None
     email: str | None
+    outside_territory: bool = strawberry.field(
+        description="The point lies outside the configured territory: kept, flagged for review."
+    )
+    verified_at: datetime | None
+    verified_by: str | None
+    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
 
     @classmethod
     def from_row(cls, row: models.WelfarePoint) -> WelfarePoint:
@@ -54,6 +65,11 @@ class WelfarePoint(Node):
             opening_hours=row.opening_hours,
             phone=row.phone,
             email=row.email,
+            outside_territory=row.outside_territory,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+            version=row.version,
+            status=Status(row.status),
         )
 
     @strawberry.field(description="The point as a GeoJSON geometry, or null.")
