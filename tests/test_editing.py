@@ -99,7 +99,7 @@ async def test_anonymous_callers_cannot_edit(gql: Any, provider: dict[str, Any])
 async def test_an_api_key_needs_the_edit_scope(
     gql: Any, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    reader = await _key_headers(sessionmaker, [Scope.READ, Scope.RESERVE])
+    reader = await _key_headers(sessionmaker, [Scope.READ])
     editor = await _key_headers(sessionmaker, [Scope.EDIT])
     values = {"name": unique_name("keyed"), "kind": "BUSINESS"}
 
