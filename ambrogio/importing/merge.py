@@ -65,9 +65,18 @@ STAGING = (
 
 ORG_COLUMNS = ("name", "kind", "tax_code", "description", "email", "phone", "website")
 SVC_COLUMNS = (
-    "name", "description", "welfare_eligible", "tuir_category", "target_groups", "min_age",
-    "max_age", "languages", "delivery", "service_area", "service_area_comuni",
-)  # fmt: skip
+    "name",
+    "description",
+    "welfare_eligible",
+    "tuir_category",
+    "target_groups",
+    "min_age",
+    "max_age",
+    "languages",
+    "delivery",
+    "service_area",
+    "service_area_comuni",
+)
 
 
 def _distinct(columns: tuple[str, ...]) -> str:
@@ -94,9 +103,14 @@ INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
 """
 
 LOC_COLUMNS = (
-    "address", "cap", "comune_istat", "opening_hours", "geom", "geocode_precision",
+    "address",
+    "cap",
+    "comune_istat",
+    "opening_hours",
+    "geom",
+    "geocode_precision",
     "outside_territory",
-)  # fmt: skip
+)
 
 MERGE_LOC = f"""
 WITH up AS (
@@ -251,38 +265,105 @@ async def stage(session: AsyncSession, records: Validated) -> None:
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
     providers = records.providers.values()
-    await _copy(raw, "imp_org", ("id", "external_id", *ORG_COLUMNS), [
-        (p.id, p.external_id, p.name, p.kind, p.tax_code, p.description, p.email, p.phone,
-         p.website)
-        for p in providers
-    ])  # fmt: skip
-    await _copy(raw, "imp_loc", (
-        "id", "organization_id", "external_id", "address", "cap", "comune_istat",
-        "opening_hours", "lat", "lon", "precision", "outside",
-    ), [
-        (x.id, x.provider_id, x.external_id, x.address, x.cap, x.comune_istat, x.opening_hours,
-         x.lat, x.lon, x.precision, x.outside_territory)
-        for x in records.locations.values()
-    ])  # fmt: skip
+    await _copy(
+        raw,
+        "imp_org",
+        ("id", "external_id", *ORG_COLUMNS),
+        [
+            (
+                p.id,
+                p.external_id,
+                p.name,
+                p.kind,
+                p.tax_code,
+                p.description,
+                p.email,
+                p.phone,
+                p.website,
+            )
+            for p in providers
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_loc",
+        (
+            "id",
+            "organization_id",
+            "external_id",
+            "address",
+            "cap",
+            "comune_istat",
+            "opening_hours",
+            "lat",
+            "lon",
+            "precision",
+            "outside",
+        ),
+        [
+            (
+                x.id,
+                x.provider_id,
+                x.external_id,
+                x.address,
+                x.cap,
+                x.comune_istat,
+                x.opening_hours,
+                x.lat,
+                x.lon,
+                x.precision,
+                x.outside_territory,
+            )
+            for x in records.locations.values()
+        ],
+    )
     services = list(records.services.values())
-    await _copy(raw, "imp_svc", ("id", "organization_id", "external_id", *SVC_COLUMNS), [
-        (s.id, s.provider_id, s.external_id, s.name, s.description, s.welfare_eligible,
-         s.tuir_category, s.target_groups, s.min_age, s.max_age, s.languages, s.delivery,
-         shapely.to_wkb(s.service_area) if s.service_area is not None else None,
-         s.service_area_comuni)
-        for s in services
-    ])  # fmt: skip
-    await _copy(raw, "imp_cat", ("service_id", "slug"), [
-        (s.id, slug)
-        for s in services
-        for slug in [*s.categories, *(external_slug(v, c) for v, c, _ in s.external_terms)]
-    ])  # fmt: skip
-    await _copy(raw, "imp_cost", ("id", "service_id", "amount", "unit"), [
-        (_cost_id(s.id), s.id, s.cost[0], s.cost[1]) for s in services if s.cost is not None
-    ])  # fmt: skip
-    await _copy(raw, "imp_sal", ("service_id", "location_id"), [
-        (s.id, location_id) for s in services if s.on_site for location_id in s.location_ids
-    ])  # fmt: skip
+    await _copy(
+        raw,
+        "imp_svc",
+        ("id", "organization_id", "external_id", *SVC_COLUMNS),
+        [
+            (
+                s.id,
+                s.provider_id,
+                s.external_id,
+                s.name,
+                s.description,
+                s.welfare_eligible,
+                s.tuir_category,
+                s.target_groups,
+                s.min_age,
+                s.max_age,
+                s.languages,
+                s.delivery,
+                shapely.to_wkb(s.service_area) if s.service_area is not None else None,
+                s.service_area_comuni,
+            )
+            for s in services
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_cat",
+        ("service_id", "slug"),
+        [
+            (s.id, slug)
+            for s in services
+            for slug in [*s.categories, *(external_slug(v, c) for v, c, _ in s.external_terms)]
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_cost",
+        ("id", "service_id", "amount", "unit"),
+        [(_cost_id(s.id), s.id, s.cost[0], s.cost[1]) for s in services if s.cost is not None],
+    )
+    await _copy(
+        raw,
+        "imp_sal",
+        ("service_id", "location_id"),
+        [(s.id, location_id) for s in services if s.on_site for location_id in s.location_ids],
+    )
     await session.execute(text("ANALYZE imp_org, imp_loc, imp_svc, imp_cat, imp_cost, imp_sal"))
 
 

@@ -138,9 +138,11 @@ async def run_import(
         log.exception("import %s failed", job_id)
         try:
             await jobs.finish_job(
-                sessionmaker, job_id, status=jobs.FAILED, failure="the import stopped on an "
-                "internal error; nothing was written"
-            )  # fmt: skip
+                sessionmaker,
+                job_id,
+                status=jobs.FAILED,
+                failure="the import stopped on an internal error; nothing was written",
+            )
         except Exception:  # the database may be what failed
             log.exception("cannot record the failure of import %s", job_id)
         raise
@@ -182,9 +184,13 @@ async def _run(
     if fails and not options.dry_run:
         # All or nothing: nothing is written, but every error is reported.
         return await jobs.finish_job(
-            sessionmaker, job_id, status=jobs.FAILED, warnings=jobs.issues_json(records.warnings),
-            failure=f"{records.bad_rows} rows have errors; nothing was imported", **outcome,
-        )  # fmt: skip
+            sessionmaker,
+            job_id,
+            status=jobs.FAILED,
+            warnings=jobs.issues_json(records.warnings),
+            failure=f"{records.bad_rows} rows have errors; nothing was imported",
+            **outcome,
+        )
     dry = options.dry_run or options.review
     counts, flagged = await _write(sessionmaker, records, source, options, job_id, dry=dry)
     warnings = list(records.warnings)

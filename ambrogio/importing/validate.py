@@ -340,11 +340,19 @@ def _service(
             check.comuni, p + "service_area_comuni", s.get("service_area_comuni"), known
         )
         or [],
-        categories=row.get(check.categories, p + "category", s.get("category"), known) or [],
+        categories=_categories(row, p + "category", s.get("category"), known),
         external_terms=terms,
         cost=cost,
     )
     return row, (record if not row.errors else None)
+
+
+def _categories(row: _Row, field_name: str, value: Any, known: Known) -> list[str]:
+    """One slug (the profile's ``category``), or a list of them (``|`` in CSV)."""
+    if isinstance(value, str) and "|" not in value:
+        slug = row.get(check.category, field_name, value, known)
+        return [slug] if slug else []
+    return row.get(check.categories, field_name, value, known) or []
 
 
 _VOCABULARY = re.compile(r"[^a-z0-9]+")

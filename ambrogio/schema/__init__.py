@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
+from ambrogio.schema.importing import ImportMutation, ImportQuery
 from ambrogio.schema.location import Location
 from ambrogio.schema.map import MapQuery
 from ambrogio.schema.mutation import AvailabilityMutation
@@ -26,8 +27,8 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery, MapQuery))
-Mutation = merge_types("Mutation", (AvailabilityMutation,))
+Query = merge_types("Query", (CatalogueQuery, MapQuery, ImportQuery))
+Mutation = merge_types("Mutation", (AvailabilityMutation, ImportMutation))
 
 
 class Schema(strawberry.Schema):
