@@ -136,8 +136,8 @@ INSERT INTO imp_changed SELECT 'location', id, organization_id, inserted FROM up
 MERGE_SVC = f"""
 WITH up AS (
     INSERT INTO service AS t (id, organization_id, source, external_id, status,
-                              {", ".join(SVC_COLUMNS)})
-    SELECT id, organization_id, :source, external_id, :status, name, description,
+                              prices_changed_at, {", ".join(SVC_COLUMNS)})
+    SELECT id, organization_id, :source, external_id, :status, now(), name, description,
            welfare_eligible, tuir_category, target_groups, min_age, max_age, languages,
            delivery, ST_GeomFromWKB(service_area, 4326), CAST(service_area_comuni AS varchar(6)[])
     FROM imp_svc
@@ -214,31 +214,27 @@ REPLACE_CHILDREN = (
     "JOIN imp_changed c ON c.kind = 'locations' AND c.id = i.service_id",
     # A service whose children changed is a changed service, unless the merge already said so.
     """
-    UPDATE service x SET version = x.version + 1, updated_at = now(),
-           prices_changed_at = CASE WHEN EXISTS (
-               SELECT 1 FROM imp_changed p WHERE p.kind = 'prices' AND p.id = x.id)
-               THEN now() ELSE x.prices_changed_at END
+    UPDATE service x SET version = x.version + 1, updated_at = now()
     WHERE x.id IN (SELECT id FROM imp_changed WHERE kind IN ('categories', 'prices', 'locations'))
       AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service')
     """,
-    "UPDATE service x SET prices_changed_at = now() FROM imp_changed c "
-    "WHERE c.kind = 'service' AND c.id = x.id AND EXISTS ("
-    "SELECT 1 FROM imp_changed p WHERE p.kind = 'prices' AND p.id = x.id)",
+    # New services got theirs when inserted.
+    "UPDATE service x SET prices_changed_at = now() "
+    "FROM (SELECT DISTINCT id FROM imp_changed WHERE kind = 'prices') AS p WHERE p.id = x.id "
+    "AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service' AND inserted)",
 )
 
 COUNTS = """
+WITH touched AS (
+    SELECT organization_id, bool_or(kind = 'provider' AND inserted) AS created
+    FROM imp_changed GROUP BY 1
+)
 SELECT
-    count(*) FILTER (WHERE created) AS created,
-    count(*) FILTER (WHERE NOT created AND touched) AS updated,
-    count(*) FILTER (WHERE NOT created AND NOT touched) AS unchanged,
-    coalesce(array_agg(id) FILTER (WHERE created OR touched), '{}') AS changed_ids
-FROM (
-    SELECT o.id,
-           EXISTS (SELECT 1 FROM imp_changed c
-                   WHERE c.kind = 'provider' AND c.id = o.id AND c.inserted) AS created,
-           EXISTS (SELECT 1 FROM imp_changed c WHERE c.organization_id = o.id) AS touched
-    FROM imp_org o
-) AS per_provider
+    count(*) FILTER (WHERE t.created) AS created,
+    count(*) FILTER (WHERE NOT t.created) AS updated,
+    count(*) FILTER (WHERE t.organization_id IS NULL) AS unchanged,
+    coalesce(array_agg(o.id) FILTER (WHERE t.organization_id IS NOT NULL), '{}') AS changed_ids
+FROM imp_org o LEFT JOIN touched t ON t.organization_id = o.id
 """
 
 
@@ -402,6 +398,7 @@ async def merge(session: AsyncSession, records: Validated, source: str, status: 
         await session.execute(text(statement), params)
     for kind in _CHILD_SETS:
         await session.execute(text(_changed_children(kind)))
+    await session.execute(text("ANALYZE imp_changed"))
     for statement in REPLACE_CHILDREN:
         await session.execute(text(statement), {"namespace": str(NAMESPACE)})
     row = (await session.execute(text(COUNTS))).one()

@@ -170,7 +170,8 @@ async def _run(
         )
     async with sessionmaker() as session:
         known = await load_known(session)
-        records = validate(parsed, source, known, settings.territory_bbox)
+    records = validate(parsed, source, known, settings.territory_bbox)
+    async with sessionmaker() as session:
         records.warnings.extend(
             await locate(session, records.locations.values(), known, settings, geocoder)
         )

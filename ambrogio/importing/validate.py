@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from shapely.geometry import MultiPolygon
 
@@ -116,19 +116,58 @@ class Validated:
         return len({issue.row for issue in self.errors})
 
 
+# Outcomes of validator calls within one import, by (validator, field, value). Files repeat the
+# same enumerations, lists, comuni, prices and opening hours on row after row. Only for
+# validators whose other arguments are the same for the whole import (the enumeration, the
+# known comuni and categories); results are shared between records, never mutated.
+_Memo = dict[tuple[Any, ...], tuple[bool, Any]]
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return (type(value), value)
+    if isinstance(value, list) and all(isinstance(item, _SCALARS) for item in value):
+        return (list, *value)
+    return None
+
+
 class _Row:
     """Collects one row's errors: ``row.get(validator, field, *args)`` never raises."""
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, memo: _Memo | None = None) -> None:
         self.number = number
         self.errors: list[RowIssue] = []
+        self.memo: _Memo = {} if memo is None else memo
 
     def get(self, validator: Callable[..., T], field: str, *args: Any, **kwargs: Any) -> T | None:
         try:
             return validator(field, *args, **kwargs)
         except BadUserInput as error:
-            self.errors.append(RowIssue(self.number, error.field, error.value, error.reason))
+            self._error(error)
             return None
+
+    def same(self, validator: Callable[..., T], field: str, value: Any, *other: Any) -> T | None:
+        """``get`` remembered by value; ``other`` arguments that are not scalars (an
+        enumeration, the ``Known`` values) are told apart by identity."""
+        value_key = _key(value)
+        if value_key is None:
+            return self.get(validator, field, value, *other)
+        key = (validator, field, value_key, *(_key(c) or id(c) for c in other))
+        outcome = self.memo.get(key)
+        if outcome is None:
+            try:
+                outcome = (True, validator(field, value, *other))
+            except BadUserInput as error:
+                outcome = (False, error)
+            self.memo[key] = outcome
+        if outcome[0]:
+            return cast(T, outcome[1])
+        self._error(cast(BadUserInput, outcome[1]))
+        return None
+
+    def _error(self, error: BadUserInput) -> None:
+        self.errors.append(RowIssue(self.number, error.field, error.value, error.reason))
 
 
 def validate(
@@ -136,9 +175,10 @@ def validate(
 ) -> Validated:
     out = Validated(errors=list(parsed.errors), warnings=list(parsed.warnings))
     seen_locations: dict[str, int] = {}
+    memo: _Memo = {}
     for source_row in parsed.rows:
         out.warnings.extend(source_row.warnings)
-        _validate_row(source_row, source, known, territory, out, seen_locations)
+        _validate_row(source_row, source, known, territory, out, seen_locations, memo)
     out.rows = len({row.number for row in parsed.rows} | {issue.row for issue in parsed.errors})
     out.errors.sort(key=lambda issue: issue.row)
     out.warnings.sort(key=lambda issue: issue.row)
@@ -152,16 +192,17 @@ def _validate_row(
     territory: tuple[float, float, float, float],
     out: Validated,
     seen_locations: dict[str, int],
+    memo: _Memo,
 ) -> None:
     f = source_row.fields
-    row = _Row(source_row.number)
+    row = _Row(source_row.number, memo)
     external_id = row.get(
         check.text, "external_id", _as_text(f.get("external_id")), required=True, max_length=200
     )
     provider = _provider(row, f)
     location = _location(row, f, known, territory)
     services = [
-        _service(source_row, index, service, known)
+        _service(source_row, index, service, known, memo)
         for index, service in enumerate(source_row.services)
     ]
     location_key = None
@@ -232,7 +273,7 @@ def _provider(row: _Row, f: dict[str, Any]) -> dict[str, Any] | None:
     before = len(row.errors)
     values = {
         "name": row.get(check.name, "name", f.get("name")),
-        "kind": row.get(check.choice, "kind", f.get("kind"), ProviderKind),
+        "kind": row.same(check.choice, "kind", f.get("kind"), ProviderKind),
         "tax_code": row.get(check.tax_code, "tax_code", _as_text(f.get("tax_code"))),
         "description": row.get(check.text, "description", f.get("description")),
         "email": row.get(check.email, "email", f.get("email")),
@@ -255,7 +296,7 @@ def _location(
 ) -> LocationRecord | None:
     if not any(f.get(name) not in (None, "") for name in LOCATION_FIELDS):
         return None  # a provider and its services, no place
-    comune = row.get(check.comune, "comune_istat", f.get("comune_istat"), known)
+    comune = row.same(check.comune, "comune_istat", f.get("comune_istat"), known)
     point = row.get(check.coordinates, "lat", f.get("lat"), "lon", f.get("lon"), territory)
     location = LocationRecord(
         id=uuid.UUID(int=0),
@@ -263,9 +304,11 @@ def _location(
         provider_id=uuid.UUID(int=0),
         row=row.number,
         address=row.get(check.text, "address", f.get("address"), max_length=500),
-        cap=row.get(check.cap, "cap", f.get("cap")),
+        cap=row.same(check.cap, "cap", f.get("cap")),
         comune_istat=comune,
-        opening_hours=row.get(check.opening_hours, "opening_hours", f.get("opening_hours"), comune),
+        opening_hours=row.same(
+            check.opening_hours, "opening_hours", f.get("opening_hours"), comune
+        ),
     )
     if point is not None:
         location.lat, location.lon, location.outside_territory = point
@@ -274,9 +317,9 @@ def _location(
 
 
 def _service(
-    source_row: SourceRow, index: int, s: dict[str, Any], known: Known
+    source_row: SourceRow, index: int, s: dict[str, Any], known: Known, memo: _Memo
 ) -> tuple[_Row, ServiceRecord | None]:
-    row = _Row(int(s.get(ROW_FIELD, source_row.number)))
+    row = _Row(int(s.get(ROW_FIELD, source_row.number)), memo)
     p = f"services[{index}]."
     name = row.get(check.name, p + "name", s.get("name"))
     service_id = row.get(
@@ -285,8 +328,8 @@ def _service(
     ages = row.get(
         check.age_range, p + "min_age", s.get("min_age"), p + "max_age", s.get("max_age")
     )
-    price = row.get(check.price, p + "price_eur", s.get("price_eur"))
-    unit = row.get(check.choice, p + "price_unit", s.get("price_unit"), PriceUnit)
+    price = row.same(check.price, p + "price_eur", s.get("price_eur"))
+    unit = row.same(check.choice, p + "price_unit", s.get("price_unit"), PriceUnit)
     cost: tuple[Decimal | None, str] | None = None
     if unit is not None:
         if unit is PriceUnit.FREE and price not in (None, Decimal("0.00")):
@@ -315,28 +358,28 @@ def _service(
         name=name or "",
         description=row.get(check.text, p + "description", s.get("description")),
         welfare_eligible=bool(
-            row.get(check.boolean, p + "welfare_eligible", s.get("welfare_eligible"))
+            row.same(check.boolean, p + "welfare_eligible", s.get("welfare_eligible"))
         ),
         tuir_category=str(
-            row.get(check.choice, p + "tuir_category", s.get("tuir_category"), TuirCategory)
+            row.same(check.choice, p + "tuir_category", s.get("tuir_category"), TuirCategory)
             or TuirCategory.NONE
         ),
         target_groups=[
             str(g)
-            for g in row.get(
+            for g in row.same(
                 check.choices, p + "target_groups", s.get("target_groups"), TargetGroup
             )
             or []
         ],
         min_age=ages[0] if ages else None,
         max_age=ages[1] if ages else None,
-        languages=row.get(check.languages, p + "languages", s.get("languages")) or [],
+        languages=row.same(check.languages, p + "languages", s.get("languages")) or [],
         delivery=[
             str(d)
-            for d in row.get(check.choices, p + "delivery", s.get("delivery"), Delivery) or []
+            for d in row.same(check.choices, p + "delivery", s.get("delivery"), Delivery) or []
         ],
         service_area=row.get(check.area, p + "service_area", s.get("service_area")),
-        service_area_comuni=row.get(
+        service_area_comuni=row.same(
             check.comuni, p + "service_area_comuni", s.get("service_area_comuni"), known
         )
         or [],
@@ -350,9 +393,9 @@ def _service(
 def _categories(row: _Row, field_name: str, value: Any, known: Known) -> list[str]:
     """One slug (the profile's ``category``), or a list of them (``|`` in CSV)."""
     if isinstance(value, str) and "|" not in value:
-        slug = row.get(check.category, field_name, value, known)
+        slug = row.same(check.category, field_name, value, known)
         return [slug] if slug else []
-    return row.get(check.categories, field_name, value, known) or []
+    return row.same(check.categories, field_name, value, known) or []
 
 
 _VOCABULARY = re.compile(r"[^a-z0-9]+")
