@@ -182,6 +182,11 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from ambrogio.importing.pipeline import ImportOptions, format_of, run_import
     from ambrogio.importing.rows import ImportFormat
 
+    if args.timings:
+        import logging
+
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger("ambrogio.importing").setLevel(logging.INFO)
     path = Path(args.file)
     fmt = ImportFormat(args.format) if args.format else format_of(path.name)
     if fmt is None:
@@ -292,6 +297,7 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-bad-rows", action="store_true", help="import the good rows, report the bad ones"
     )
     imports.add_argument("--show", type=int, default=20, help="errors shown (default 20)")
+    imports.add_argument("--timings", action="store_true", help="print each phase's seconds")
     imports.set_defaults(run=_import)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")

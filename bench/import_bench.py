@@ -127,13 +127,16 @@ def generate(n: int, seed: int = 42) -> bytes:
 
 def _timed_import(env: dict[str, str], path: Path, *extra: str) -> tuple[float, str]:
     command = [sys.executable, "-m", "ambrogio.cli", "import", str(path), "--source", "bench",
-               *extra]  # fmt: skip
+               "--timings", *extra]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"import failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return seconds, done.stdout.strip().splitlines()[0]
+    phases = "; ".join(
+        line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.startswith("import ")
+    )
+    return seconds, f"{done.stdout.strip().splitlines()[0].split(': ', 1)[1]} ({phases})"
 
 
 def main() -> int:
@@ -181,7 +184,7 @@ def main() -> int:
         f"commit) on {platform.machine()} with {os.cpu_count()} cores, PostgreSQL on the same "
         "machine.",
         "",
-        "| run | seconds | providers/s | report |",
+        "| run | seconds | providers/s | report (phases) |",
         "| --- | ---: | ---: | --- |",
         *(
             f"| {name} | {seconds:.1f} | {args.providers / seconds:,.0f} | {summary} |"

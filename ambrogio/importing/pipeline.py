@@ -26,6 +26,7 @@ already says which file (its SHA-256) did what, and when, and on whose behalf.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,10 +159,12 @@ async def _run(
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
 ) -> ImportJob:
+    began = time.perf_counter()
     try:
         parsed = parse(data, fmt=options.format, filename=options.filename)
     except UnreadableFile as error:
         raise BadUserInput("file", options.filename or "upload", error.reason) from error
+    log.info("import %s: parse %.1f s", job_id, time.perf_counter() - began)
     if len(parsed.rows) > settings.import_max_rows:
         raise BadUserInput(
             "file",
@@ -170,7 +173,9 @@ async def _run(
         )
     async with sessionmaker() as session:
         known = await load_known(session)
+    began = time.perf_counter()
     records = validate(parsed, source, known, settings.territory_bbox)
+    log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
     async with sessionmaker() as session:
         records.warnings.extend(
             await locate(session, records.locations.values(), known, settings, geocoder)
@@ -233,10 +238,17 @@ async def _write(
     async with sessionmaker() as session:
         transaction = await session.begin()
         try:
+            began = time.perf_counter()
             counts = await merge(session, records, source, Status.PUBLISHED.value)
+            merged = time.perf_counter()
             pairs = {(loc.opening_hours, loc.comune_istat) for loc in records.locations.values()}
             await sync_open_intervals(session, pairs)
+            hours = time.perf_counter()
             flagged = await flag_duplicates(session, counts.changed_ids)
+            log.info(
+                "import %s: stage and merge %.1f s, open intervals %.1f s, duplicates %.1f s",
+                job_id, merged - began, hours - merged, time.perf_counter() - hours,
+            )  # fmt: skip
             if not dry:
                 await audit.record(
                     session,
