@@ -28,6 +28,7 @@ from ambrogio.loaders import Loaders
 from ambrogio.schema import build_schema
 from ambrogio.settings import Settings
 from ambrogio.tiles import tiles_endpoint
+from ambrogio.uploads import UploadLimit
 
 log = logging.getLogger("ambrogio")
 
@@ -50,6 +51,8 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             build_schema(),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            # importProviders takes a file (GraphQL multipart request); see ambrogio.uploads.
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.state = state
@@ -109,7 +112,11 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
     graphql = AmbrogioGraphQL(settings, state)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                UploadLimit(graphql, settings.import_max_bytes),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

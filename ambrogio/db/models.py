@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -562,6 +563,14 @@ class ImportJob(Base):
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     # A failure of the job itself (not of a row), as a person-readable message.
     failure: Mapped[str | None] = mapped_column(Text)
+    # How many new likely-duplicate pairs the import flagged for review.
+    duplicates_flagged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A mapper's import waits for review with its file here (cleared once decided).
+    file_content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    # Why a reviewer rejected the import.
+    reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(
@@ -570,6 +579,7 @@ class ImportJob(Base):
         ),
         Index("ix_import_job_started_at", "started_at"),
         Index("ix_import_job_source", "source", "started_at"),
+        Index("ix_import_job_caller", "caller", "started_at"),
     )
 
 

@@ -16,6 +16,7 @@ from ambrogio.schema.category import Category
 from ambrogio.schema.comune import Comune
 from ambrogio.schema.editing_root import EditingMutation
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
+from ambrogio.schema.importing import ImportMutation, ImportQuery
 from ambrogio.schema.location import Location
 from ambrogio.schema.map import MapQuery
 from ambrogio.schema.mutation import AvailabilityMutation
@@ -29,9 +30,10 @@ from ambrogio.schema.welfare_point import WelfarePoint
 MAX_DEPTH = 12
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery, MapQuery, ReviewQuery, AccountsQuery))
+Query = merge_types("Query", (CatalogueQuery, MapQuery, ReviewQuery, ImportQuery, AccountsQuery))
 Mutation = merge_types(
-    "Mutation", (AvailabilityMutation, EditingMutation, ReviewMutation, AccountsMutation)
+    "Mutation",
+    (AvailabilityMutation, EditingMutation, ReviewMutation, ImportMutation, AccountsMutation),
 )
 
 

@@ -34,16 +34,19 @@ class Location(Node):
     name: str | None
     lat: float | None = strawberry.field(description="WGS84 latitude; null when not located.")
     lon: float | None = strawberry.field(description="WGS84 longitude; null when not located.")
-    geocode_precision: GeocodePrecision | None
+    geocode_precision: GeocodePrecision | None = strawberry.field(
+        description="How the point was obtained: EXACT, ADDRESS (geocoded) or COMUNE (the "
+        "comune's centroid: show it as approximate); null without a point."
+    )
+    outside_territory: bool = strawberry.field(
+        description="The point lies outside the territory's envelope (kept, flagged for review)."
+    )
     address: str | None
     cap: str | None
     wheelchair_accessible: bool | None
     accessibility: str | None
     opening_hours: str | None = strawberry.field(
         description="Opening hours in OpenStreetMap `opening_hours` syntax."
-    )
-    outside_territory: bool = strawberry.field(
-        description="The point lies outside the configured territory: kept, flagged for review."
     )
     verified_at: datetime | None
     verified_by: str | None
@@ -68,12 +71,12 @@ class Location(Node):
             geocode_precision=GeocodePrecision(row.geocode_precision)
             if row.geocode_precision
             else None,
+            outside_territory=bool(row.outside_territory),
             address=row.address,
             cap=row.cap,
             wheelchair_accessible=row.wheelchair_accessible,
             accessibility=row.accessibility,
             opening_hours=row.opening_hours,
-            outside_territory=row.outside_territory,
             verified_at=row.verified_at,
             verified_by=row.verified_by,
             version=row.version,

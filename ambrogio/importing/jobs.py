@@ -1,0 +1,113 @@
+"""Import jobs: the record of each import (who, when, what it did, every row error).
+
+A job row is written in its own short transactions — when the import starts and when it ends —
+never in the import's data transaction, so a failed or rolled-back import is still on record.
+A process killed mid-import leaves its job ``running`` (and the catalogue as it was).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ambrogio.db.models import ImportJob
+from ambrogio.importing.rows import RowIssue
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+PENDING_REVIEW = "pending_review"
+REJECTED = "rejected"
+
+
+def issue_json(issue: RowIssue) -> dict[str, Any]:
+    return {
+        "row": issue.row,
+        "field": issue.field,
+        "value": _value(issue.value),
+        "reason": issue.reason,
+    }
+
+
+def issues_json(issues: Iterable[RowIssue]) -> list[dict[str, Any]]:
+    return [issue_json(issue) for issue in issues]
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, list):
+        return [_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _value(item) for key, item in value.items()}
+    return str(value)
+
+
+async def start_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    source: str,
+    fmt: str,
+    filename: str | None,
+    data: bytes,
+    caller: str,
+    dry_run: bool,
+    skip_bad_rows: bool,
+) -> ImportJob:
+    job = ImportJob(
+        id=uuid.uuid4(),
+        source=source,
+        format=fmt,
+        filename=filename,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        file_bytes=len(data),
+        caller=caller,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        status=RUNNING,
+        started_at=datetime.now(UTC),
+        errors=[],
+        warnings=[],
+    )
+    async with sessionmaker() as session, session.begin():
+        session.add(job)
+    return job
+
+
+async def finish_job(
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, **values: Any
+) -> ImportJob:
+    """Set the job's outcome (``status``, counts, ``errors``…) and ``finished_at``."""
+    values.setdefault("finished_at", datetime.now(UTC))
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+        job = (await session.execute(select(ImportJob).where(ImportJob.id == job_id))).scalar_one()
+    return job
+
+
+async def get_job(session: AsyncSession, job_id: uuid.UUID) -> ImportJob | None:
+    return (
+        await session.execute(select(ImportJob).where(ImportJob.id == job_id))
+    ).scalar_one_or_none()
+
+
+async def claim_for_review(
+    session: AsyncSession, job_id: uuid.UUID, values: dict[str, Any]
+) -> ImportJob | None:
+    """Move a job out of ``pending_review`` (only one reviewer wins); None when it was not."""
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == PENDING_REVIEW)
+        .values(decided_at=datetime.now(UTC), **values)
+        .returning(ImportJob)
+    )
+    return result.scalar_one_or_none()

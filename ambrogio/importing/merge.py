@@ -1,0 +1,407 @@
+"""Writing validated records: COPY into staging tables, then one set-based merge per table.
+
+Everything happens in the caller's transaction. The records go into TEMP tables (dropped at
+commit) with asyncpg's binary COPY, then each catalogue table gets one
+``INSERT … ON CONFLICT (source, external_id) DO UPDATE … WHERE (row) IS DISTINCT FROM (new
+row)``: a record whose imported fields are unchanged is not touched at all (its ``version`` and
+``updated_at`` stay), a changed one gets ``version + 1``. ``RETURNING (xmax = 0)`` tells an
+insert from an update. A service's categories, cost options and locations are compared as
+sets and replaced, set-based, for the services where they differ; such a service counts as
+changed (version bumped; ``prices_changed_at`` when its prices changed).
+
+Only the profile's fields are written: columns the profile does not carry (accessibility,
+RUNTS id, a location's name) keep what editors put there. New records get ``status`` from the
+caller (published); an update never changes a record's status, so re-importing does not bring
+back what a reviewer archived. Records of the source that are missing from the file are left
+as they are: an import adds and updates, it never deletes.
+
+Counts are per provider: created (its organization row is new), updated (it, or any of its
+locations, services, categories, prices or service locations changed), unchanged (the rest).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ambrogio.ids import NAMESPACE, record_id
+from ambrogio.importing.validate import Validated, external_slug
+
+STAGING = (
+    """
+    CREATE TEMP TABLE imp_org (
+        id uuid, external_id text, name text, kind text, tax_code text, description text,
+        email text, phone text, website text
+    ) ON COMMIT DROP
+    """,
+    """
+    CREATE TEMP TABLE imp_loc (
+        id uuid, organization_id uuid, external_id text, address text, cap text,
+        comune_istat text, opening_hours text, lat float8, lon float8, precision text,
+        outside boolean
+    ) ON COMMIT DROP
+    """,
+    """
+    CREATE TEMP TABLE imp_svc (
+        id uuid, organization_id uuid, external_id text, name text, description text,
+        welfare_eligible boolean, tuir_category text, target_groups text[], min_age int,
+        max_age int, languages text[], delivery text[], service_area bytea,
+        service_area_comuni text[]
+    ) ON COMMIT DROP
+    """,
+    "CREATE TEMP TABLE imp_cat (service_id uuid, slug text) ON COMMIT DROP",
+    "CREATE TEMP TABLE imp_cost (id uuid, service_id uuid, amount numeric, unit text) "
+    "ON COMMIT DROP",
+    "CREATE TEMP TABLE imp_sal (service_id uuid, location_id uuid) ON COMMIT DROP",
+    # What the merge did: one row per record inserted or updated, by kind.
+    "CREATE TEMP TABLE imp_changed (kind text, id uuid, organization_id uuid, inserted boolean) "
+    "ON COMMIT DROP",
+)
+
+ORG_COLUMNS = ("name", "kind", "tax_code", "description", "email", "phone", "website")
+SVC_COLUMNS = (
+    "name",
+    "description",
+    "welfare_eligible",
+    "tuir_category",
+    "target_groups",
+    "min_age",
+    "max_age",
+    "languages",
+    "delivery",
+    "service_area",
+    "service_area_comuni",
+)
+
+
+def _distinct(columns: tuple[str, ...]) -> str:
+    return (
+        f"({', '.join(f't.{c}' for c in columns)}) IS DISTINCT FROM "
+        f"({', '.join(f'excluded.{c}' for c in columns)})"
+    )
+
+
+def _set(columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} = excluded.{c}" for c in columns)
+
+
+MERGE_ORG = f"""
+WITH up AS (
+    INSERT INTO organization AS t (id, source, external_id, status, {", ".join(ORG_COLUMNS)})
+    SELECT id, :source, external_id, :status, {", ".join(ORG_COLUMNS)} FROM imp_org
+    ON CONFLICT (source, external_id) DO UPDATE
+    SET {_set(ORG_COLUMNS)}, version = t.version + 1, updated_at = now()
+    WHERE {_distinct(ORG_COLUMNS)}
+    RETURNING t.id, (t.xmax = 0) AS inserted
+)
+INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
+"""
+
+LOC_COLUMNS = (
+    "address",
+    "cap",
+    "comune_istat",
+    "opening_hours",
+    "geom",
+    "geocode_precision",
+    "outside_territory",
+)
+
+MERGE_LOC = f"""
+WITH up AS (
+    INSERT INTO location AS t (id, organization_id, source, external_id, status,
+                               hours_changed_at, {", ".join(LOC_COLUMNS)})
+    SELECT id, organization_id, :source, external_id, :status,
+           CASE WHEN opening_hours IS NOT NULL THEN now() END,
+           address, cap, comune_istat, opening_hours,
+           CASE WHEN lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+           precision, coalesce(outside, false)
+    FROM imp_loc
+    ON CONFLICT (source, external_id) DO UPDATE
+    SET {_set(LOC_COLUMNS)}, organization_id = excluded.organization_id,
+        hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM excluded.opening_hours
+                                THEN now() ELSE t.hours_changed_at END,
+        version = t.version + 1, updated_at = now()
+    WHERE {_distinct((*LOC_COLUMNS, "organization_id"))}
+    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+)
+INSERT INTO imp_changed SELECT 'location', id, organization_id, inserted FROM up
+"""
+
+MERGE_SVC = f"""
+WITH up AS (
+    INSERT INTO service AS t (id, organization_id, source, external_id, status,
+                              prices_changed_at, {", ".join(SVC_COLUMNS)})
+    SELECT id, organization_id, :source, external_id, :status, now(), name, description,
+           welfare_eligible, tuir_category, target_groups, min_age, max_age, languages,
+           delivery, ST_GeomFromWKB(service_area, 4326), CAST(service_area_comuni AS varchar(6)[])
+    FROM imp_svc
+    ON CONFLICT (source, external_id) DO UPDATE
+    SET {_set(SVC_COLUMNS)}, organization_id = excluded.organization_id,
+        version = t.version + 1, updated_at = now()
+    WHERE {_distinct((*SVC_COLUMNS, "organization_id"))}
+    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+)
+INSERT INTO imp_changed SELECT 'service', id, organization_id, inserted FROM up
+"""
+
+EXTERNAL_TERMS = """
+INSERT INTO taxonomy_term (id, slug, vocabulary, label_it, label_en, source, external_id, status)
+SELECT id, slug, vocabulary, name, name, 'vocabulary:' || vocabulary, code, 'published'
+FROM unnest(CAST(:ids AS uuid[]), CAST(:slugs AS text[]), CAST(:vocabularies AS text[]),
+            CAST(:codes AS text[]), CAST(:names AS text[])) AS t(id, slug, vocabulary, code, name)
+ON CONFLICT DO NOTHING
+"""
+
+# Services whose set of children differs from the file's: (kind, the wanted set, the stored set).
+_CHILD_SETS = {
+    "categories": (
+        "SELECT c.service_id, array_agg(DISTINCT tt.id::text) AS items FROM imp_cat c "
+        "JOIN taxonomy_term tt ON tt.slug = c.slug GROUP BY 1",
+        "SELECT x.service_id, array_agg(x.term_id::text ORDER BY x.term_id::text) AS items "
+        "FROM service_category x JOIN imp_svc s ON s.id = x.service_id GROUP BY 1",
+    ),
+    "prices": (
+        "SELECT service_id, array_agg(coalesce(amount::text, '') || ' ' || unit "
+        "ORDER BY coalesce(amount::text, '') || ' ' || unit) AS items FROM imp_cost GROUP BY 1",
+        "SELECT x.service_id, array_agg(coalesce(x.amount::text, '') || ' ' || x.unit "
+        "ORDER BY coalesce(x.amount::text, '') || ' ' || x.unit) AS items "
+        "FROM cost_option x JOIN imp_svc s ON s.id = x.service_id "
+        "WHERE x.currency = 'EUR' AND x.description IS NULL GROUP BY 1",
+    ),
+    "locations": (
+        "SELECT service_id, array_agg(location_id::text ORDER BY location_id::text) AS items "
+        "FROM imp_sal GROUP BY 1",
+        "SELECT x.service_id, array_agg(x.location_id::text ORDER BY x.location_id::text) "
+        "AS items FROM service_at_location x JOIN imp_svc s ON s.id = x.service_id GROUP BY 1",
+    ),
+}
+
+
+def _changed_children(kind: str) -> str:
+    want, have = _CHILD_SETS[kind]
+    return f"""
+    INSERT INTO imp_changed
+    SELECT '{kind}', s.id, s.organization_id, false
+    FROM imp_svc s
+    LEFT JOIN ({want}) w ON w.service_id = s.id
+    LEFT JOIN ({have}) h ON h.service_id = s.id
+    WHERE coalesce(w.items, '{{}}') IS DISTINCT FROM coalesce(h.items, '{{}}')
+    """
+
+
+# The categories' wanted set is sorted by the aggregate's DISTINCT; both sides compare sorted.
+REPLACE_CHILDREN = (
+    "DELETE FROM service_category x USING imp_changed c "
+    "WHERE c.kind = 'categories' AND x.service_id = c.id",
+    "INSERT INTO service_category (service_id, term_id) "
+    "SELECT DISTINCT i.service_id, tt.id FROM imp_cat i JOIN taxonomy_term tt ON tt.slug = i.slug "
+    "JOIN imp_changed c ON c.kind = 'categories' AND c.id = i.service_id",
+    "DELETE FROM cost_option x USING imp_changed c WHERE c.kind = 'prices' AND x.service_id = c.id",
+    "INSERT INTO cost_option (id, service_id, amount, currency, unit) "
+    "SELECT i.id, i.service_id, i.amount, 'EUR', i.unit FROM imp_cost i "
+    "JOIN imp_changed c ON c.kind = 'prices' AND c.id = i.service_id",
+    "DELETE FROM service_at_location x USING imp_changed c "
+    "WHERE c.kind = 'locations' AND x.service_id = c.id",
+    "INSERT INTO service_at_location (id, service_id, location_id) "
+    "SELECT uuid_generate_v5(CAST(:namespace AS uuid), i.service_id::text || '@' || "
+    "i.location_id::text), i.service_id, i.location_id FROM imp_sal i "
+    "JOIN imp_changed c ON c.kind = 'locations' AND c.id = i.service_id",
+    # A service whose children changed is a changed service, unless the merge already said so.
+    """
+    UPDATE service x SET version = x.version + 1, updated_at = now()
+    WHERE x.id IN (SELECT id FROM imp_changed WHERE kind IN ('categories', 'prices', 'locations'))
+      AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service')
+    """,
+    # New services got theirs when inserted.
+    "UPDATE service x SET prices_changed_at = now() "
+    "FROM (SELECT DISTINCT id FROM imp_changed WHERE kind = 'prices') AS p WHERE p.id = x.id "
+    "AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service' AND inserted)",
+)
+
+COUNTS = """
+WITH touched AS (
+    SELECT organization_id, bool_or(kind = 'provider' AND inserted) AS created
+    FROM imp_changed GROUP BY 1
+)
+SELECT
+    count(*) FILTER (WHERE t.created) AS created,
+    count(*) FILTER (WHERE NOT t.created) AS updated,
+    count(*) FILTER (WHERE t.organization_id IS NULL) AS unchanged,
+    coalesce(array_agg(o.id) FILTER (WHERE t.organization_id IS NOT NULL), '{}') AS changed_ids
+FROM imp_org o LEFT JOIN touched t ON t.organization_id = o.id
+"""
+
+
+@dataclass
+class MergeCounts:
+    created: int
+    updated: int
+    unchanged: int
+    # Providers created or updated: the ones to check for duplicates.
+    changed_ids: list[uuid.UUID]
+
+
+async def _copy(
+    raw: Any, table: str, columns: tuple[str, ...], records: list[tuple[Any, ...]]
+) -> None:
+    if records:
+        await raw.copy_records_to_table(table, records=records, columns=list(columns))
+
+
+async def stage(session: AsyncSession, records: Validated) -> None:
+    """Create the staging tables and COPY the records into them."""
+    for statement in STAGING:
+        await session.execute(text(statement))
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    providers = records.providers.values()
+    await _copy(
+        raw,
+        "imp_org",
+        ("id", "external_id", *ORG_COLUMNS),
+        [
+            (
+                p.id,
+                p.external_id,
+                p.name,
+                p.kind,
+                p.tax_code,
+                p.description,
+                p.email,
+                p.phone,
+                p.website,
+            )
+            for p in providers
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_loc",
+        (
+            "id",
+            "organization_id",
+            "external_id",
+            "address",
+            "cap",
+            "comune_istat",
+            "opening_hours",
+            "lat",
+            "lon",
+            "precision",
+            "outside",
+        ),
+        [
+            (
+                x.id,
+                x.provider_id,
+                x.external_id,
+                x.address,
+                x.cap,
+                x.comune_istat,
+                x.opening_hours,
+                x.lat,
+                x.lon,
+                x.precision,
+                x.outside_territory,
+            )
+            for x in records.locations.values()
+        ],
+    )
+    services = list(records.services.values())
+    await _copy(
+        raw,
+        "imp_svc",
+        ("id", "organization_id", "external_id", *SVC_COLUMNS),
+        [
+            (
+                s.id,
+                s.provider_id,
+                s.external_id,
+                s.name,
+                s.description,
+                s.welfare_eligible,
+                s.tuir_category,
+                s.target_groups,
+                s.min_age,
+                s.max_age,
+                s.languages,
+                s.delivery,
+                shapely.to_wkb(s.service_area) if s.service_area is not None else None,
+                s.service_area_comuni,
+            )
+            for s in services
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_cat",
+        ("service_id", "slug"),
+        [
+            (s.id, slug)
+            for s in services
+            for slug in [*s.categories, *(external_slug(v, c) for v, c, _ in s.external_terms)]
+        ],
+    )
+    await _copy(
+        raw,
+        "imp_cost",
+        ("id", "service_id", "amount", "unit"),
+        [(_cost_id(s.id), s.id, s.cost[0], s.cost[1]) for s in services if s.cost is not None],
+    )
+    await _copy(
+        raw,
+        "imp_sal",
+        ("service_id", "location_id"),
+        [(s.id, location_id) for s in services if s.on_site for location_id in s.location_ids],
+    )
+    await session.execute(text("ANALYZE imp_org, imp_loc, imp_svc, imp_cat, imp_cost, imp_sal"))
+
+
+def _cost_id(service_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(service_id, "cost")
+
+
+async def _external_terms(session: AsyncSession, records: Validated) -> None:
+    terms = {
+        (vocabulary, code): name
+        for service in records.services.values()
+        for vocabulary, code, name in service.external_terms
+    }
+    if not terms:
+        return
+    keys = sorted(terms)
+    await session.execute(
+        text(EXTERNAL_TERMS),
+        {
+            "ids": [record_id(f"vocabulary:{v}", c) for v, c in keys],
+            "slugs": [external_slug(v, c) for v, c in keys],
+            "vocabularies": [v for v, _ in keys],
+            "codes": [c for _, c in keys],
+            "names": [terms[key] for key in keys],
+        },
+    )
+
+
+async def merge(session: AsyncSession, records: Validated, source: str, status: str) -> MergeCounts:
+    """Stage and merge ``records`` in the session's transaction; the per-provider counts."""
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    await stage(session, records)
+    await _external_terms(session, records)
+    params = {"source": source, "status": status}
+    for statement in (MERGE_ORG, MERGE_LOC, MERGE_SVC):
+        await session.execute(text(statement), params)
+    for kind in _CHILD_SETS:
+        await session.execute(text(_changed_children(kind)))
+    await session.execute(text("ANALYZE imp_changed"))
+    for statement in REPLACE_CHILDREN:
+        await session.execute(text(statement), {"namespace": str(NAMESPACE)})
+    row = (await session.execute(text(COUNTS))).one()
+    return MergeCounts(
+        int(row.created), int(row.updated), int(row.unchanged), list(row.changed_ids)
+    )

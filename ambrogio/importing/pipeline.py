@@ -1,0 +1,353 @@
+"""An import, start to end: parse → validate → locate → stage and merge → report.
+
+``run_import`` is what the ``importProviders`` mutation, ``approveImport`` and ``ambrogio
+import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
+
+- a file that cannot be read at all (empty, not UTF-8, not JSON, too many rows) raises
+  ``BadUserInput`` naming ``file`` — after recording the job as failed;
+- all or nothing (the default): any row error and nothing is written, the job is ``failed``
+  and lists every error; with ``skip_bad_rows`` the good rows are written and the bad ones
+  reported and counted as ``skipped``;
+- ``dry_run``: the whole import runs in a transaction that is rolled back, so the counts
+  (created, updated, unchanged, duplicates) are exactly what a real run would report now;
+- ``review`` (a mapper's import): validated and counted like a dry run, then the job waits as
+  ``pending_review`` with the file stored, until a reviewer approves (``approve_import`` runs it
+  for real, published) or rejects it.
+
+The data are written in one transaction: a failure — or the process being killed — anywhere
+before the commit leaves the catalogue as it was. In that transaction, after the merge, the
+open intervals of the imported opening hours are computed (``sync_open_intervals``), likely
+duplicates of the created or updated providers are flagged (``flag_duplicates``), and one
+audit event records the import (action ``import`` on the ``import_job``, with the counts):
+an event per row would add 100,000 rows of audit to a 100,000-row import, while the job row
+already says which file (its SHA-256) did what, and when, and on whose behalf.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ambrogio.db import audit
+from ambrogio.db.duplicates import flag_duplicates
+from ambrogio.db.hours import sync_open_intervals
+from ambrogio.db.known import load_known
+from ambrogio.db.models import ImportJob
+from ambrogio.enums import Status
+from ambrogio.errors import BadUserInput, Conflict, NotFound
+from ambrogio.importing import csv, geojson, jobs
+from ambrogio.importing.geocode import Nominatim, locate
+from ambrogio.importing.merge import MergeCounts, merge
+from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, UnreadableFile
+from ambrogio.importing.validate import Validated, validate
+from ambrogio.settings import Settings
+from ambrogio.validation import text
+
+log = logging.getLogger("ambrogio.importing")
+
+RESERVED_SOURCES = frozenset({"ambrogio"})
+Parser = Callable[..., Parsed]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    source: str
+    format: ImportFormat
+    filename: str | None = None
+    dry_run: bool = False
+    skip_bad_rows: bool = False
+    # Who imports: a user's name, ``key:<prefix>:<name>``, or ``cli:<os user>``.
+    actor: str = "cli"
+    # The import waits for a reviewer instead of being written (a mapper's).
+    review: bool = False
+    request_id: str | None = None
+
+
+def format_of(filename: str) -> ImportFormat | None:
+    """The format a file name suggests: ``.geojson``/``.json`` GeoJSON, ``.csv`` CSV, ``.zip``
+    the HSDS tabular package."""
+    name = filename.lower()
+    if name.endswith((".geojson", ".json")):
+        return ImportFormat.GEOJSON
+    if name.endswith(".csv"):
+        return ImportFormat.CSV
+    if name.endswith(".zip"):
+        return ImportFormat.HSDS_CSV
+    return None
+
+
+def parser_for(fmt: ImportFormat) -> Parser:
+    if fmt is ImportFormat.GEOJSON:
+        return geojson.parse
+    if fmt is ImportFormat.CSV:
+        return csv.parse
+    try:
+        from ambrogio.importing import hsds  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as error:
+        raise BadUserInput(
+            "format", fmt.value, "is not available: the Open Referral HSDS reader is not installed"
+        ) from error
+    parse: Parser = hsds.parse
+    return parse
+
+
+def check_source(source: str) -> str:
+    name = text("source", source, required=True, max_length=100)
+    assert name is not None
+    if name in RESERVED_SOURCES:
+        raise BadUserInput("source", source, "is reserved for records edited in Ambrogio")
+    return name
+
+
+async def run_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    data: bytes,
+    options: ImportOptions,
+    *,
+    job_id: uuid.UUID | None = None,
+    geocoder: Nominatim | None = None,
+) -> ImportJob:
+    """Run one import and return its job; ``job_id`` continues a job approved for review."""
+    source = check_source(options.source)
+    parse = parser_for(options.format)
+    if job_id is None:
+        job = await jobs.start_job(
+            sessionmaker,
+            source=source,
+            fmt=options.format.value,
+            filename=options.filename,
+            data=data,
+            caller=options.actor,
+            dry_run=options.dry_run,
+            skip_bad_rows=options.skip_bad_rows,
+        )
+        job_id = job.id
+    try:
+        return await _run(sessionmaker, settings, data, options, source, parse, job_id, geocoder)
+    except BadUserInput as error:
+        await jobs.finish_job(sessionmaker, job_id, status=jobs.FAILED, failure=error.message)
+        raise
+    except BaseException:
+        # Cancelled or crashed: the data transaction rolled back; say so on the job if we can.
+        log.exception("import %s failed", job_id)
+        try:
+            await jobs.finish_job(
+                sessionmaker,
+                job_id,
+                status=jobs.FAILED,
+                failure="the import stopped on an internal error; nothing was written",
+            )
+        except Exception:  # the database may be what failed
+            log.exception("cannot record the failure of import %s", job_id)
+        raise
+
+
+async def _run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    data: bytes,
+    options: ImportOptions,
+    source: str,
+    parse: Parser,
+    job_id: uuid.UUID,
+    geocoder: Nominatim | None,
+) -> ImportJob:
+    began = time.perf_counter()
+    try:
+        parsed = parse(data, fmt=options.format, filename=options.filename)
+    except UnreadableFile as error:
+        raise BadUserInput("file", options.filename or "upload", error.reason) from error
+    log.info("import %s: parse %.1f s", job_id, time.perf_counter() - began)
+    if len(parsed.rows) > settings.import_max_rows:
+        raise BadUserInput(
+            "file",
+            options.filename or "upload",
+            f"has {len(parsed.rows)} rows; an import takes at most {settings.import_max_rows}",
+        )
+    async with sessionmaker() as session:
+        known = await load_known(session)
+    began = time.perf_counter()
+    records = validate(parsed, source, known, settings.territory_bbox)
+    log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
+    async with sessionmaker() as session:
+        records.warnings.extend(
+            await locate(session, records.locations.values(), known, settings, geocoder)
+        )
+        await session.commit()
+    fails = bool(records.errors) and not options.skip_bad_rows
+    outcome: dict[str, object] = {
+        "rows": records.rows,
+        "errors": jobs.issues_json(records.errors),
+        "skipped": records.bad_rows if options.skip_bad_rows else 0,
+    }
+    if fails and not options.dry_run:
+        # All or nothing: nothing is written, but every error is reported.
+        return await jobs.finish_job(
+            sessionmaker,
+            job_id,
+            status=jobs.FAILED,
+            warnings=jobs.issues_json(records.warnings),
+            failure=f"{records.bad_rows} rows have errors; nothing was imported",
+            **outcome,
+        )
+    dry = options.dry_run or options.review
+    counts, flagged = await _write(sessionmaker, records, source, options, job_id, dry=dry)
+    warnings = list(records.warnings)
+    if flagged:
+        warnings.append(
+            RowIssue(0, "duplicates", flagged, "likely duplicate providers flagged for review")
+        )
+    if fails:
+        status = jobs.FAILED
+    elif options.review and not options.dry_run:
+        status = jobs.PENDING_REVIEW
+    else:
+        status = jobs.SUCCEEDED
+    return await jobs.finish_job(
+        sessionmaker,
+        job_id,
+        status=status,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        duplicates_flagged=flagged,
+        warnings=jobs.issues_json(warnings),
+        file_content=data if status == jobs.PENDING_REVIEW else None,
+        finished_at=None if status == jobs.PENDING_REVIEW else datetime.now(UTC),
+        **outcome,
+    )
+
+
+async def _write(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    records: Validated,
+    source: str,
+    options: ImportOptions,
+    job_id: uuid.UUID,
+    *,
+    dry: bool,
+) -> tuple[MergeCounts, int]:
+    """Merge in one transaction; committed, or rolled back when ``dry``."""
+    async with sessionmaker() as session:
+        transaction = await session.begin()
+        try:
+            began = time.perf_counter()
+            counts = await merge(session, records, source, Status.PUBLISHED.value)
+            merged = time.perf_counter()
+            pairs = {(loc.opening_hours, loc.comune_istat) for loc in records.locations.values()}
+            await sync_open_intervals(session, pairs)
+            hours = time.perf_counter()
+            flagged = await flag_duplicates(session, counts.changed_ids)
+            log.info(
+                "import %s: stage and merge %.1f s, open intervals %.1f s, duplicates %.1f s",
+                job_id, merged - began, hours - merged, time.perf_counter() - hours,
+            )  # fmt: skip
+            if not dry:
+                await audit.record(
+                    session,
+                    actor=options.actor,
+                    action="import",
+                    entity_type="import_job",
+                    entity_id=job_id,
+                    before=None,
+                    after={
+                        "source": source,
+                        "created": counts.created,
+                        "updated": counts.updated,
+                        "unchanged": counts.unchanged,
+                        "skipped": records.bad_rows if options.skip_bad_rows else 0,
+                        "duplicatesFlagged": flagged,
+                    },
+                    request_id=options.request_id,
+                )
+                await session.flush()
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if dry:
+            await transaction.rollback()
+        else:
+            await transaction.commit()
+    return counts, flagged
+
+
+async def approve_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: uuid.UUID,
+    actor: str,
+    request_id: str | None = None,
+) -> ImportJob:
+    """Run a job waiting for review, for real and published, on behalf of ``actor``."""
+    async with sessionmaker() as session, session.begin():
+        job = await jobs.claim_for_review(
+            session, job_id, {"status": jobs.RUNNING, "decided_by": actor}
+        )
+        if job is None:
+            await _not_pending(session, job_id)
+    assert job is not None and job.file_content is not None
+    options = ImportOptions(
+        source=job.source,
+        format=ImportFormat(job.format),
+        filename=job.filename,
+        skip_bad_rows=job.skip_bad_rows,
+        actor=actor,
+        request_id=request_id,
+    )
+    result = await run_import(sessionmaker, settings, job.file_content, options, job_id=job.id)
+    return await jobs.finish_job(
+        sessionmaker, job.id, file_content=None, finished_at=result.finished_at
+    )
+
+
+async def reject_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    actor: str,
+    reason: str,
+    request_id: str | None = None,
+) -> ImportJob:
+    why = text("reason", reason, required=True, max_length=2000)
+    async with sessionmaker() as session, session.begin():
+        job = await jobs.claim_for_review(
+            session,
+            job_id,
+            {
+                "status": jobs.REJECTED,
+                "decided_by": actor,
+                "reason": why,
+                "file_content": None,
+                "finished_at": datetime.now(UTC),
+            },
+        )
+        if job is None:
+            await _not_pending(session, job_id)
+        await audit.record(
+            session,
+            actor=actor,
+            action="reject",
+            entity_type="import_job",
+            entity_id=job_id,
+            before={"status": jobs.PENDING_REVIEW},
+            after={"status": jobs.REJECTED, "reason": why},
+            request_id=request_id,
+        )
+    assert job is not None
+    return job
+
+
+async def _not_pending(session: AsyncSession, job_id: uuid.UUID) -> None:
+    job = await jobs.get_job(session, job_id)
+    if job is None:
+        raise NotFound(f"import job {job_id} does not exist")
+    raise Conflict(
+        f"import job {job_id} is {job.status}, not pending_review: it was decided already",
+        status=job.status,
+    )
