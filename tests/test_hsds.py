@@ -158,14 +158,17 @@ def test_unknown_taxonomy_terms_are_kept_as_external_terms() -> None:
     ]
 
 
-def test_records_without_an_organization_are_file_errors() -> None:
+def test_records_without_an_organization_are_skipped_with_a_warning() -> None:
+    # Every Ambrogio location and service belongs to a provider: there is nowhere to put them.
     parsed = parse((EXAMPLES / "location.json").read_bytes(), fmt=ImportFormat.HSDS_JSON)
     assert parsed.rows == []
-    assert [(e.row, e.field) for e in parsed.errors] == [(0, "location.organization")]
+    assert parsed.errors == []
+    assert [(w.row, w.field) for w in parsed.warnings] == [(0, "location.organization")]
     service = {"id": "svc", "name": "Orphan", "status": "active"}
     parsed = parse(json.dumps([service]).encode(), fmt=ImportFormat.HSDS_JSON)
     assert parsed.rows == []
-    assert [(e.row, e.field) for e in parsed.errors] == [(0, "service.organization")]
+    assert parsed.errors == []
+    assert [(w.row, w.field) for w in parsed.warnings] == [(0, "service.organization")]
 
 
 def zipped(folder: Path, descriptor: Path | None = None) -> bytes:
@@ -208,10 +211,12 @@ def test_the_csv_package_and_the_nested_json_describe_the_same_organization() ->
     as_csv = parse(package_bytes(EXAMPLES / "csv"), fmt=ImportFormat.HSDS_CSV)
     nested = parse((EXAMPLES / "organization_full.json").read_bytes(), fmt=ImportFormat.HSDS_JSON)
     (csv_row,), (json_row,) = as_csv.rows, nested.rows
-    # Where the two examples differ: only the tables give a tax_id, and the tables' attribute
-    # links to no service of the package.
-    assert {k: v for k, v in csv_row.fields.items() if k != "tax_code"} == json_row.fields
-    assert csv_row.fields["tax_code"] == "tax_id"
+    # Where the two examples differ: only the tables give a tax_id (the placeholder "tax_id",
+    # no Italian tax code, so dropped with a warning), and the tables' attribute links to no
+    # service of the package.
+    assert csv_row.fields == json_row.fields
+    assert "tax_code" not in csv_row.fields
+    assert [w.value for w in csv_row.warnings if w.field == "organization.tax_id"] == ["tax_id"]
     strip = [{k: v for k, v in s.items() if k != "external_categories"} for s in json_row.services]
     assert csv_row.services == strip
 

@@ -200,7 +200,7 @@ def _documents(document: Any) -> tuple[list[dict[str, Any]], list[Note]]:
     def organization(org: Mapping[str, Any], what: str) -> dict[str, Any] | None:
         key = org.get("id")
         if key in (None, ""):
-            notes.append(Note(f"{what}.organization", None, _NO_OWNER, True))
+            notes.append(Note(f"{what}.organization", None, _NO_OWNER, False))
             return None
         target = organizations.setdefault(str(key), {"id": key})
         merge(target, org)

@@ -46,6 +46,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ambrogio import validation
+from ambrogio.errors import BadUserInput
 from ambrogio.geo.gazetteer import fold, lecco_comuni
 from ambrogio.hsds.documents import merge, package_bytes, read
 from ambrogio.hsds.schedules import NotWeekly, opening_hours
@@ -196,6 +198,14 @@ class _Reader:
             for identifier in _records(org.get("organization_identifiers")):
                 if str(identifier.get("identifier_scheme") or "").upper() == "IT-CF":
                     tax_code = _text(identifier.get("identifier"))
+        if tax_code is not None:
+            # HSDS tax ids are national: one that is no codice fiscale or partita IVA is
+            # another country's, dropped with a warning rather than refusing the organization.
+            try:
+                validation.tax_code("organization.tax_id", tax_code)
+            except BadUserInput as error:
+                issues.append(RowIssue(0, error.field, error.value, f"{error.reason}: not kept"))
+                tax_code = None
         phones = _records(org.get("phones"))
         for contact in _records(org.get("contacts")):
             phones.extend(_records(contact.get("phones")))
