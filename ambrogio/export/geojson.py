@@ -98,9 +98,20 @@ def _service(entry: AreaService, batch: Batch) -> dict[str, Any]:
         for term in terms
         if term.vocabulary != VOCABULARY
     ]
-    # The profile carries one price: the first (lowest) cost option.
+    # The profile's one price is the first (lowest) cost option; ``cost_options`` carries them
+    # all, with their descriptions, so that a re-import loses none.
     options = batch.cost_options.get(service.id, [])
     price = options[0] if options else None
+    every_price = [
+        _compact(
+            {
+                "amount": float(option.amount) if option.amount is not None else None,
+                "unit": option.unit,
+                "description": option.description,
+            }
+        )
+        for option in options
+    ]
     return _compact(
         {
             "service_id": str(service.id),
@@ -110,6 +121,7 @@ def _service(entry: AreaService, batch: Batch) -> dict[str, Any]:
             "external_categories": external or None,
             "price_eur": float(price.amount) if price and price.amount is not None else None,
             "price_unit": price.unit if price else None,
+            "cost_options": every_price or None,
             "welfare_eligible": service.welfare_eligible,
             "tuir_category": service.tuir_category,
             "delivery": list(service.delivery),

@@ -379,7 +379,9 @@ def _geojson_area(extent: Any) -> dict[str, Any] | None:
 def _price(
     key: str | None, options: list[dict[str, Any]], issues: list[RowIssue]
 ) -> dict[str, Any]:
-    for index, option in enumerate(options):
+    """Every EUR cost option with a unit, as the row's ``cost_options``."""
+    prices: list[dict[str, Any]] = []
+    for option in options:
         currency = (_text(option.get("currency")) or "EUR").upper()
         amount = _number(option.get("amount"))
         unit = unit_of(_text(option.get("amount_description")), _text(option.get("option")))
@@ -398,14 +400,12 @@ def _price(
                 )
             )
             continue
-        if len(options) > index + 1:
-            reason = f"Ambrogio imports one price per service: those after {where} are not imported"
-            issues.append(RowIssue(0, "service.cost_options", len(options), reason))
-        price: dict[str, Any] = {"price_unit": unit.value}
-        if amount is not None:
-            price["price_eur"] = amount
-        return price
-    return {}
+        price: dict[str, Any] = {"unit": unit.value, "amount": amount}
+        description = _text(option.get("option"))
+        if description is not None:
+            price["description"] = description
+        prices.append(price)
+    return {"cost_options": prices} if prices else {}
 
 
 def _vocabulary(term: Mapping[str, Any]) -> str:

@@ -55,7 +55,8 @@ STAGING = (
     ) ON COMMIT DROP
     """,
     "CREATE TEMP TABLE imp_cat (service_id uuid, slug text) ON COMMIT DROP",
-    "CREATE TEMP TABLE imp_cost (id uuid, service_id uuid, amount numeric, unit text) "
+    "CREATE TEMP TABLE imp_cost (id uuid, service_id uuid, amount numeric, unit text, "
+    "description text) "
     "ON COMMIT DROP",
     "CREATE TEMP TABLE imp_sal (service_id uuid, location_id uuid) ON COMMIT DROP",
     # What the merge did: one row per record inserted or updated, by kind.
@@ -158,6 +159,19 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:slugs AS text[]), CAST(:vocabularies AS 
 ON CONFLICT DO NOTHING
 """
 
+
+def _prices(alias: str, tables: str) -> str:
+    """Each service's prices, as compared between the file and the catalogue (all in EUR)."""
+    price = (
+        f"concat_ws(' ', coalesce({alias}.amount::text, ''), {alias}.unit, "
+        f"coalesce({alias}.description, ''))"
+    )
+    return (
+        f"SELECT {alias}.service_id, array_agg({price} ORDER BY {price}) AS items "
+        f"FROM {tables} GROUP BY 1"
+    )
+
+
 # Services whose set of children differs from the file's: (kind, the wanted set, the stored set).
 _CHILD_SETS = {
     "categories": (
@@ -167,12 +181,8 @@ _CHILD_SETS = {
         "FROM service_category x JOIN imp_svc s ON s.id = x.service_id GROUP BY 1",
     ),
     "prices": (
-        "SELECT service_id, array_agg(coalesce(amount::text, '') || ' ' || unit "
-        "ORDER BY coalesce(amount::text, '') || ' ' || unit) AS items FROM imp_cost GROUP BY 1",
-        "SELECT x.service_id, array_agg(coalesce(x.amount::text, '') || ' ' || x.unit "
-        "ORDER BY coalesce(x.amount::text, '') || ' ' || x.unit) AS items "
-        "FROM cost_option x JOIN imp_svc s ON s.id = x.service_id "
-        "WHERE x.currency = 'EUR' AND x.description IS NULL GROUP BY 1",
+        _prices("i", "imp_cost i"),
+        _prices("x", "cost_option x JOIN imp_svc s ON s.id = x.service_id"),
     ),
     "locations": (
         "SELECT service_id, array_agg(location_id::text ORDER BY location_id::text) AS items "
@@ -203,8 +213,8 @@ REPLACE_CHILDREN = (
     "SELECT DISTINCT i.service_id, tt.id FROM imp_cat i JOIN taxonomy_term tt ON tt.slug = i.slug "
     "JOIN imp_changed c ON c.kind = 'categories' AND c.id = i.service_id",
     "DELETE FROM cost_option x USING imp_changed c WHERE c.kind = 'prices' AND x.service_id = c.id",
-    "INSERT INTO cost_option (id, service_id, amount, currency, unit) "
-    "SELECT i.id, i.service_id, i.amount, 'EUR', i.unit FROM imp_cost i "
+    "INSERT INTO cost_option (id, service_id, amount, currency, unit, description) "
+    "SELECT i.id, i.service_id, i.amount, 'EUR', i.unit, i.description FROM imp_cost i "
     "JOIN imp_changed c ON c.kind = 'prices' AND c.id = i.service_id",
     "DELETE FROM service_at_location x USING imp_changed c "
     "WHERE c.kind = 'locations' AND x.service_id = c.id",
@@ -351,8 +361,12 @@ async def stage(session: AsyncSession, records: Validated) -> None:
     await _copy(
         raw,
         "imp_cost",
-        ("id", "service_id", "amount", "unit"),
-        [(_cost_id(s.id), s.id, s.cost[0], s.cost[1]) for s in services if s.cost is not None],
+        ("id", "service_id", "amount", "unit", "description"),
+        [
+            (_cost_id(s.id, index), s.id, amount, unit, description)
+            for s in services
+            for index, (amount, unit, description) in enumerate(s.costs)
+        ],
     )
     await _copy(
         raw,
@@ -363,8 +377,8 @@ async def stage(session: AsyncSession, records: Validated) -> None:
     await session.execute(text("ANALYZE imp_org, imp_loc, imp_svc, imp_cat, imp_cost, imp_sal"))
 
 
-def _cost_id(service_id: uuid.UUID) -> uuid.UUID:
-    return uuid.uuid5(service_id, "cost")
+def _cost_id(service_id: uuid.UUID, index: int) -> uuid.UUID:
+    return uuid.uuid5(service_id, "cost" if index == 0 else f"cost/{index}")
 
 
 async def _external_terms(session: AsyncSession, records: Validated) -> None:

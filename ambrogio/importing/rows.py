@@ -7,8 +7,9 @@ the location's properties under the profile names (``external_id``, ``location_i
 as profile dicts (``service_id``, ``name``, ``category``, ``price_eur``, ``price_unit``,
 ``welfare_eligible``, ``tuir_category``, ``delivery``, ``target_groups``, ``min_age``, ``max_age``,
 ``languages``, ``service_area_comuni``, and optionally ``description``, ``service_area`` (a
-GeoJSON polygon) and ``external_categories``: terms of another vocabulary, kept as they are,
-``[{"vocabulary", "code", "name"}]``).
+GeoJSON polygon), ``external_categories``: terms of another vocabulary, kept as they are,
+``[{"vocabulary", "code", "name"}]``, and ``cost_options``: every price of the service,
+``[{"amount", "unit", "description"}]``, which replaces ``price_eur``/``price_unit`` when given).
 
 Values are as read from the file (text, numbers, lists); validation happens after parsing, in
 one place, whatever the format. A row with no location fields at all (no ``location_id``,

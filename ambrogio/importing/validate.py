@@ -94,7 +94,8 @@ class ServiceRecord:
     categories: list[str]
     # (vocabulary, code, name) of terms of other vocabularies, kept as external terms.
     external_terms: list[tuple[str, str, str]]
-    cost: tuple[Decimal | None, str] | None
+    # (amount, unit, description) of each price, in the file's order.
+    costs: list[tuple[Decimal | None, str, str | None]]
     location_ids: list[uuid.UUID] = field(default_factory=list)
 
     @property
@@ -328,26 +329,30 @@ def _service(
     ages = row.get(
         check.age_range, p + "min_age", s.get("min_age"), p + "max_age", s.get("max_age")
     )
-    price = row.same(check.price, p + "price_eur", s.get("price_eur"))
-    unit = row.same(check.choice, p + "price_unit", s.get("price_unit"), PriceUnit)
-    cost: tuple[Decimal | None, str] | None = None
-    if unit is not None:
-        if unit is PriceUnit.FREE and price not in (None, Decimal("0.00")):
-            row.errors.append(
-                RowIssue(
-                    row.number,
-                    p + "price_eur",
-                    s.get("price_eur"),
-                    "must be 0 or empty when price_unit is free",
-                )
-            )
-        cost = (Decimal("0.00") if unit is PriceUnit.FREE else price, unit.value)
-    elif price is not None:
-        row.errors.append(
-            RowIssue(
-                row.number, p + "price_unit", s.get("price_unit"), "is required with price_eur"
+    options = s.get("cost_options")
+    if options is None:
+        prices = [{"amount": s.get("price_eur"), "unit": s.get("price_unit")}]
+        amount_field, unit_field = p + "price_eur", p + "price_unit"
+    elif isinstance(options, list):
+        prices = options
+        amount_field, unit_field = p + "cost_options[{}].amount", p + "cost_options[{}].unit"
+    else:
+        row.errors.append(RowIssue(row.number, p + "cost_options", options, "must be a list"))
+        prices = []
+    costs = [
+        cost
+        for index, option in enumerate(prices)
+        if (
+            cost := _cost(
+                row,
+                p + f"cost_options[{index}]",
+                amount_field.format(index),
+                unit_field.format(index),
+                option,
             )
         )
+        is not None
+    ]
     terms = _external_terms(row, p + "external_categories", s.get("external_categories"))
     record = ServiceRecord(
         id=uuid.UUID(int=0),
@@ -385,9 +390,30 @@ def _service(
         or [],
         categories=_categories(row, p + "category", s.get("category"), known),
         external_terms=terms,
-        cost=cost,
+        costs=costs,
     )
     return row, (record if not row.errors else None)
+
+
+def _cost(
+    row: _Row, option_field: str, amount_field: str, unit_field: str, option: Any
+) -> tuple[Decimal | None, str, str | None] | None:
+    """One price: (amount, unit, description); None when the option names no price at all."""
+    if not isinstance(option, dict):
+        row.errors.append(RowIssue(row.number, option_field, option, "must be an object"))
+        return None
+    price = row.same(check.price, amount_field, option.get("amount"))
+    unit = row.same(check.choice, unit_field, option.get("unit"), PriceUnit)
+    if unit is None:
+        if price is not None:
+            reason = f"is required with {amount_field.rsplit('.', 1)[-1]}"
+            row.errors.append(RowIssue(row.number, unit_field, option.get("unit"), reason))
+        return None
+    if unit is PriceUnit.FREE and price not in (None, Decimal("0.00")):
+        reason = "must be 0 or empty when price_unit is free"
+        row.errors.append(RowIssue(row.number, amount_field, option.get("amount"), reason))
+    description = row.get(check.text, option_field + ".description", option.get("description"))
+    return (Decimal("0.00") if unit is PriceUnit.FREE else price, unit.value, description)
 
 
 def _categories(row: _Row, field_name: str, value: Any, known: Known) -> list[str]:
