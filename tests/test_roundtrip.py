@@ -40,6 +40,7 @@ from ambrogio.db.models import (
 )
 from ambrogio.settings import Settings
 from tests.import_db import ImportDb, import_db
+from tests.test_hsds import validator
 
 SOURCE = "roundtrip"
 TOLERANCE = 1e-9  # degrees, for points and polygon vertices
@@ -273,6 +274,8 @@ class Exported:
 async def exported(
     client: Any, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Exported]:
+    """Both exports and the catalogue they were made from; the session database is left as
+    it was."""
     await add_edge_provider(sessionmaker)
     try:
         hsds = (await client.get("/export/hsds.json")).content
@@ -377,6 +380,13 @@ async def test_the_published_catalogue_survives_export_and_import(
     ids = {row[0]: row[1] for row in await empty.rows(ORIGINAL_IDS, source=SOURCE)}
     export_again = (await empty.client.get("/export/catalogue.geojson")).content
     assert comparable_features(export_again, ids) == comparable_features(exported.geojson)
+
+
+def test_an_export_with_every_field_is_valid_hsds(exported: Exported) -> None:
+    check = validator()
+    for organization in json.loads(exported.hsds):
+        errors = [f"{list(e.path)}: {e.message}" for e in check.iter_errors(organization)]
+        assert errors == [], organization["id"]
 
 
 def test_the_comparison_sees_a_lost_field() -> None:
