@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale, iva
 
+from ambrogio.enums import GeocodePrecision
 from ambrogio.errors import BadUserInput
 from ambrogio.hours import parse_opening_hours
 
@@ -188,6 +189,17 @@ def coordinates(
         west, south, east, north = territory
         outside = not (south <= lat_value <= north and west <= lon_value <= east)
     return lat_value, lon_value, outside
+
+
+def geocode_precision(field: str, value: Any, located: bool) -> str | None:
+    """How a given point was obtained: ``exact`` unless said otherwise; a precision given
+    without a point is refused. None when there is no point."""
+    precision = choice(field, value, GeocodePrecision)
+    if not located:
+        if precision is not None:
+            raise BadUserInput(field, value, "is given without coordinates (lat and lon)")
+        return None
+    return (precision or GeocodePrecision.EXACT).value
 
 
 def area(field: str, value: Any) -> MultiPolygon | None:

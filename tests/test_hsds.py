@@ -30,15 +30,18 @@ HSDS = Path(__file__).parents[2] / "shared" / "hsds-3.0"
 EXAMPLES = HSDS / "examples"
 JSON_EXAMPLES = sorted(EXAMPLES.glob("*.json"))
 
-# DESIGN.md, "Import profile": the names a GeoJSON Feature's properties may use.
+# DESIGN.md, "Import profile", and ``ambrogio.importing.rows``: the names a GeoJSON Feature's
+# properties may use.
 PROFILE_FIELDS = {
     "external_id", "location_id", "name", "kind", "tax_code", "description", "address", "cap",
-    "comune_istat", "phone", "email", "website", "opening_hours", "services",
+    "comune_istat", "phone", "email", "website", "opening_hours", "services", "runts_id",
+    "location_name", "geocode_precision", "wheelchair_accessible", "accessibility",
 }  # fmt: skip
 PROFILE_SERVICE_FIELDS = {
     "service_id", "name", "category", "price_eur", "price_unit", "welfare_eligible",
     "tuir_category", "delivery", "target_groups", "min_age", "max_age", "languages",
     "service_area_comuni", "description", "service_area", "external_categories", "cost_options",
+    "categories",
 }  # fmt: skip
 
 VISIBLE_PROVIDERS = """

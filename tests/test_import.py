@@ -429,3 +429,71 @@ async def test_duplicates_are_flagged_and_hours_get_open_intervals(
         "AND entity_id = (SELECT id FROM import_job WHERE source = 'twins')"
     )
     assert audit == [("imp-reviewer", "2")]
+
+
+OPTIONAL = """
+SELECT o.runts_id, l.name, l.geocode_precision, l.wheelchair_accessible, l.accessibility,
+       ARRAY(SELECT t.slug FROM service s JOIN service_category c ON c.service_id = s.id
+             JOIN taxonomy_term t ON t.id = c.term_id
+             WHERE s.organization_id = o.id ORDER BY 1) AS categories
+FROM organization o JOIN location l ON l.organization_id = o.id WHERE o.source = 'optional'
+"""
+
+
+async def test_the_optional_fields_are_written_when_given_and_kept_when_left_out(
+    imp: ImportDb, reviewer: dict[str, str]
+) -> None:
+    # given a file with the fields an export adds
+    extras = {
+        "runts_id": "123456",
+        "location_name": "Sede operativa",
+        "geocode_precision": "address",
+        "wheelchair_accessible": False,
+        "accessibility": "Ingresso con due gradini",
+    }
+    badante = [service(categories=["badante", "assistenza-domiciliare"])]
+    out = report(
+        await imp.upload(
+            geojson(feature("opt", services=badante, **extras)),
+            source="optional",
+            headers=reviewer,
+        )
+    )
+    assert (out["created"], out["errors"]) == (1, [])
+    assert [tuple(row) for row in await imp.rows(OPTIONAL)] == [
+        ("123456", "Sede operativa", "address", False, "Ingresso con due gradini",
+         ["assistenza-domiciliare", "badante"]),
+    ]  # fmt: skip
+
+    # when a file without them is imported: the precision of given coordinates is exact, the
+    # rest stays
+    out = report(
+        await imp.upload(
+            geojson(feature("opt", services=badante)), source="optional", headers=reviewer
+        )
+    )
+    assert (out["updated"], out["errors"]) == (1, [])
+    assert [tuple(row) for row in await imp.rows(OPTIONAL)] == [
+        ("123456", "Sede operativa", "exact", False, "Ingresso con due gradini",
+         ["assistenza-domiciliare", "badante"]),
+    ]  # fmt: skip
+
+
+async def test_a_geocode_precision_needs_coordinates_and_a_known_value(
+    imp: ImportDb, reviewer: dict[str, str]
+) -> None:
+    out = report(
+        await imp.upload(
+            geojson(
+                feature("no-point", lat=None, geocode_precision="comune"),
+                feature("gps", geocode_precision="gps"),
+            ),
+            source="precision",
+            headers=reviewer,
+            dry_run=True,
+        )
+    )
+    assert [(e["row"], e["field"], e["value"]) for e in out["errors"]] == [
+        (1, "geocode_precision", "comune"),
+        (2, "geocode_precision", "gps"),
+    ]

@@ -6,6 +6,12 @@ into one more Feature of the provider with a null geometry and no location field
 provider without locations. Keys are Ambrogio's UUIDs (``external_id`` is the provider's id,
 ``location_id`` and ``service_id`` the location's and the service's), unique across sources:
 importing an export under a new source name reproduces the catalogue.
+
+Beyond the fields every import file has, the export writes what an import reads back so that
+nothing is lost: the provider's ``runts_id``; the location's ``location_name``,
+``geocode_precision`` (how its point was obtained), ``wheelchair_accessible`` and
+``accessibility``; a service's ``categories`` when it has more than one (``category`` is the
+first), its ``external_categories``, every price (``cost_options``) and its ``service_area``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ def provider_features(provider: Organization, batch: Batch) -> Iterator[dict[str
             "name": provider.name,
             "kind": provider.kind,
             "tax_code": provider.tax_code,
+            "runts_id": provider.runts_id,
             "description": provider.description,
             "phone": provider.phone,
             "email": provider.email,
@@ -73,10 +80,14 @@ def _location_feature(
         **_compact(
             {
                 "location_id": str(location.id),
+                "location_name": location.name,
+                "geocode_precision": location.geocode_precision if geometry else None,
                 "address": location.address,
                 "cap": location.cap,
                 "comune_istat": location.comune_istat,
                 "opening_hours": location.opening_hours or None,
+                "wheelchair_accessible": location.wheelchair_accessible,
+                "accessibility": location.accessibility,
             }
         ),
         "services": services,
@@ -94,7 +105,11 @@ def _service(entry: AreaService, batch: Batch) -> dict[str, Any]:
     terms = batch.categories.get(service.id, [])
     own = [term.slug for term in terms if term.vocabulary == VOCABULARY]
     external = [
-        {"vocabulary": term.vocabulary, "code": term.slug, "name": term.label_it}
+        {
+            "vocabulary": term.vocabulary,
+            "code": term.external_id or term.slug,
+            "name": term.label_it,
+        }
         for term in terms
         if term.vocabulary != VOCABULARY
     ]
@@ -118,6 +133,7 @@ def _service(entry: AreaService, batch: Batch) -> dict[str, Any]:
             "name": service.name,
             "description": service.description,
             "category": own[0] if own else None,
+            "categories": own if len(own) > 1 else None,
             "external_categories": external or None,
             "price_eur": float(price.amount) if price and price.amount is not None else None,
             "price_unit": price.unit if price else None,

@@ -4,7 +4,9 @@ Each organization nests its ``locations`` and ``services``; a service points at 
 through ``service_at_locations`` (by ``location_id``), so a location is written once. Ids are
 Ambrogio's own UUIDs; records HSDS needs that Ambrogio does not keep (phones, addresses,
 schedules, attributes, service areas) get ids derived from their owner's, the same in every
-export. How Ambrogio's facets, kinds, prices and hours are written is shared with the import,
+export. A location's geocode precision and wheelchair access are location attributes, its
+accessibility text an ``accessibility`` record, the RUNTS id an ``IT-RUNTS`` organization
+identifier. How Ambrogio's facets, kinds, prices and hours are written is shared with the import,
 which reads an export back without loss: see ``ambrogio.hsds``.
 """
 
@@ -22,11 +24,14 @@ from ambrogio.hsds.schedules import DESCRIPTION_PREFIX, weekly_hours
 from ambrogio.hsds.vocabularies import (
     DELIVERY,
     EXTENT_COMUNE,
+    GEOCODE_PRECISION,
     TARGET_GROUP,
     TUIR,
     UNIT_WORDS,
     WELFARE,
     WELFARE_CODE,
+    WHEELCHAIR,
+    WHEELCHAIR_CODE,
     term_uuid,
 )
 
@@ -91,7 +96,7 @@ def _location(placed: PlacedLocation, batch: Batch) -> dict[str, Any]:
     location = placed.location
     comune = batch.comuni.get(location.comune_istat or "")
     addresses = []
-    if location.address or comune is not None:
+    if location.address or location.cap or comune is not None:
         # HSDS requires every part of an address; Ambrogio may lack the street or the comune.
         addresses.append(
             {
@@ -105,13 +110,30 @@ def _location(placed: PlacedLocation, batch: Batch) -> dict[str, Any]:
                 "address_type": "physical",
             }
         )
-    accessibility = location.accessibility
-    if accessibility is None and location.wheelchair_accessible is not None:
-        accessibility = (
-            "Accessibile in sedia a rotelle"
-            if location.wheelchair_accessible
-            else "Non accessibile in sedia a rotelle"
+    wheelchair = location.wheelchair_accessible
+    # The accessibility text as is; wheelchair access in words for people (``details``), and
+    # as an attribute for programs (the import reads that).
+    accessibility = []
+    if location.accessibility is not None or wheelchair is not None:
+        accessibility.append(
+            _compact(
+                {
+                    "id": _id(location.id, "accessibility"),
+                    "location_id": str(location.id),
+                    "description": location.accessibility,
+                    "details": None if wheelchair is None else _WHEELCHAIR_WORDS[wheelchair],
+                }
+            )
         )
+    attributes = []
+    if placed.lat is not None and location.geocode_precision:
+        precision = _facet_term(
+            GEOCODE_PRECISION, location.geocode_precision, "Precisione della posizione"
+        )
+        attributes.append(_attribute(location.id, precision, entity="location"))
+    if wheelchair is not None:
+        term = _facet_term(WHEELCHAIR, WHEELCHAIR_CODE, "Accessibile in sedia a rotelle")
+        attributes.append(_attribute(location.id, term, json.dumps(wheelchair), "location"))
     return _compact(
         {
             "id": str(location.id),
@@ -122,19 +144,16 @@ def _location(placed: PlacedLocation, batch: Batch) -> dict[str, Any]:
             "longitude": placed.lon,
             "addresses": addresses,
             "schedules": _schedules(location.id, location.opening_hours),
-            "accessibility": (
-                [
-                    {
-                        "id": _id(location.id, "accessibility"),
-                        "location_id": str(location.id),
-                        "description": accessibility,
-                    }
-                ]
-                if accessibility
-                else []
-            ),
+            "accessibility": accessibility,
+            "attributes": attributes,
         }
     )
+
+
+_WHEELCHAIR_WORDS = {
+    True: "Accessibile in sedia a rotelle",
+    False: "Non accessibile in sedia a rotelle",
+}
 
 
 def _schedules(location_id: uuid.UUID, hours: str | None) -> list[dict[str, Any]]:
@@ -220,17 +239,18 @@ def _cost(option: CostOption) -> dict[str, Any]:
 
 
 def _attribute(
-    service_id: uuid.UUID,
+    owner_id: uuid.UUID,
     term: dict[str, Any],
     value: str | None = None,
+    entity: str = "service",
 ) -> dict[str, Any]:
     vocabulary, code = term["taxonomy"], term["code"]
     return _compact(
         {
-            "id": _id(service_id, f"attribute:{vocabulary}:{code}"),
-            "link_id": str(service_id),
+            "id": _id(owner_id, f"attribute:{vocabulary}:{code}"),
+            "link_id": str(owner_id),
             "link_type": "service_category" if vocabulary == "ambrogio" else vocabulary,
-            "link_entity": "service",
+            "link_entity": entity,
             "taxonomy_term_id": term["id"],
             "value": value,
             "taxonomy_term": term,
@@ -249,10 +269,12 @@ def _facet_term(vocabulary: str, code: str, description: str) -> dict[str, Any]:
 
 
 def _category_term(term: TaxonomyTerm) -> dict[str, Any]:
+    # An external term keeps the code of its own vocabulary (an import's ``external_id``).
+    own = term.vocabulary == "ambrogio"
     return _compact(
         {
             "id": str(term.id),
-            "code": term.slug,
+            "code": term.slug if own else term.external_id or term.slug,
             "name": term.label_it,
             "description": term.description_it or f"{term.label_it} ({term.label_en})",
             "parent_id": str(term.parent_id) if term.parent_id else None,

@@ -1,7 +1,8 @@
 """Ambrogio's facets as HSDS attributes, provider kinds as legal status, price units in words.
 
 HSDS has no place for a service's delivery mode, target groups, TUIR category or welfare
-eligibility, nor for a provider's kind. The export writes them as attributes whose taxonomy
+eligibility, for a location's geocode precision or wheelchair access, nor for a provider's
+kind. The export writes them as attributes (of the service, of the location) whose taxonomy
 term belongs to one of the vocabularies below (``ambrogio`` is the category tree itself), and
 the provider kind as ``legal_status``; the import reads them back, so an export re-imports
 without loss. Terms of any other vocabulary are external terms.
@@ -22,6 +23,10 @@ DELIVERY = "ambrogio:delivery"
 TARGET_GROUP = "ambrogio:target_group"
 TUIR = "ambrogio:tuir_category"
 WELFARE = "ambrogio:welfare_eligible"
+# Location attributes: how the point was obtained (a code of ``GeocodePrecision``), and
+# wheelchair access (the one code below, with the value "true" or "false").
+GEOCODE_PRECISION = "ambrogio:geocode_precision"
+WHEELCHAIR = "ambrogio:wheelchair_accessible"
 
 # Vocabulary -> (profile field, the enumeration of its codes, whether the field is a list).
 FACETS: dict[str, tuple[str, type[StrEnum], bool]] = {
@@ -30,6 +35,7 @@ FACETS: dict[str, tuple[str, type[StrEnum], bool]] = {
     TUIR: ("tuir_category", TuirCategory, False),
 }
 WELFARE_CODE = "welfare_eligible"
+WHEELCHAIR_CODE = "wheelchair_accessible"
 # The ``extent_type`` of a service area that names one comune by its ISTAT code (``extent``).
 EXTENT_COMUNE = "istat_comune"
 

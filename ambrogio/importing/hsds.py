@@ -8,29 +8,34 @@ How HSDS becomes the import profile:
 
 - organization ``id`` → ``external_id``; ``name``, ``description``, ``email``;
   ``website`` (or 2.x ``url``) → ``website``; ``tax_id`` (or an ``IT-CF`` identifier) →
-  ``tax_code``; the first organization phone → ``phone``. HSDS has no provider kind: a
+  ``tax_code``; an ``IT-RUNTS`` identifier → ``runts_id``; the first organization phone →
+  ``phone``. HSDS has no provider kind: a
   ``legal_status`` naming one ("Cooperativa sociale", "Limited Company", or an Ambrogio kind
   as the export writes it) gives it, otherwise ``third_sector`` with a warning.
-- each physical location → one row: ``id`` → ``location_id``; ``latitude``/``longitude`` →
-  ``lat``/``lon`` when both are valid WGS84 degrees (otherwise the location comes without a
-  point and a warning: the HSDS examples carry latitude 100); the physical (else the first)
-  address: ``address_1`` → ``address``, an Italian ``postal_code`` → ``cap``, a ``city`` that
-  is a comune of the territory → ``comune_istat``; weekly ``schedules`` → ``opening_hours``.
-  Virtual and postal locations are skipped with a warning.
+- each physical location → one row: ``id`` → ``location_id``; ``name`` →
+  ``location_name``; ``latitude``/``longitude`` → ``lat``/``lon`` when both are valid WGS84
+  degrees (otherwise the location comes without a point and a warning: the HSDS examples carry
+  latitude 100), with the precision of an ``ambrogio:geocode_precision`` attribute →
+  ``geocode_precision``; the physical (else the first) address: ``address_1`` → ``address``,
+  an Italian ``postal_code`` → ``cap``, a ``city`` that is a comune of the territory →
+  ``comune_istat``; weekly ``schedules`` → ``opening_hours``; the ``accessibility``
+  descriptions → ``accessibility``, an ``ambrogio:wheelchair_accessible`` attribute →
+  ``wheelchair_accessible``. Virtual and postal locations are skipped with a warning.
 - a service goes into the row of every physical location it is offered at
   (``service_at_locations``); services offered at none go into one row without location
   fields. ``id`` → ``service_id``; ``minimum_age``/``maximum_age``; ``languages`` codes; the
   first cost option in EUR with a unit its words name (``amount_description``: "per hour",
   "per session", …) → ``price_eur``/``price_unit``; attributes on Ambrogio's category tree →
-  ``category``, on Ambrogio's facet vocabularies (see ``ambrogio.hsds.vocabularies``) →
+  ``category`` (the first) and ``categories`` (all, when several), on Ambrogio's facet
+  vocabularies (see ``ambrogio.hsds.vocabularies``) →
   ``delivery``, ``target_groups``, ``tuir_category``, ``welfare_eligible``, on any other
   taxonomy → ``external_categories`` (kept, never rejected); service areas naming an ISTAT
   comune → ``service_area_comuni``, a GeoJSON extent → ``service_area``.
 
 What has no place in the profile (programs, funding, contacts, required documents,
-accessibility, metadata, location names) is left out silently; a warning says so where data the
-file gives would otherwise vanish unnoticed (a price in another currency or without a unit, a
-second category, service schedules, an area naming no comune, an inactive service).
+metadata, other location attributes) is left out silently; a warning says so where data the
+file gives would otherwise vanish unnoticed (a price in another currency or without a unit,
+service schedules, an area naming no comune, an inactive service).
 
 Issues of a row carry its number and sit in ``SourceRow.warnings``; issues of the file as a
 whole (a record that belongs to no organization) carry row 0 and sit in ``Parsed.errors`` /
@@ -56,8 +61,11 @@ from ambrogio.hsds.vocabularies import (
     DEFAULT_KIND,
     EXTENT_COMUNE,
     FACETS,
+    GEOCODE_PRECISION,
     WELFARE,
     WELFARE_CODE,
+    WHEELCHAIR,
+    WHEELCHAIR_CODE,
     is_category,
     kind_of,
     unit_of,
@@ -194,10 +202,13 @@ class _Reader:
             reason = f"names no provider kind: {kind.value} assumed"
             issues.append(RowIssue(0, "organization.legal_status", legal_status, reason))
         tax_code = _text(org.get("tax_id"))
-        if tax_code is None:
-            for identifier in _records(org.get("organization_identifiers")):
-                if str(identifier.get("identifier_scheme") or "").upper() == "IT-CF":
-                    tax_code = _text(identifier.get("identifier"))
+        runts_id = None
+        for identifier in _records(org.get("organization_identifiers")):
+            scheme = str(identifier.get("identifier_scheme") or "").upper()
+            if scheme == "IT-CF" and tax_code is None:
+                tax_code = _text(identifier.get("identifier"))
+            elif scheme == "IT-RUNTS" and runts_id is None:
+                runts_id = _text(identifier.get("identifier"))
         if tax_code is not None:
             # HSDS tax ids are national: one that is no codice fiscale or partita IVA is
             # another country's, dropped with a warning rather than refusing the organization.
@@ -215,6 +226,7 @@ class _Reader:
             "name": _text(org.get("name")),
             "kind": kind.value,
             "tax_code": tax_code,
+            "runts_id": runts_id,
             "description": _text(org.get("description")),
             "email": _text(org.get("email")),
             "website": _text(org.get("website")) or _text(org.get("url")),
@@ -226,11 +238,29 @@ class _Reader:
         self, key: str, location: Mapping[str, Any], issues: list[RowIssue]
     ) -> dict[str, Any]:
         fields: dict[str, Any] = {"location_id": key}
+        name = _text(location.get("name"))
+        if name is not None:
+            fields["location_name"] = name
         lat, lon = _number(location.get("latitude")), _number(location.get("longitude"))
         if lat is not None or lon is not None:
             point = _point(key, lat, lon, issues)
             if point is not None:
                 fields["lat"], fields["lon"] = point
+        for attribute in _records(location.get("attributes")):
+            term = _record(attribute.get("taxonomy_term"))
+            vocabulary, code = _vocabulary(term), _text(term.get("code"))
+            if vocabulary == GEOCODE_PRECISION and "lat" in fields:
+                fields["geocode_precision"] = code
+            elif vocabulary == WHEELCHAIR and code == WHEELCHAIR_CODE:
+                answer = str(attribute.get("value") or "true").strip().lower()
+                fields["wheelchair_accessible"] = answer == "true"
+        accessibility = [
+            text
+            for record in _records(location.get("accessibility"))
+            if (text := _text(record.get("description"))) is not None
+        ]
+        if accessibility:
+            fields["accessibility"] = "\n".join(accessibility)
         addresses = _records(location.get("addresses"))
         address = next(
             (a for a in addresses if str(a.get("address_type")).lower() == "physical"),
@@ -434,13 +464,9 @@ def _terms(
         vocabulary = _vocabulary(term)
         code = _text(term.get("code")) or _text(term.get("id"))
         if is_category(vocabulary, code):
-            if "category" in result:
-                reason = (
-                    f"Ambrogio keeps one category per service: service {key}'s {code} not imported"
-                )
-                issues.append(RowIssue(0, "attribute.taxonomy_term", code, reason))
-            else:
-                result["category"] = code
+            result.setdefault("category", code)
+            if code != result["category"]:
+                result.setdefault("categories", [result["category"]]).append(code)
         elif vocabulary in FACETS:
             name, _enum, many = FACETS[vocabulary]
             if many:

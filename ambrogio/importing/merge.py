@@ -9,8 +9,10 @@ insert from an update. A service's categories, cost options and locations are co
 sets and replaced, set-based, for the services where they differ; such a service counts as
 changed (version bumped; ``prices_changed_at`` when its prices changed).
 
-Only the profile's fields are written: columns the profile does not carry (accessibility,
-RUNTS id, a location's name) keep what editors put there. New records get ``status`` from the
+Only the profile's fields are written: columns the profile does not carry keep what editors
+put there. The RUNTS id, a location's name, wheelchair access and accessibility are written
+when the file gives them; a file that leaves them out keeps the catalogue's (so files that
+never knew them do not erase an editor's work). New records get ``status`` from the
 caller (published); an update never changes a record's status, so re-importing does not bring
 back what a reviewer archived. Records of the source that are missing from the file are left
 as they are: an import adds and updates, it never deletes.
@@ -36,14 +38,14 @@ STAGING = (
     """
     CREATE TEMP TABLE imp_org (
         id uuid, external_id text, name text, kind text, tax_code text, description text,
-        email text, phone text, website text
+        email text, phone text, website text, runts_id text
     ) ON COMMIT DROP
     """,
     """
     CREATE TEMP TABLE imp_loc (
         id uuid, organization_id uuid, external_id text, address text, cap text,
         comune_istat text, opening_hours text, lat float8, lon float8, precision text,
-        outside boolean
+        outside boolean, name text, wheelchair_accessible boolean, accessibility text
     ) ON COMMIT DROP
     """,
     """
@@ -65,6 +67,9 @@ STAGING = (
 )
 
 ORG_COLUMNS = ("name", "kind", "tax_code", "description", "email", "phone", "website")
+# Columns written only when the file gives them (not null): a file without them keeps them.
+ORG_GIVEN = ("runts_id",)
+LOC_GIVEN = ("name", "wheelchair_accessible", "accessibility")
 SVC_COLUMNS = (
     "name",
     "description",
@@ -91,13 +96,27 @@ def _set(columns: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = excluded.{c}" for c in columns)
 
 
+def _given(columns: tuple[str, ...]) -> tuple[str, str]:
+    """SET items and a change test for columns that the file may leave out (null)."""
+    kept = [f"coalesce(excluded.{c}, t.{c})" for c in columns]
+    sets = ", ".join(f"{c} = {value}" for c, value in zip(columns, kept, strict=True))
+    olds = ", ".join(f"t.{c}" for c in columns)
+    return sets, f"({olds}) IS DISTINCT FROM ({', '.join(kept)})"
+
+
+ORG_GIVEN_SET, ORG_GIVEN_CHANGED = _given(ORG_GIVEN)
+LOC_GIVEN_SET, LOC_GIVEN_CHANGED = _given(LOC_GIVEN)
+
+
 MERGE_ORG = f"""
 WITH up AS (
-    INSERT INTO organization AS t (id, source, external_id, status, {", ".join(ORG_COLUMNS)})
-    SELECT id, :source, external_id, :status, {", ".join(ORG_COLUMNS)} FROM imp_org
+    INSERT INTO organization AS t (id, source, external_id, status,
+                                   {", ".join((*ORG_COLUMNS, *ORG_GIVEN))})
+    SELECT id, :source, external_id, :status, {", ".join((*ORG_COLUMNS, *ORG_GIVEN))}
+    FROM imp_org
     ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(ORG_COLUMNS)}, version = t.version + 1, updated_at = now()
-    WHERE {_distinct(ORG_COLUMNS)}
+    SET {_set(ORG_COLUMNS)}, {ORG_GIVEN_SET}, version = t.version + 1, updated_at = now()
+    WHERE {_distinct(ORG_COLUMNS)} OR {ORG_GIVEN_CHANGED}
     RETURNING t.id, (t.xmax = 0) AS inserted
 )
 INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
@@ -116,19 +135,19 @@ LOC_COLUMNS = (
 MERGE_LOC = f"""
 WITH up AS (
     INSERT INTO location AS t (id, organization_id, source, external_id, status,
-                               hours_changed_at, {", ".join(LOC_COLUMNS)})
+                               hours_changed_at, {", ".join((*LOC_COLUMNS, *LOC_GIVEN))})
     SELECT id, organization_id, :source, external_id, :status,
            CASE WHEN opening_hours IS NOT NULL THEN now() END,
            address, cap, comune_istat, opening_hours,
            CASE WHEN lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-           precision, coalesce(outside, false)
+           precision, coalesce(outside, false), {", ".join(LOC_GIVEN)}
     FROM imp_loc
     ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(LOC_COLUMNS)}, organization_id = excluded.organization_id,
+    SET {_set(LOC_COLUMNS)}, {LOC_GIVEN_SET}, organization_id = excluded.organization_id,
         hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM excluded.opening_hours
                                 THEN now() ELSE t.hours_changed_at END,
         version = t.version + 1, updated_at = now()
-    WHERE {_distinct((*LOC_COLUMNS, "organization_id"))}
+    WHERE {_distinct((*LOC_COLUMNS, "organization_id"))} OR {LOC_GIVEN_CHANGED}
     RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
 )
 INSERT INTO imp_changed SELECT 'location', id, organization_id, inserted FROM up
@@ -274,7 +293,7 @@ async def stage(session: AsyncSession, records: Validated) -> None:
     await _copy(
         raw,
         "imp_org",
-        ("id", "external_id", *ORG_COLUMNS),
+        ("id", "external_id", *ORG_COLUMNS, *ORG_GIVEN),
         [
             (
                 p.id,
@@ -286,6 +305,7 @@ async def stage(session: AsyncSession, records: Validated) -> None:
                 p.email,
                 p.phone,
                 p.website,
+                p.runts_id,
             )
             for p in providers
         ],
@@ -305,6 +325,7 @@ async def stage(session: AsyncSession, records: Validated) -> None:
             "lon",
             "precision",
             "outside",
+            *LOC_GIVEN,
         ),
         [
             (
@@ -319,6 +340,9 @@ async def stage(session: AsyncSession, records: Validated) -> None:
                 x.lon,
                 x.precision,
                 x.outside_territory,
+                x.name,
+                x.wheelchair_accessible,
+                x.accessibility,
             )
             for x in records.locations.values()
         ],

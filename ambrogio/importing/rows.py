@@ -7,9 +7,18 @@ the location's properties under the profile names (``external_id``, ``location_i
 as profile dicts (``service_id``, ``name``, ``category``, ``price_eur``, ``price_unit``,
 ``welfare_eligible``, ``tuir_category``, ``delivery``, ``target_groups``, ``min_age``, ``max_age``,
 ``languages``, ``service_area_comuni``, and optionally ``description``, ``service_area`` (a
-GeoJSON polygon), ``external_categories``: terms of another vocabulary, kept as they are,
+GeoJSON polygon), ``categories``: more category slugs besides ``category``,
+``external_categories``: terms of another vocabulary, kept as they are,
 ``[{"vocabulary", "code", "name"}]``, and ``cost_options``: every price of the service,
 ``[{"amount", "unit", "description"}]``, which replaces ``price_eur``/``price_unit`` when given).
+
+Optional fields, which the exports write so that an export imports without loss:
+``runts_id`` (the provider's RUNTS registration); ``location_name``; ``geocode_precision``
+(``exact``, ``address`` or ``comune``: how the given ``lat``/``lon`` were obtained; ``exact``
+when not said, refused without coordinates); ``wheelchair_accessible`` (true or false) and
+``accessibility`` (text). ``runts_id``, ``location_name``, ``wheelchair_accessible`` and
+``accessibility``, unlike the other fields, are written only when given: a file that leaves
+them out keeps what the catalogue has.
 
 Values are as read from the file (text, numbers, lists); validation happens after parsing, in
 one place, whatever the format. A row with no location fields at all (no ``location_id``,

@@ -40,8 +40,22 @@ from ambrogio.validation import Known
 
 T = TypeVar("T")
 ROW_FIELD = "_row"  # a service's own row number, when its format has one (CSV)
-LOCATION_FIELDS = ("location_id", "address", "cap", "comune_istat", "lat", "lon", "opening_hours")
-PROVIDER_FIELDS = ("name", "kind", "tax_code", "description", "phone", "email", "website")
+LOCATION_FIELDS = (
+    "location_id",
+    "location_name",
+    "address",
+    "cap",
+    "comune_istat",
+    "lat",
+    "lon",
+    "geocode_precision",
+    "opening_hours",
+    "wheelchair_accessible",
+    "accessibility",
+)
+PROVIDER_FIELDS = (
+    "name", "kind", "tax_code", "runts_id", "description", "phone", "email", "website"
+)  # fmt: skip
 
 
 @dataclass
@@ -52,6 +66,7 @@ class ProviderRecord:
     name: str
     kind: str
     tax_code: str | None
+    runts_id: str | None
     description: str | None
     email: str | None
     phone: str | None
@@ -72,6 +87,10 @@ class LocationRecord:
     lon: float | None = None
     precision: str | None = None
     outside_territory: bool = False
+    # Written only when the file gives them (see ``merge``).
+    name: str | None = None
+    wheelchair_accessible: bool | None = None
+    accessibility: str | None = None
 
 
 @dataclass
@@ -276,6 +295,7 @@ def _provider(row: _Row, f: dict[str, Any]) -> dict[str, Any] | None:
         "name": row.get(check.name, "name", f.get("name")),
         "kind": row.same(check.choice, "kind", f.get("kind"), ProviderKind),
         "tax_code": row.get(check.tax_code, "tax_code", _as_text(f.get("tax_code"))),
+        "runts_id": row.get(check.text, "runts_id", _as_text(f.get("runts_id")), max_length=40),
         "description": row.get(check.text, "description", f.get("description")),
         "email": row.get(check.email, "email", f.get("email")),
         "phone": row.get(check.phone, "phone", _as_text(f.get("phone"))),
@@ -310,10 +330,19 @@ def _location(
         opening_hours=row.same(
             check.opening_hours, "opening_hours", f.get("opening_hours"), comune
         ),
+        name=row.get(check.text, "location_name", f.get("location_name"), max_length=200),
+        wheelchair_accessible=row.same(
+            check.boolean, "wheelchair_accessible", f.get("wheelchair_accessible")
+        ),
+        accessibility=row.get(check.text, "accessibility", f.get("accessibility")),
+    )
+    # Given coordinates are exact unless the file says how they were obtained; without them
+    # the point is found later (``ambrogio.importing.geocode``).
+    location.precision = row.same(
+        check.geocode_precision, "geocode_precision", f.get("geocode_precision"), point is not None
     )
     if point is not None:
         location.lat, location.lon, location.outside_territory = point
-        location.precision = "exact"
     return location
 
 
@@ -388,7 +417,7 @@ def _service(
             check.comuni, p + "service_area_comuni", s.get("service_area_comuni"), known
         )
         or [],
-        categories=_categories(row, p + "category", s.get("category"), known),
+        categories=_categories(row, p, s, known),
         external_terms=terms,
         costs=costs,
     )
@@ -416,12 +445,17 @@ def _cost(
     return (Decimal("0.00") if unit is PriceUnit.FREE else price, unit.value, description)
 
 
-def _categories(row: _Row, field_name: str, value: Any, known: Known) -> list[str]:
-    """One slug (the profile's ``category``), or a list of them (``|`` in CSV)."""
+def _categories(row: _Row, prefix: str, service: dict[str, Any], known: Known) -> list[str]:
+    """The profile's ``category`` (one slug, or a list of them: ``|`` in CSV), then those of
+    ``categories`` (a list), each once."""
+    value = service.get("category")
     if isinstance(value, str) and "|" not in value:
-        slug = row.same(check.category, field_name, value, known)
-        return [slug] if slug else []
-    return row.same(check.categories, field_name, value, known) or []
+        slug = row.same(check.category, prefix + "category", value, known)
+        slugs = [slug] if slug else []
+    else:
+        slugs = row.same(check.categories, prefix + "category", value, known) or []
+    more = row.same(check.categories, prefix + "categories", service.get("categories"), known)
+    return list(dict.fromkeys([*slugs, *(more or [])]))
 
 
 _VOCABULARY = re.compile(r"[^a-z0-9]+")
