@@ -1,4 +1,4 @@
-"""Published providers as GeoJSON in Ambrogio's import profile (see DESIGN.md, Import profile).
+"""Published providers as GeoJSON in Ambrogio's import profile (README, "Importing providers").
 
 One Feature per published location, with the provider's and the location's properties and the
 services offered there; the services offered at no published location (at home, online) go
