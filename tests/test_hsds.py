@@ -30,8 +30,8 @@ HSDS = Path(__file__).parents[2] / "shared" / "hsds-3.0"
 EXAMPLES = HSDS / "examples"
 JSON_EXAMPLES = sorted(EXAMPLES.glob("*.json"))
 
-# The import profile (README, "Importing providers") and ``ambrogio.importing.rows``: the names a GeoJSON Feature's
-# properties may use.
+# The import profile (README, "Importing providers"; ``ambrogio.importing.rows``): the names a
+# GeoJSON Feature's properties may use.
 PROFILE_FIELDS = {
     "external_id", "location_id", "name", "kind", "tax_code", "description", "address", "cap",
     "comune_istat", "phone", "email", "website", "opening_hours", "services", "runts_id",
