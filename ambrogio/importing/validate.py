@@ -141,13 +141,14 @@ class Validated:
 # validators whose other arguments are the same for the whole import (the enumeration, the
 # known comuni and categories); results are shared between records, never mutated.
 _Memo = dict[tuple[Any, ...], tuple[bool, Any]]
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _key(value: Any) -> Any:
-    if isinstance(value, _SCALARS):
-        return (type(value), value)
-    if isinstance(value, list) and all(isinstance(item, _SCALARS) for item in value):
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if kind is list and all(type(item) in _SCALARS for item in value):
         return (list, *value)
     return None
 
@@ -173,7 +174,15 @@ class _Row:
         value_key = _key(value)
         if value_key is None:
             return self.get(validator, field, value, *other)
-        key = (validator, field, value_key, *(_key(c) or id(c) for c in other))
+        if other:
+            key: tuple[Any, ...] = (
+                validator,
+                field,
+                value_key,
+                *[_key(c) or id(c) for c in other],
+            )
+        else:
+            key = (validator, field, value_key)
         outcome = self.memo.get(key)
         if outcome is None:
             try:
