@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import strawberry
 
-from ambrogio.availability import reservations
+from ambrogio.availability import publishing, reservations
 from ambrogio.context import Context
+from ambrogio.db import audit
 from ambrogio.db import catalogue as q
+from ambrogio.db.models import Location as LocationRow
 from ambrogio.db.models import Reservation as ReservationRow
+from ambrogio.db.models import Service as ServiceRow
+from ambrogio.editing import scope
+from ambrogio.editing.entities import Entity
+from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, NotFound
+from ambrogio.hours import local
 from ambrogio.ids import MalformedGlobalId, from_global_id
-from ambrogio.schema.availability import Reservation, Slot
+from ambrogio.schema.availability import PublishedSlots, Reservation, Slot
 
 Info = strawberry.Info[Context, None]
 
@@ -57,6 +64,72 @@ async def _reservation(info: Info, reservation_id: uuid.UUID) -> Reservation:
         row = await session.get(ReservationRow, reservation_id)
     assert row is not None
     return Reservation.from_row(row)
+
+
+async def publish_slots(
+    info: Info,
+    service_id: str,
+    rule: str | None,
+    first: date | None,
+    days: int,
+    minutes: int,
+    start: datetime | None,
+    end: datetime | None,
+    capacity: int,
+    location_id: str | None,
+) -> PublishedSlots:
+    """Publish bookable slots of a service: from a recurring rule, or one range.
+
+    Slots are availability, not catalogue content: whoever may edit the service (a mapper
+    within their comuni, a reviewer, an API key with the ``edit`` scope) publishes them at once,
+    and an audit event records it.
+    """
+    service = record_key("serviceId", service_id, "Service")
+    location = record_key("locationId", location_id, "Location") if location_id else None
+    if rule is not None:
+        if start is not None or end is not None:
+            raise BadUserInput("rule", rule, "goes without `start` and `end`")
+        day = first or local(datetime.now(UTC)).date()
+        ranges = publishing.recurring_ranges(rule, day, days, minutes)
+    elif start is not None and end is not None:
+        ranges = [publishing.checked_range(_aware("start", start), _aware("end", end))]
+    else:
+        raise BadUserInput("rule", None, "is required, or `start` and `end`")
+    caller = info.context.caller
+    async with info.context.sessionmaker() as session, session.begin():
+        row = await session.get(ServiceRow, service)
+        if row is None or row.status == Status.ARCHIVED.value:
+            raise NotFound(f"serviceId: no service {service_id!r}")
+        await scope.check(session, caller, Entity.SERVICE, row, {})
+        if location is not None:
+            where = await session.get(LocationRow, location)
+            if where is None or where.organization_id != row.organization_id:
+                raise BadUserInput(
+                    "locationId", location_id, "is no location of the service's provider"
+                )
+        created = await publishing.publish_slots(session, service, ranges, capacity, location)
+        await audit.record(
+            session,
+            actor=caller.actor,
+            action="publish_slots",
+            entity_type=Entity.SERVICE.value,
+            entity_id=service,
+            before=None,
+            after={
+                "rule": rule,
+                "requested": len(ranges),
+                "created": created,
+                "capacity": capacity,
+            },
+            request_id=info.context.request_id,
+        )
+    window = (ranges[0][0], ranges[-1][1]) if ranges else None
+    slots: list[Slot] = []
+    if window is not None:
+        async with info.context.sessionmaker() as session:
+            rows = (await session.scalars(q.slots_of_service(service, *window))).all()
+        slots = [Slot.from_row(slot) for slot in rows]
+    return PublishedSlots(created=created, requested=len(ranges), slots=slots)
 
 
 async def reserve_slot(info: Info, slot_id: str, idempotency_key: str, seats: int) -> Reservation:

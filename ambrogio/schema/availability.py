@@ -62,6 +62,16 @@ class Slot(Node):
         return Location.from_row(row) if row else None
 
 
+@strawberry.type(description="What `publishSlots` did.")
+class PublishedSlots:
+    created: int = strawberry.field(description="Slots new in this call.")
+    requested: int = strawberry.field(
+        description="Slots the rule (or the single range) makes; those already published are "
+        "left as they are."
+    )
+    slots: list[Slot] = strawberry.field(description="The service's slots in the range, now.")
+
+
 @strawberry.type(description="Seats held on a slot.")
 class Reservation(Node):
     slot_pk: strawberry.Private[uuid.UUID]

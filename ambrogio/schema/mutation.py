@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
 from ambrogio.context import Context
 from ambrogio.resolvers import availability
-from ambrogio.schema.availability import Reservation
+from ambrogio.schema.availability import PublishedSlots, Reservation
+from ambrogio.schema.permissions import CanEdit
 
 Info = strawberry.Info[Context, None]
 
@@ -32,6 +34,31 @@ class AvailabilityMutation:
         seats: int = 1,
     ) -> Reservation:
         return await availability.reserve_slot(info, slot_id, idempotency_key, seats)
+
+    @strawberry.mutation(
+        permission_classes=[CanEdit],
+        description="Publish bookable slots of a service (who may edit it: mappers within their "
+        "comuni, reviewers, API keys with the EDIT scope): from a recurring `rule` in "
+        "opening_hours syntax (e.g. 'Mo-Fr 09:00-12:00; PH off', Europe/Rome wall-clock) over "
+        "`days` days from `first`, cut into `minutes`-long slots; or one slot from `start` to "
+        "`end`. Publishing the same slots again changes nothing.",
+    )
+    async def publish_slots(
+        self,
+        info: Info,
+        service_id: strawberry.ID,
+        capacity: int = 1,
+        rule: str | None = None,
+        first: date | None = None,
+        days: int = 28,
+        minutes: int = 60,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        location_id: strawberry.ID | None = None,
+    ) -> PublishedSlots:
+        return await availability.publish_slots(
+            info, service_id, rule, first, days, minutes, start, end, capacity, location_id
+        )
 
     @strawberry.mutation(description="Cancel one of your reservations; its seats are freed.")
     async def cancel_reservation(
