@@ -43,7 +43,7 @@ from ambrogio.db.known import load_known
 from ambrogio.db.models import ImportJob
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound
-from ambrogio.importing import csv, geojson, jobs
+from ambrogio.importing import csv, geojson, hsds, jobs
 from ambrogio.importing.geocode import Nominatim, locate
 from ambrogio.importing.merge import MergeCounts, merge
 from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, UnreadableFile
@@ -89,14 +89,7 @@ def parser_for(fmt: ImportFormat) -> Parser:
         return geojson.parse
     if fmt is ImportFormat.CSV:
         return csv.parse
-    try:
-        from ambrogio.importing import hsds  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as error:
-        raise BadUserInput(
-            "format", fmt.value, "is not available: the Open Referral HSDS reader is not installed"
-        ) from error
-    parse: Parser = hsds.parse
-    return parse
+    return hsds.parse
 
 
 def check_source(source: str) -> str:
