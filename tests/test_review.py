@@ -240,6 +240,15 @@ async def test_merging_moves_places_and_services_and_redirects_the_old_id(
         "merge",
         "create",
     ]
+    # the survivor's trail has the merged provider's history too, each event naming its record
+    keep_trail = await gql(AUDIT, _headers=reviewer, id=keep["id"], first=50)
+    events = [
+        (e["node"]["entityId"], e["node"]["action"]) for e in keep_trail.data["auditTrail"]["edges"]
+    ]
+    assert (merge["id"], "create") in events
+    assert (merge["id"], "merge") in events
+    assert (keep["id"], "create") in events
+    assert {entity for entity, _ in events} == {keep["id"], merge["id"]}
     moved = place_trail.data["auditTrail"]["edges"][0]["node"]
     assert moved["action"] == "merge"
     assert moved["before"]["organization_id"] == from_global_id(merge["id"])[1]

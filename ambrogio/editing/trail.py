@@ -1,22 +1,36 @@
-"""Reading the audit trail of one record, newest first."""
+"""Reading the audit trail of one record, newest first.
+
+A provider's trail includes the trails of the providers merged into it (at any depth), so the
+survivor of a merge shows the whole history; each event still names the record it was about.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, literal, select
 
-from ambrogio.db.models import AuditEvent
+from ambrogio.db.models import AuditEvent, Organization
 from ambrogio.editing.entities import Entity
+
+
+def _provider_and_merged(key: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    lineage = select(literal(key).label("id")).cte("lineage", recursive=True)
+    merged = select(Organization.id).where(Organization.merged_into_id == lineage.c.id)
+    lineage = lineage.union(merged)
+    return select(lineage.c.id)
 
 
 def events_page(
     entity: Entity, key: uuid.UUID, after: int | None, limit: int
 ) -> Select[AuditEvent]:
     """Event ids grow with time, so they order the trail and serve as the cursor."""
-    stmt = select(AuditEvent).where(
-        AuditEvent.entity_type == entity.value, AuditEvent.entity_id == key
-    )
+    about: ColumnElement[bool]
+    if entity is Entity.PROVIDER:
+        about = AuditEvent.entity_id.in_(_provider_and_merged(key))
+    else:
+        about = AuditEvent.entity_id == key
+    stmt = select(AuditEvent).where(AuditEvent.entity_type == entity.value, about)
     if after is not None:
         stmt = stmt.where(AuditEvent.id < after)
     return stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)

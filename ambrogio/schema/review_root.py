@@ -76,8 +76,9 @@ class ReviewQuery:
         return await review.duplicate_candidates(info, status, first, after)
 
     @strawberry.field(
-        description="Every change to one record, newest first (a merged-away provider keeps "
-        "its own trail under its id).",
+        description="Every change to one record, newest first. A provider's trail includes "
+        "those of the providers merged into it (each event names its record); a merged-away "
+        "provider's id gives its own trail.",
         permission_classes=[CanReview],
     )
     async def audit_trail(
