@@ -349,8 +349,30 @@ async def test_an_old_unverified_record_is_due_until_verified(
     assert due[provider["id"]]["reasons"] == ["NOT_VERIFIED_SINCE"]
     assert due[provider["id"]]["verifiedAt"].startswith("1991-01-01")
 
+    # a mapper's change waiting on version 1
+    proposed = await gql(
+        UPDATE_PROVIDER,
+        _headers=mapper,
+        id=provider["id"],
+        version=1,
+        input={"description": "verificato dopo"},
+    )
+    change = proposed.data["updateProvider"]["changeRequest"]
+
+    updated_at = "SELECT updated_at FROM organization WHERE id = :id"
+    key = {"id": from_global_id(provider["id"])[1]}
+    async with engine.connect() as conn:
+        last_edit = await conn.scalar(text(updated_at), key)
+
     verified = await gql(VERIFY, _headers=reviewer, id=provider["id"])
     assert verified.data["verifyRecord"]["verifiedBy"] == "review-reviewer"
+    # a verification is no edit: the version and updated_at stay, and the pending change
+    # made on that version can still be published
+    assert verified.data["verifyRecord"]["version"] == 1
+    async with engine.connect() as conn:
+        assert await conn.scalar(text(updated_at), key) == last_edit
+    published = await gql(PUBLISH, _headers=reviewer, id=change["id"])
+    assert not published.errors, published.errors
     due = _queued(await gql(FRESHNESS, _headers=reviewer, type="PROVIDER"))
     assert provider["id"] not in due
     assert (await gql(FRESHNESS, _headers=mapper)).codes == ["FORBIDDEN"]
@@ -389,14 +411,14 @@ async def test_hours_and_prices_changed_after_verification_are_due(
         UPDATE_LOCATION,
         _headers=reviewer,
         id=place["id"],
-        version=2,
+        version=1,  # a verification is no edit: the version stays
         input={"openingHours": "Mo-Fr 14:00-18:00"},
     )
     prices = await gql(
         UPDATE_SERVICE,
         _headers=reviewer,
         id=service["id"],
-        version=2,
+        version=1,
         input={"costOptions": [{"amount": 22, "unit": "HOUR"}]},
     )
     assert not hours.errors and not prices.errors

@@ -6,7 +6,7 @@ create), and counts as a verification: the reviewer read the record, so ``verifi
 edited — is a CONFLICT with the current version; the reviewer rejects it and the author redoes
 it on the current record. Rejecting needs a reason the author can act on; a rejected create
 archives its draft. ``verify`` records that a reviewer checked a record against reality, which
-takes it off the freshness queue.
+takes it off the freshness queue; it is no edit, so it leaves ``version`` and ``updated_at``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio import validation
+from ambrogio.db import audit
 from ambrogio.db.models import ChangeRequest
-from ambrogio.editing.changes import Editor, Outcome, check_version, lock, now, write
+from ambrogio.editing.changes import Editor, Outcome, check_version, lock, now, snapshot, write
 from ambrogio.editing.entities import Action, ChangeStatus, Entity, Record
 from ambrogio.enums import Status
 from ambrogio.errors import Conflict, NotFound
@@ -107,7 +108,30 @@ async def verify(session: AsyncSession, editor: Editor, entity: Entity, key: uui
             f"{entity.type_name} {to_global_id(entity.type_name, key)} is archived",
             currentVersion=row.version,
         )
-    await write(session, editor, entity, row, {}, "verify", verify=True)
+    # A verification is no edit: ``version`` and ``updated_at`` stay, so drafts made on this
+    # version remain publishable and ``modifiedAfter`` does not see a change.
+    before = await snapshot(session, entity, row)
+    model = type(row)
+    await session.execute(
+        update(model)
+        .where(model.id == key)
+        .values(
+            verified_at=await now(session),
+            verified_by=editor.actor,
+            updated_at=model.updated_at,
+        )
+    )
+    await session.refresh(row)
+    await audit.record(
+        session,
+        actor=editor.actor,
+        action="verify",
+        entity_type=entity.value,
+        entity_id=key,
+        before=before,
+        after=await snapshot(session, entity, row),
+        request_id=editor.request_id,
+    )
     return Outcome(entity, row)
 
 

@@ -125,7 +125,7 @@ class ReviewMutation:
 
     @strawberry.mutation(
         description="Mark a record verified now (checked against reality): it leaves the "
-        "freshness queue.",
+        "freshness queue. No edit: its version and updatedAt stay.",
         permission_classes=[CanReview],
     )
     async def verify_record(self, info: Info, id: strawberry.ID) -> Node:
