@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ambrogio.demo.purge import delete_source
+from ambrogio.importing import jobs
 from ambrogio.settings import Settings
 from bench.import_bench import generate
 from tests.import_db import CATALOGUE, ImportDb, import_db
@@ -107,9 +109,59 @@ async def test_killing_an_import_in_the_merge_leaves_the_database_as_before(
     # then
     await _backends_gone(crash_db, seconds=60)
     assert await _fingerprint(crash_db) == before
-    assert (
-        await crash_db.scalar(
-            "SELECT status FROM import_job WHERE source = 'crash' ORDER BY started_at DESC LIMIT 1"
+    last_job = "SELECT status, failure FROM import_job WHERE source = 'crash' ORDER BY started_at DESC LIMIT 1"  # noqa: E501
+    status, _ = (await crash_db.rows(last_job))[0]
+    assert status == "running"
+    # and once its grace period is over, the job that lost its process shows as interrupted
+    # (a running import holds its lock: the sweep leaves it alone)
+    async with crash_db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE import_job SET started_at = started_at - interval '1 hour' "
+                "WHERE source = 'crash' AND status = 'running'"
+            )
         )
-        == "running"
+    listed = await crash_db.gql(
+        "{ importJobs(first: 5) { edges { node { status failure } } } }", headers
     )
+    interrupted = [
+        edge["node"]
+        for edge in listed.data["importJobs"]["edges"]
+        if (edge["node"]["failure"] or "").startswith("interrupted")
+    ]
+    assert [node["status"] for node in interrupted] == ["FAILED"]
+    statuses = await crash_db.rows(
+        "SELECT status, count(*) FROM import_job WHERE source = 'crash' GROUP BY 1 ORDER BY 1"
+    )
+    assert ("running", 1) not in [tuple(row) for row in statuses]
+
+
+async def test_a_running_import_holds_its_lock_and_is_not_swept(crash_db: ImportDb) -> None:
+    # given a job that started an hour ago, still running
+    job = await jobs.start_job(
+        crash_db.sessionmaker,
+        source="sweep",
+        fmt="geojson",
+        filename=None,
+        data=b"{}",
+        caller="cli",
+        dry_run=False,
+        skip_bad_rows=False,
+    )
+    async with crash_db.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE import_job SET started_at = now() - interval '1 hour' WHERE id = :id"),
+            {"id": job.id},
+        )
+    status = "SELECT status FROM import_job WHERE id = :id"
+
+    # while its process holds the lock, the sweep leaves it alone
+    async with jobs.holding(crash_db.sessionmaker, job.id):
+        async with crash_db.sessionmaker() as session, session.begin():
+            await jobs.mark_interrupted(session)
+        assert await crash_db.scalar(status, id=job.id) == "running"
+
+    # once the lock is gone (as when the process dies), it is recorded as interrupted
+    async with crash_db.sessionmaker() as session, session.begin():
+        assert await jobs.mark_interrupted(session) >= 1
+    assert await crash_db.scalar(status, id=job.id) == "failed"

@@ -2,7 +2,12 @@
 
 A job row is written in its own short transactions — when the import starts and when it ends —
 never in the import's data transaction, so a failed or rolled-back import is still on record.
-A process killed mid-import leaves its job ``running`` (and the catalogue as it was).
+
+A running import holds a session-level advisory lock named after its job (``holding``) on a
+connection of its own. A process killed mid-import leaves the catalogue as it was and its job
+``running``, but PostgreSQL drops the lock with the connection: ``mark_interrupted`` finds such
+jobs (running, no lock held) and records them as failed, interrupted. It runs before a new import
+and whenever jobs are listed.
 """
 
 from __future__ import annotations
@@ -10,15 +15,20 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.db.models import ImportJob
 from ambrogio.importing.rows import RowIssue
+
+# Seconds a new job may run before it holds its lock (it is created first, then locks).
+LOCK_GRACE_SECONDS = 30
+INTERRUPTED = "interrupted: the import process stopped before it finished; nothing was written"
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -81,6 +91,52 @@ async def start_job(
     async with sessionmaker() as session, session.begin():
         session.add(job)
     return job
+
+
+def lock_key(job_id: uuid.UUID) -> int:
+    """The advisory lock of a job: the first 8 bytes of its id, as a signed bigint."""
+    return int.from_bytes(job_id.bytes[:8], "big", signed=True)
+
+
+# The same key in SQL, from the id's text (8-4-4 hex digits), and whether any session holds it.
+_HELD = """
+EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND ((l.classid::bigint << 32) | l.objid::bigint)
+          = ('x' || translate(left(import_job.id::text, 18), '-', ''))::bit(64)::bigint
+)
+"""
+
+
+@asynccontextmanager
+async def holding(
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID
+) -> AsyncIterator[None]:
+    """Hold the job's lock on a connection of its own while the import runs."""
+    async with sessionmaker() as session:
+        await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(job_id)})
+        await session.commit()
+        try:
+            yield
+        finally:
+            await session.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(job_id)}
+            )
+            await session.commit()
+
+
+async def mark_interrupted(session: AsyncSession) -> int:
+    """Record running jobs whose process is gone as failed; returns how many."""
+    result = await session.execute(
+        text(
+            f"UPDATE import_job SET status = :failed, failure = :why, finished_at = now() "
+            f"WHERE status = :running AND started_at < now() - make_interval(secs => :grace) "
+            f"AND NOT {_HELD}"
+        ),
+        {"failed": FAILED, "why": INTERRUPTED, "running": RUNNING, "grace": LOCK_GRACE_SECONDS},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def finish_job(

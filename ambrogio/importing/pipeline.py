@@ -112,6 +112,8 @@ async def run_import(
     """Run one import and return its job; ``job_id`` continues a job approved for review."""
     source = check_source(options.source)
     parse = parser_for(options.format)
+    async with sessionmaker() as session, session.begin():
+        await jobs.mark_interrupted(session)
     if job_id is None:
         job = await jobs.start_job(
             sessionmaker,
@@ -125,10 +127,11 @@ async def run_import(
         )
         job_id = job.id
     try:
-        with _cyclic_gc_paused():
-            return await _run(
-                sessionmaker, settings, data, options, source, parse, job_id, geocoder
-            )
+        async with jobs.holding(sessionmaker, job_id):
+            with _cyclic_gc_paused():
+                return await _run(
+                    sessionmaker, settings, data, options, source, parse, job_id, geocoder
+                )
     except BadUserInput as error:
         await jobs.finish_job(sessionmaker, job_id, status=jobs.FAILED, failure=error.message)
         raise

@@ -19,6 +19,7 @@ from ambrogio.context import Context
 from ambrogio.db.models import ImportJob
 from ambrogio.errors import BadUserInput
 from ambrogio.ids import MalformedGlobalId, from_global_id
+from ambrogio.importing import jobs as jobs_module
 from ambrogio.importing import pipeline
 from ambrogio.importing.rows import ImportFormat
 from ambrogio.resolvers.pagination import (
@@ -103,8 +104,15 @@ def _visible(context: Context) -> ColumnElement[bool]:
     return true() if reviews_directly(context.caller) else ImportJob.caller == context.caller.actor
 
 
+async def _sweep(context: Context) -> None:
+    """Jobs whose process died show as failed (interrupted), not as running forever."""
+    async with context.sessionmaker() as session, session.begin():
+        await jobs_module.mark_interrupted(session)
+
+
 async def import_job(info: Info, job_id: strawberry.ID) -> ImportJob | None:
     context = info.context
+    await _sweep(context)
     async with context.sessionmaker() as session:
         return (
             await session.execute(
@@ -117,6 +125,7 @@ async def import_jobs(
     info: Info, first: int | None, after: str | None
 ) -> tuple[list[ImportJob], list[str], int, Callable[[], Any]]:
     context = info.context
+    await _sweep(context)
     limit = page_size(first, context.settings)
     key = decode_cursor(after, [instant_key, uuid_key])
     stmt = select(ImportJob).where(_visible(context))
