@@ -183,7 +183,9 @@ async def test_admin_creates_a_key_that_works_and_is_stored_hashed(
     assert row.last_used_at is not None
 
 
-async def test_revoked_key_fails_at_once(gql: Any, login: Any) -> None:
+async def test_revoked_key_fails_at_once(
+    gql: Any, login: Any, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     admin = await login("auth-admin", "admin")
     created = (await gql(CREATE_KEY, _headers=admin, name="to revoke")).data["createApiKey"]
     headers = {"X-API-Key": created["key"]}
@@ -193,6 +195,25 @@ async def test_revoked_key_fails_at_once(gql: Any, login: Any) -> None:
     result = await gql(ME, _headers=headers)
     assert result.codes == ["UNAUTHENTICATED"]
     assert "revoked" in result.errors[0]["message"]
+
+    # both are in the audit trail, without the secret or its digest
+    async with sessionmaker() as session:
+        events = (
+            await session.execute(
+                text(
+                    "SELECT e.action, e.actor, e.after::text FROM audit_event e "
+                    "JOIN api_key k ON k.id = e.entity_id "
+                    "WHERE e.entity_type = 'api_key' AND k.prefix = :prefix ORDER BY e.id"
+                ),
+                {"prefix": created["apiKey"]["id"]},
+            )
+        ).all()
+    assert [(action, actor) for action, actor, _ in events] == [
+        ("create", "auth-admin"),
+        ("revoke", "auth-admin"),
+    ]
+    secret = created["key"].split("_", 2)[2]
+    assert all(secret not in after and "secret_hash" not in after for _, _, after in events)
 
 
 async def test_key_with_a_wrong_secret_fails(gql: Any, login: Any) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio import auth
 from ambrogio.context import Context
+from ambrogio.db import audit
 from ambrogio.db.models import ApiKey as ApiKeyRow
 from ambrogio.errors import BadUserInput, NotFound
 from ambrogio.schema.accounts import ApiKey, Me, NewApiKey
@@ -53,6 +57,7 @@ async def create_api_key(
         row = await session.get(ApiKeyRow, new.id)
         assert row is not None
         await session.refresh(row)
+        await _audit(info, session, "create", row, before=None)
         return NewApiKey(key=new.key, api_key=ApiKey.from_row(row))
 
 
@@ -61,6 +66,28 @@ async def revoke_api_key(info: Info, key_id: str) -> ApiKey:
         row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == key_id))
         if row is None:
             raise NotFound(f"id: no API key {key_id!r}")
+        before = audit.snapshot(row)
         await auth.revoke_key(session, row.prefix)
         await session.refresh(row)
+        await _audit(info, session, "revoke", row, before=before)
         return ApiKey.from_row(row)
+
+
+async def _audit(
+    info: Info, session: AsyncSession, action: str, row: ApiKeyRow, before: dict[str, Any] | None
+) -> None:
+    """Keys are audited like records; the digest of the secret stays out of the trail."""
+
+    def public(values: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in values.items() if key != "secret_hash"}
+
+    await audit.record(
+        session,
+        actor=info.context.caller.actor,
+        action=action,
+        entity_type="api_key",
+        entity_id=row.id,
+        before=public(before) if before is not None else None,
+        after=public(audit.snapshot(row)),
+        request_id=info.context.request_id,
+    )
