@@ -118,6 +118,8 @@ def _token_claims(settings: Settings, token: str) -> Mapping[str, object]:
         raise Unauthenticated("the bearer token has expired: ask for a new one") from error
     except jwt.InvalidSignatureError as error:
         raise Unauthenticated("the bearer token's signature is not valid") from error
+    except jwt.DecodeError as error:
+        raise Unauthenticated("the bearer token is malformed: it is no signed JWT") from error
     except jwt.InvalidTokenError as error:
         raise Unauthenticated(f"the bearer token is not valid: {error}") from error
 
