@@ -25,6 +25,7 @@ already says which file (its SHA-256) did what, and when, and on whose behalf.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -180,7 +181,9 @@ async def _run(
 ) -> ImportJob:
     began = time.perf_counter()
     try:
-        parsed = parse(data, fmt=options.format, filename=options.filename)
+        # Parsing and validating are CPU work: in a thread, so that a server process importing
+        # a file keeps answering its other requests.
+        parsed = await asyncio.to_thread(parse, data, fmt=options.format, filename=options.filename)
     except UnreadableFile as error:
         raise BadUserInput("file", options.filename or "upload", error.reason) from error
     log.info("import %s: parse %.1f s", job_id, time.perf_counter() - began)
@@ -193,7 +196,7 @@ async def _run(
     async with sessionmaker() as session:
         known = await load_known(session)
     began = time.perf_counter()
-    records = validate(parsed, source, known, settings.territory_bbox)
+    records = await asyncio.to_thread(validate, parsed, source, known, settings.territory_bbox)
     log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
     async with sessionmaker() as session:
         records.warnings.extend(
