@@ -242,3 +242,33 @@ async def test_committed_sdl_matches_the_schema() -> None:
 
     committed = (PROJECT_ROOT / "schema.graphql").read_text()
     assert committed == schema_sdl(), "run `make schema` and commit schema.graphql"
+
+
+def _nested(levels: int) -> str:
+    """A query ``levels`` provider → services → provider … hops deep, below providers/edges."""
+    inner = "name"
+    for level in reversed(range(levels)):
+        inner = f"services {{ {inner} }}" if level % 2 == 0 else f"provider {{ {inner} }}"
+    return f"{{ providers(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+
+
+async def test_a_query_too_deep_is_refused_before_it_runs(gql) -> None:
+    # depth counts from 0 at `providers`: edges 1, node 2, nine hops 3-11, the leaf 12
+    allowed = await gql(_nested(9))
+    refused = await gql(_nested(10))
+    assert not allowed.errors, allowed.errors
+    assert refused.codes == ["QUERY_TOO_COMPLEX"]
+    assert refused.data is None
+
+
+async def test_the_same_document_is_parsed_and_validated_once(gql) -> None:
+    # Front ends send a few documents again and again: the second time costs no validation.
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache_info = _get_validate_cache(256).cache_info
+    query = "{ categories { slug } }"
+    await gql(query)
+    before = cache_info()
+    await gql(query)
+    after = cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
