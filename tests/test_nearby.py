@@ -403,3 +403,44 @@ async def test_wheelchair_filter_near_a_point_matches_the_oracle(gql, catalogue,
     )
 
     _compare(edges, expected)
+
+
+@pytest.mark.parametrize("radius", [3000.0, None])
+async def test_prebuilt_providers_statement_takes_each_search_values(
+    engine, catalogue, radius
+) -> None:
+    """The unfiltered statement is built once per shape; each execution binds its own point,
+    radius, cursor and sizes, and returns what a statement built for that search returns."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from ambrogio.geo.nearby import (
+        DistanceKey,
+        NearbySearch,
+        nearby_providers,
+        nearby_providers_query,
+    )
+    from ambrogio.geo.point import LatLon
+
+    async def run(stmt: Any, params: Any) -> list[tuple[Any, ...]]:
+        async with AsyncSession(engine) as session:
+            return [tuple(row) for row in (await session.execute(stmt, params)).all()]
+
+    statements = set()
+    for lat, lon in [(45.85, 9.39), (45.86, 9.40)]:
+        expected = _expected(lat, lon, radius, catalogue.provider_points)
+        after = None
+        for _ in range(3):
+            search = NearbySearch(LatLon(lat, lon), radius, after, 5)
+            stmt, params = nearby_providers_query(search, [], 64)
+            statements.add(stmt)
+            got = await run(stmt, params)
+            assert got == await run(nearby_providers(search, [], 64), {})
+            page = [(float(row[3]), row[2]) for row in got if row[2] is not None][:5]
+            start = 0 if after is None else [key for _, key in expected].index(after.id) + 1
+            assert [key for _, key in page] == [key for _, key in expected[start : start + 5]]
+            for (d, _), (want, _) in zip(page, expected[start:], strict=False):
+                assert d == pytest.approx(want, abs=0.01)
+            assert len(page) == 5, "the test points have more than 15 providers in range"
+            after = DistanceKey(*page[-1])
+    # First page, then two cursors past the floor: two shapes, each statement reused.
+    assert len(statements) == 2

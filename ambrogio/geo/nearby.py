@@ -24,13 +24,18 @@ yet proven exact.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    Integer,
+    Uuid,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -45,7 +50,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from ambrogio.db.catalogue import PUBLISHED, Stmt, location_visible, provider_visible
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
-from ambrogio.geo.point import LatLon, geography
+from ambrogio.geo.point import LatLon, geography, point_geography
 from ambrogio.geo.point import knn as knn_distance
 
 DELTA = 0.01
@@ -71,41 +76,62 @@ def _geog(column: Any) -> ColumnElement[object]:
     return geography(column)
 
 
-def _candidate_filters(
-    geog: ColumnElement[object], search: NearbySearch, pt: ColumnElement[object]
-) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class _Terms:
+    """The values a nearby statement compares against: literals of one search, or named
+    parameters of a statement built once per shape (see ``nearby_providers_query``)."""
+
+    pt: ColumnElement[object]
+    radius: ColumnElement[float] | None
+    # Sphere-distance floor of the candidates after a cursor (absent when it is not positive).
+    floor: ColumnElement[float] | None
+    after: tuple[ColumnElement[float], ColumnElement[uuid.UUID]] | None
+    limit: ColumnElement[int] | int
+    m: ColumnElement[int] | int
+
+
+def _floor(after: DistanceKey) -> float:
+    # A sphere distance below this means an ellipsoidal distance below the cursor's: those
+    # rows were on earlier pages. ST_DWithin includes its bound, so keep a centimetre
+    # of margin: rows tied with the cursor must stay candidates.
+    return after.distance / (1 + DELTA) - 0.01
+
+
+def _terms(search: NearbySearch, m: int) -> _Terms:
+    after = search.after
+    floor = _floor(after) if after is not None else 0.0
+    return _Terms(
+        pt=search.point.geography(),
+        radius=literal(search.radius_m) if search.radius_m is not None else None,
+        floor=literal(floor) if floor > 0 else None,
+        after=(literal(after.distance), literal(after.id)) if after is not None else None,
+        limit=search.limit + 1,
+        m=m,
+    )
+
+
+def _candidate_filters(geog: ColumnElement[object], terms: _Terms) -> list[ColumnElement[bool]]:
     # The radius is not bounded here: with ST_DWithin the planner may trade the KNN scan for a
     # bitmap scan and a sort when it misjudges how many rows are near. The radius applies to
     # the page, and ``run_nearby`` stops widening once the candidates reach past it.
     # (Filtered searches bound it in ``_location_candidates``.)
     clauses: list[ColumnElement[bool]] = []
-    if search.after is not None:
-        # A sphere distance below this means an ellipsoidal distance below the cursor's: those
-        # rows were on earlier pages. ST_DWithin includes its bound, so keep a centimetre
-        # of margin: rows tied with the cursor must stay candidates.
-        floor = search.after.distance / (1 + DELTA) - 0.01
-        if floor > 0:
-            clauses.append(~func.ST_DWithin(geog, pt, literal(floor), false()))
+    if terms.floor is not None:
+        clauses.append(~func.ST_DWithin(geog, terms.pt, terms.floor, false()))
     return clauses
 
 
-def _page(
-    candidates: Stmt,
-    ranked: Callable[[CTE], Stmt],
-    search: NearbySearch,
-) -> Stmt:
+def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms) -> Stmt:
     """Stats of the candidates joined with the page (a stats row even when the page is empty)."""
     cand = candidates.cte("candidates")
     stats = select(func.count().label("n"), func.max(cand.c.s).label("s_max")).cte("stats")
     rows = ranked(cand).subquery("ranked")
     page = select(rows.c.id, rows.c.d)
-    if search.after is not None:
-        page = page.where(
-            tuple_(rows.c.d, rows.c.id) > tuple_(search.after.distance, search.after.id)
-        )
-    if search.radius_m is not None:
-        page = page.where(rows.c.d <= search.radius_m)
-    page_sub = page.order_by(rows.c.d, rows.c.id).limit(search.limit + 1).lateral("page")
+    if terms.after is not None:
+        page = page.where(tuple_(rows.c.d, rows.c.id) > tuple_(*terms.after))
+    if terms.radius is not None:
+        page = page.where(rows.c.d <= terms.radius)
+    page_sub = page.order_by(rows.c.d, rows.c.id).limit(terms.limit).lateral("page")
     return (
         select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d)
         .select_from(stats.outerjoin(page_sub, true()))
@@ -114,27 +140,23 @@ def _page(
 
 
 def _location_candidates(
-    search: NearbySearch,
-    pt: ColumnElement[object],
-    where: Sequence[ColumnElement[bool]],
-    m: int,
-    filtered: bool,
+    terms: _Terms, where: Sequence[ColumnElement[bool]], filtered: bool
 ) -> Stmt:
     """With a filter, a KNN walk stops only after ``m`` matching rows: when few or none match,
     it would read the whole index (tens of seconds at a million rows). A filtered search with
     a radius is therefore also bounded by ST_DWithin, on the same geography index; unfiltered
     searches keep the pure KNN scan, which ``LIMIT`` always stops early."""
     geog = _geog(Location.geom)
-    knn = knn_distance(geog, pt)
+    knn = knn_distance(geog, terms.pt)
     bound: list[ColumnElement[bool]] = []
-    if filtered and search.radius_m is not None:
-        bound.append(func.ST_DWithin(geog, pt, literal(search.radius_m)))
+    if filtered and terms.radius is not None:
+        bound.append(func.ST_DWithin(geog, terms.pt, terms.radius))
     return (
         select(Location.id, Location.organization_id, knn.label("s"))
         .where(Location.geom.is_not(None), location_visible(), *where, *bound)
-        .where(*_candidate_filters(geog, search, pt))
+        .where(*_candidate_filters(geog, terms))
         .order_by(knn)
-        .limit(m)
+        .limit(terms.m)
     )
 
 
@@ -142,14 +164,15 @@ def nearby_services(
     search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
 ) -> Stmt:
     """Services offered at a location, nearest first; ``conditions`` apply to ``Service``."""
-    pt = search.point.geography()
+    terms = _terms(search, m)
+    pt = terms.pt
     matching = and_(Service.status == PUBLISHED, *conditions)
     offers = exists().where(
         ServiceAtLocation.location_id == Location.id,
         Service.id == ServiceAtLocation.service_id,
         matching,
     )
-    candidates = _location_candidates(search, pt, [offers], m, filtered=bool(conditions))
+    candidates = _location_candidates(terms, [offers], filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
         near = aliased(Location)
@@ -170,7 +193,7 @@ def nearby_services(
             Service.id.in_(offered_here), matching
         )
 
-    return _page(candidates, ranked, search)
+    return _page(candidates, ranked, terms)
 
 
 def nearby_providers(
@@ -178,11 +201,15 @@ def nearby_providers(
 ) -> Stmt:
     """Providers by their nearest visible location; ``conditions`` apply to ``Organization``
     (e.g. "has a published service that matches the filter")."""
-    pt = search.point.geography()
+    return _nearby_providers(_terms(search, m), conditions)
+
+
+def _nearby_providers(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -> Stmt:
+    pt = terms.pt
     where: list[ColumnElement[bool]] = []
     if conditions:
         where.append(exists().where(Organization.id == Location.organization_id, *conditions))
-    candidates = _location_candidates(search, pt, where, m, filtered=bool(conditions))
+    candidates = _location_candidates(terms, where, filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
         near = aliased(Location)
@@ -197,11 +224,63 @@ def nearby_providers(
             Organization.id.in_(here), provider_visible(), *conditions
         )
 
-    return _page(candidates, ranked, search)
+    return _page(candidates, ranked, terms)
+
+
+Query = tuple[Stmt, Mapping[str, Any]]
+"""A statement and the parameters to execute it with."""
+
+
+@cache
+def _unfiltered_providers(radius: bool, after: bool, floor: bool) -> Stmt:
+    """The unfiltered providers statement of one shape, with named parameters for its values:
+    built and compiled once, where building it anew took longer than running it."""
+    terms = _Terms(
+        pt=point_geography(
+            bindparam("near_lon", type_=Float()), bindparam("near_lat", type_=Float())
+        ),
+        radius=bindparam("near_radius", type_=Float()) if radius else None,
+        floor=bindparam("near_floor", type_=Float()) if floor else None,
+        after=(
+            (bindparam("after_d", type_=Float()), bindparam("after_id", type_=Uuid()))
+            if after
+            else None
+        ),
+        limit=bindparam("page_limit", type_=Integer()),
+        m=bindparam("m", type_=Integer()),
+    )
+    return _nearby_providers(terms, [])
+
+
+def nearby_providers_query(
+    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
+) -> Query:
+    """``nearby_providers`` ready to execute; without conditions, the statement of its shape
+    built once, and this search's values as parameters."""
+    if conditions:
+        return nearby_providers(search, conditions, m), {}
+    after = search.after
+    floor = _floor(after) if after is not None else 0.0
+    params: dict[str, Any] = {
+        "near_lon": float(search.point.lon),
+        "near_lat": float(search.point.lat),
+        "page_limit": search.limit + 1,
+        "m": m,
+    }
+    if search.radius_m is not None:
+        params["near_radius"] = float(search.radius_m)
+    if after is not None:
+        params["after_d"] = after.distance
+        params["after_id"] = after.id
+    if floor > 0:
+        params["near_floor"] = floor
+    stmt = _unfiltered_providers(search.radius_m is not None, after is not None, floor > 0)
+    return stmt, params
 
 
 def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
-    pt = search.point.geography()
+    terms = _terms(search, m)
+    pt = terms.pt
     geog = _geog(WelfarePoint.geom)
     knn = knn_distance(geog, pt)
     candidates = (
@@ -211,7 +290,7 @@ def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
             func.ST_Distance(geog, pt).label("d"),
         )
         .where(WelfarePoint.geom.is_not(None), WelfarePoint.status == PUBLISHED)
-        .where(*_candidate_filters(geog, search, pt))
+        .where(*_candidate_filters(geog, terms))
         .order_by(knn)
         .limit(m)
     )
@@ -219,18 +298,20 @@ def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
     def ranked(cand: CTE) -> Stmt:
         return select(cand.c.id.label("id"), cand.c.d.label("d"))
 
-    return _page(candidates, ranked, search)
+    return _page(candidates, ranked, terms)
 
 
 async def run_nearby(
-    session: AsyncSession, build: Callable[[int], Stmt], search: NearbySearch
+    session: AsyncSession, build: Callable[[int], Stmt | Query], search: NearbySearch
 ) -> list[DistanceKey]:
     """Up to ``limit + 1`` (id, distance) in exact ellipsoidal order, widening the KNN
     candidate set until the page is proven exact (see the module docstring)."""
     want = search.limit + 1
     m = max(4 * want, 64)
     while True:
-        rows = (await session.execute(build(m))).all()
+        query = build(m)
+        stmt, params = query if isinstance(query, tuple) else (query, {})
+        rows = (await session.execute(stmt, params)).all()
         n, s_max = rows[0].n, rows[0].s_max
         hits = [DistanceKey(float(row.d), row.id) for row in rows if row.id is not None]
         if n < m:

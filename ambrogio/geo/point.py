@@ -51,8 +51,12 @@ class LatLon:
 
     def geography(self) -> ColumnElement[object]:
         """The point as a geography bind expression."""
-        point = func.ST_SetSRID(func.ST_MakePoint(literal(self.lon), literal(self.lat)), SRID)
-        return geography(point)
+        return point_geography(literal(self.lon), literal(self.lat))
+
+
+def point_geography(lon: ColumnElement[float], lat: ColumnElement[float]) -> ColumnElement[object]:
+    """The geography of a WGS84 point from its longitude and latitude expressions."""
+    return geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID))
 
 
 def checked_radius(radius_m: float | None, field: str = "radiusMeters") -> float | None:

@@ -30,7 +30,8 @@ from ambrogio.geo.filters import service_conditions
 from ambrogio.geo.nearby import (
     DistanceKey,
     NearbySearch,
-    nearby_providers,
+    Query,
+    nearby_providers_query,
     nearby_services,
     nearby_welfare_points,
     run_nearby,
@@ -278,7 +279,7 @@ async def _search(
     kind: Kind,
     args: Args,
     where: Callable[[AsyncSession], Any],
-    nearby: Callable[[NearbySearch, Sequence[ColumnElement[bool]], int], Stmt],
+    nearby: Callable[[NearbySearch, Sequence[ColumnElement[bool]], int], Stmt | Query],
     to_node: Callable[[Any], N],
 ) -> Connection[N]:
     context = info.context
@@ -390,7 +391,7 @@ async def providers(
             clauses.append(provider_open_at(spec.open_at))
         return clauses
 
-    return await _search(info, PROVIDERS, args, where, nearby_providers, Provider.from_row)
+    return await _search(info, PROVIDERS, args, where, nearby_providers_query, Provider.from_row)
 
 
 async def welfare_points(
