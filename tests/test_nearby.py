@@ -444,3 +444,70 @@ async def test_prebuilt_providers_statement_takes_each_search_values(
             after = DistanceKey(*page[-1])
     # First page, then two cursors past the floor: two shapes, each statement reused.
     assert len(statements) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "radius"),
+    [
+        ("services", 3000.0),
+        ("services", None),
+        ("welfare_points", 30000.0),
+        ("welfare_points", None),
+    ],
+)
+async def test_prebuilt_services_and_welfare_points_statements_take_each_search_values(
+    engine, catalogue, kind, radius
+) -> None:
+    """As for providers: the unfiltered services statement and the welfare points statement
+    are built once per shape, and each execution binds its own values."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from ambrogio.geo.nearby import (
+        DistanceKey,
+        NearbySearch,
+        nearby_services,
+        nearby_services_query,
+        nearby_welfare_points,
+        nearby_welfare_points_query,
+    )
+    from ambrogio.geo.point import LatLon
+
+    services = kind == "services"
+    size = 5 if services else 3  # fewer welfare points than services
+    points = (
+        catalogue.service_points
+        if services
+        else {key: [p] for key, p in catalogue.welfare_points.items()}
+    )
+
+    def fresh(search: NearbySearch) -> Any:
+        return nearby_services(search, [], 64) if services else nearby_welfare_points(search, 64)
+
+    def prebuilt(search: NearbySearch) -> Any:
+        if services:
+            return nearby_services_query(search, [], 64)
+        return nearby_welfare_points_query(search, 64)
+
+    async def run(stmt: Any, params: Any) -> list[tuple[Any, ...]]:
+        async with AsyncSession(engine) as session:
+            return [tuple(row) for row in (await session.execute(stmt, params)).all()]
+
+    statements = set()
+    for lat, lon in [(45.85, 9.39), (45.86, 9.40)]:
+        expected = _expected(lat, lon, radius, points)
+        after = None
+        for _ in range(3):
+            search = NearbySearch(LatLon(lat, lon), radius, after, size)
+            stmt, params = prebuilt(search)
+            statements.add(stmt)
+            got = await run(stmt, params)
+            assert got == await run(fresh(search), {})
+            page = [(float(row[3]), row[2]) for row in got if row[2] is not None][:size]
+            start = 0 if after is None else [key for _, key in expected].index(after.id) + 1
+            assert [key for _, key in page] == [key for _, key in expected[start : start + size]]
+            for (d, _), (want, _) in zip(page, expected[start:], strict=False):
+                assert d == pytest.approx(want, abs=0.01)
+            assert len(page) == size, "the test points have more than three pages in range"
+            after = DistanceKey(*page[-1])
+    # First page, then two cursors past the floor: two shapes, each statement reused.
+    assert len(statements) == 2

@@ -79,7 +79,7 @@ def _geog(column: Any) -> ColumnElement[object]:
 @dataclass(frozen=True)
 class _Terms:
     """The values a nearby statement compares against: literals of one search, or named
-    parameters of a statement built once per shape (see ``nearby_providers_query``)."""
+    parameters of a statement built once per shape (see ``_bound_terms``)."""
 
     pt: ColumnElement[object]
     radius: ColumnElement[float] | None
@@ -164,7 +164,10 @@ def nearby_services(
     search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
 ) -> Stmt:
     """Services offered at a location, nearest first; ``conditions`` apply to ``Service``."""
-    terms = _terms(search, m)
+    return _nearby_services(_terms(search, m), conditions)
+
+
+def _nearby_services(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -> Stmt:
     pt = terms.pt
     matching = and_(Service.status == PUBLISHED, *conditions)
     offers = exists().where(
@@ -231,11 +234,9 @@ Query = tuple[Stmt, Mapping[str, Any]]
 """A statement and the parameters to execute it with."""
 
 
-@cache
-def _unfiltered_providers(radius: bool, after: bool, floor: bool) -> Stmt:
-    """The unfiltered providers statement of one shape, with named parameters for its values:
-    built and compiled once, where building it anew took longer than running it."""
-    terms = _Terms(
+def _bound_terms(radius: bool, after: bool, floor: bool) -> _Terms:
+    """The terms of one shape as named parameters; ``_bound_values`` gives a search's values."""
+    return _Terms(
         pt=point_geography(
             bindparam("near_lon", type_=Float()), bindparam("near_lat", type_=Float())
         ),
@@ -249,16 +250,11 @@ def _unfiltered_providers(radius: bool, after: bool, floor: bool) -> Stmt:
         limit=bindparam("page_limit", type_=Integer()),
         m=bindparam("m", type_=Integer()),
     )
-    return _nearby_providers(terms, [])
 
 
-def nearby_providers_query(
-    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
-) -> Query:
-    """``nearby_providers`` ready to execute; without conditions, the statement of its shape
-    built once, and this search's values as parameters."""
-    if conditions:
-        return nearby_providers(search, conditions, m), {}
+def _bound_values(search: NearbySearch, m: int) -> tuple[tuple[bool, bool, bool], dict[str, Any]]:
+    """The shape of a search (radius, cursor, cursor floor) and its values for the parameters
+    of ``_bound_terms``."""
     after = search.after
     floor = _floor(after) if after is not None else 0.0
     params: dict[str, Any] = {
@@ -274,12 +270,49 @@ def nearby_providers_query(
         params["after_id"] = after.id
     if floor > 0:
         params["near_floor"] = floor
-    stmt = _unfiltered_providers(search.radius_m is not None, after is not None, floor > 0)
-    return stmt, params
+    return (search.radius_m is not None, after is not None, floor > 0), params
+
+
+@cache
+def _unfiltered_providers(radius: bool, after: bool, floor: bool) -> Stmt:
+    """The unfiltered providers statement of one shape, with named parameters for its values:
+    built and compiled once, where building it anew took longer than running it."""
+    return _nearby_providers(_bound_terms(radius, after, floor), [])
+
+
+def nearby_providers_query(
+    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
+) -> Query:
+    """``nearby_providers`` ready to execute; without conditions, the statement of its shape
+    built once, and this search's values as parameters."""
+    if conditions:
+        return nearby_providers(search, conditions, m), {}
+    shape, params = _bound_values(search, m)
+    return _unfiltered_providers(*shape), params
+
+
+@cache
+def _unfiltered_services(radius: bool, after: bool, floor: bool) -> Stmt:
+    """The unfiltered services statement of one shape (see ``_unfiltered_providers``)."""
+    return _nearby_services(_bound_terms(radius, after, floor), [])
+
+
+def nearby_services_query(
+    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
+) -> Query:
+    """``nearby_services`` ready to execute; without conditions, the statement of its shape
+    built once, and this search's values as parameters."""
+    if conditions:
+        return nearby_services(search, conditions, m), {}
+    shape, params = _bound_values(search, m)
+    return _unfiltered_services(*shape), params
 
 
 def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
-    terms = _terms(search, m)
+    return _nearby_welfare_points(_terms(search, m))
+
+
+def _nearby_welfare_points(terms: _Terms) -> Stmt:
     pt = terms.pt
     geog = _geog(WelfarePoint.geom)
     knn = knn_distance(geog, pt)
@@ -292,13 +325,26 @@ def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
         .where(WelfarePoint.geom.is_not(None), WelfarePoint.status == PUBLISHED)
         .where(*_candidate_filters(geog, terms))
         .order_by(knn)
-        .limit(m)
+        .limit(terms.m)
     )
 
     def ranked(cand: CTE) -> Stmt:
         return select(cand.c.id.label("id"), cand.c.d.label("d"))
 
     return _page(candidates, ranked, terms)
+
+
+@cache
+def _welfare_points_statement(radius: bool, after: bool, floor: bool) -> Stmt:
+    """The welfare points statement of one shape (see ``_unfiltered_providers``)."""
+    return _nearby_welfare_points(_bound_terms(radius, after, floor))
+
+
+def nearby_welfare_points_query(search: NearbySearch, m: int) -> Query:
+    """``nearby_welfare_points`` ready to execute: the statement of its shape built once, and
+    this search's values as parameters."""
+    shape, params = _bound_values(search, m)
+    return _welfare_points_statement(*shape), params
 
 
 async def run_nearby(

@@ -32,8 +32,8 @@ from ambrogio.geo.nearby import (
     NearbySearch,
     Query,
     nearby_providers_query,
-    nearby_services,
-    nearby_welfare_points,
+    nearby_services_query,
+    nearby_welfare_points_query,
     run_nearby,
 )
 from ambrogio.geo.open_intervals import provider_open_at
@@ -359,7 +359,7 @@ async def services(
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         return service_conditions(await filter_spec(session, filter))
 
-    return await _search(info, SERVICES, args, where, nearby_services, ServiceNode.from_row)
+    return await _search(info, SERVICES, args, where, nearby_services_query, ServiceNode.from_row)
 
 
 async def providers(
@@ -406,8 +406,8 @@ async def welfare_points(
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         return []
 
-    def nearby(search: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Stmt:
-        return nearby_welfare_points(search, m)
+    def nearby(search: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Query:
+        return nearby_welfare_points_query(search, m)
 
     return await _search(info, WELFARE_POINTS, args, where, nearby, WelfarePointNode.from_row)
 
@@ -425,7 +425,7 @@ async def services_reaching(
     async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
         return [reaches(home), *service_conditions(await filter_spec(session, filter))]
 
-    return await _search(info, SERVICES, args, where, nearby_services, ServiceNode.from_row)
+    return await _search(info, SERVICES, args, where, nearby_services_query, ServiceNode.from_row)
 
 
 async def service_search_conditions(
