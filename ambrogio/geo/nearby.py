@@ -280,15 +280,27 @@ def _unfiltered_providers(radius: bool, after: bool, floor: bool) -> Stmt:
     return _nearby_providers(_bound_terms(radius, after, floor), [])
 
 
+def _ready(
+    fresh: Callable[[NearbySearch, Sequence[ColumnElement[bool]], int], Stmt],
+    unfiltered: Callable[[bool, bool, bool], Stmt],
+    search: NearbySearch,
+    conditions: Sequence[ColumnElement[bool]],
+    m: int,
+) -> Query:
+    """A statement ready to execute: with conditions, built for this search (``fresh``);
+    without, the statement of its shape built once (``unfiltered``) and this search's values
+    as parameters."""
+    if conditions:
+        return fresh(search, conditions, m), {}
+    shape, params = _bound_values(search, m)
+    return unfiltered(*shape), params
+
+
 def nearby_providers_query(
     search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
 ) -> Query:
-    """``nearby_providers`` ready to execute; without conditions, the statement of its shape
-    built once, and this search's values as parameters."""
-    if conditions:
-        return nearby_providers(search, conditions, m), {}
-    shape, params = _bound_values(search, m)
-    return _unfiltered_providers(*shape), params
+    """``nearby_providers`` ready to execute (see ``_ready``)."""
+    return _ready(nearby_providers, _unfiltered_providers, search, conditions, m)
 
 
 @cache
@@ -300,12 +312,8 @@ def _unfiltered_services(radius: bool, after: bool, floor: bool) -> Stmt:
 def nearby_services_query(
     search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
 ) -> Query:
-    """``nearby_services`` ready to execute; without conditions, the statement of its shape
-    built once, and this search's values as parameters."""
-    if conditions:
-        return nearby_services(search, conditions, m), {}
-    shape, params = _bound_values(search, m)
-    return _unfiltered_services(*shape), params
+    """``nearby_services`` ready to execute (see ``_ready``)."""
+    return _ready(nearby_services, _unfiltered_services, search, conditions, m)
 
 
 def nearby_welfare_points(search: NearbySearch, m: int) -> Stmt:
