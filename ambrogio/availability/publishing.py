@@ -47,7 +47,7 @@ def recurring_ranges(rule: str, first: date, days: int, minutes: int) -> list[Ra
 def checked_range(start: datetime, end: datetime) -> Range:
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
-            raise BadUserInput(name, value.isoformat(), "needs a time zone offset")
+            raise BadUserInput(name, value.isoformat(), "needs a time zone offset, e.g. +01:00")
     if end <= start:
         raise BadUserInput("end", end.isoformat(), "must be after start")
     return start, end

@@ -92,7 +92,7 @@ async def publish_slots(
         day = first or local(datetime.now(UTC)).date()
         ranges = publishing.recurring_ranges(rule, day, days, minutes)
     elif start is not None and end is not None:
-        ranges = [publishing.checked_range(_aware("start", start), _aware("end", end))]
+        ranges = [publishing.checked_range(start, end)]
     else:
         raise BadUserInput("rule", None, "is required, or `start` and `end`")
     caller = info.context.caller
