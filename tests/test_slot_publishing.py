@@ -194,6 +194,7 @@ async def test_who_may_publish(gql: Any, login: Any, service: dict[str, Any]) ->
         ({}, "rule"),
         ({"start": "2026-12-11T10:00:00+01:00"}, "rule"),
         ({"start": "2026-12-11T10:00:00+01:00", "end": "2026-12-11T09:00:00+01:00"}, "end"),
+        ({"start": "2026-12-11T10:00:00", "end": "2026-12-11T11:00:00+01:00"}, "start"),
     ],
 )
 async def test_bad_arguments_name_the_field(
