@@ -204,9 +204,12 @@ async def revoke_tokens(session: AsyncSession, name: str) -> None:
 
 @dataclass(frozen=True)
 class NewKey:
-    id: str
-    prefix: str
+    row: ApiKey
     key: str  # shown once, never stored
+
+    @property
+    def prefix(self) -> str:
+        return self.row.prefix
 
 
 def _digest(secret: str) -> str:
@@ -244,7 +247,8 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
-    return NewKey(id=str(row.id), prefix=prefix, key=key)
+    await session.refresh(row)  # the server's defaults (created_at)
+    return NewKey(row=row, key=key)
 
 
 async def revoke_key(session: AsyncSession, prefix_or_id: str) -> bool:

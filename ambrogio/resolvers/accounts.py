@@ -54,11 +54,8 @@ async def create_api_key(
         new = await auth.create_key(
             session, cleaned, scopes, info.context.caller.actor, rate_limit_per_minute
         )
-        row = await session.get(ApiKeyRow, new.id)
-        assert row is not None
-        await session.refresh(row)
-        await _audit(info, session, "create", row, before=None)
-        return NewApiKey(key=new.key, api_key=ApiKey.from_row(row))
+        await _audit(info, session, "create", new.row, before=None)
+        return NewApiKey(key=new.key, api_key=ApiKey.from_row(new.row))
 
 
 async def revoke_api_key(info: Info, key_id: str) -> ApiKey:
