@@ -23,12 +23,12 @@ from ambrogio.context import Context
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
-from ambrogio.export.http import export_endpoint
-from ambrogio.loaders import Loaders
-from ambrogio.schema import build_schema
+from ambrogio.http.export import export_endpoint
+from ambrogio.http.tiles import tiles_endpoint
+from ambrogio.http.uploads import UploadLimit
+from ambrogio.resolvers.loaders import Loaders
+from ambrogio.schema.build import build_schema
 from ambrogio.settings import Settings
-from ambrogio.tiles import tiles_endpoint
-from ambrogio.uploads import UploadLimit
 
 log = logging.getLogger("ambrogio")
 
@@ -51,7 +51,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             build_schema(),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
-            # importProviders takes a file (GraphQL multipart request); see ambrogio.uploads.
+            # importProviders takes a file (GraphQL multipart request); see ambrogio.http.uploads.
             multipart_uploads_enabled=True,
         )
         self.settings = settings

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.availability.notifications import SlotChanges
 from ambrogio.errors import AmbrogioError
-from ambrogio.loaders import Loaders
+from ambrogio.resolvers.loaders import Loaders
 from ambrogio.settings import Settings
 
 

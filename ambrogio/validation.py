@@ -28,7 +28,7 @@ from stdnum.it import codicefiscale, iva
 
 from ambrogio.enums import GeocodePrecision
 from ambrogio.errors import BadUserInput
-from ambrogio.hours import parse_opening_hours
+from ambrogio.hours.calendar import parse_opening_hours
 
 E = TypeVar("E", bound=StrEnum)
 

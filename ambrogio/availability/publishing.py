@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db.models import Service, Slot
 from ambrogio.errors import BadUserInput, NotFound
-from ambrogio.hours import parse_opening_hours
+from ambrogio.hours.calendar import parse_opening_hours
 
 MAX_DAYS = 92
 MAX_SLOTS = 5000

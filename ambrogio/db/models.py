@@ -696,7 +696,7 @@ class IdempotencyKey(Base):
 
 class OpeningHoursSet(Base):
     """A distinct ``opening_hours`` string in a comune, whose open intervals are computed once
-    for every location and welfare point that has it (see ``ambrogio.db.hours``)."""
+    for every location and welfare point that has it (see ``ambrogio.hours.intervals``)."""
 
     __tablename__ = "opening_hours_set"
 

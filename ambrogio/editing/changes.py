@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio.auth import reviews_directly
 from ambrogio.context import Caller
 from ambrogio.db import audit
-from ambrogio.db.hours import sync_open_intervals
 from ambrogio.db.models import (
     SRID,
     ChangeRequest,
@@ -48,6 +47,7 @@ from ambrogio.editing import scope, service_parts
 from ambrogio.editing.entities import Action, ChangeStatus, Entity, Record
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound
+from ambrogio.hours.intervals import sync_open_intervals
 from ambrogio.ids import to_global_id
 
 GEOMETRIES = frozenset({"geom", "service_area"})

@@ -1,6 +1,6 @@
 """Likely duplicate providers: flagged on every edit, listed for reviewers, dismissed or merged.
 
-Flagging is ``ambrogio.db.duplicates.flag_duplicates`` (set-based, shared with the import); a
+Flagging is ``ambrogio.editing.matching.flag_duplicates`` (set-based, shared with the import); a
 flag is a warning for the editor, never an error. A dismissed pair is not flagged again.
 """
 
@@ -13,9 +13,9 @@ from enum import StrEnum
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio.db.duplicates import flag_duplicates
 from ambrogio.db.models import DuplicateCandidate, Organization
 from ambrogio.editing.changes import Editor, now
+from ambrogio.editing.matching import flag_duplicates
 from ambrogio.errors import Conflict, NotFound
 from ambrogio.ids import to_global_id
 

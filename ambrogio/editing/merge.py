@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio.db.duplicates import flag_duplicates
 from ambrogio.db.models import (
     ChangeRequest,
     DuplicateCandidate,
@@ -29,6 +28,7 @@ from ambrogio.db.models import (
 )
 from ambrogio.editing.changes import Editor, lock, now, write
 from ambrogio.editing.entities import ChangeStatus, Entity
+from ambrogio.editing.matching import flag_duplicates
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput
 from ambrogio.ids import to_global_id

@@ -1,6 +1,6 @@
 """Exports of the published catalogue: Open Referral HSDS 3.0 JSON, and GeoJSON in the import
 profile. Both stream: ``chunks`` yields the document piece by piece, one batch of providers
-at a time (see ``ambrogio.db.export``), for the command line and the HTTP routes alike."""
+at a time (see ``ambrogio.export.catalogue``), for the command line and the HTTP routes alike."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.db.export import Batch, published_catalogue
 from ambrogio.export import geojson, hsds
+from ambrogio.export.catalogue import Batch, published_catalogue
 
 
 class ExportFormat(StrEnum):

@@ -22,8 +22,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from ambrogio.db.export import AreaService, Batch, PlacedLocation
 from ambrogio.db.models import Organization
+from ambrogio.export.catalogue import AreaService, Batch, PlacedLocation
 from ambrogio.taxonomy import VOCABULARY
 
 

@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from ambrogio.db.export import AreaService, Batch, PlacedLocation
 from ambrogio.db.models import CostOption, Organization, TaxonomyTerm
 from ambrogio.enums import PriceUnit
+from ambrogio.export.catalogue import AreaService, Batch, PlacedLocation
 from ambrogio.hsds.schedules import DESCRIPTION_PREFIX, weekly_hours
 from ambrogio.hsds.vocabularies import (
     DELIVERY,

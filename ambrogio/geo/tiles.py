@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Text, cast, exists, func, literal, literal
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
-from ambrogio.db.catalogue import PUBLISHED, Stmt
+from ambrogio.catalogue.listings import PUBLISHED, Stmt
 from ambrogio.db.models import (
     Location,
     Organization,

@@ -38,16 +38,16 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.db import audit
-from ambrogio.db.duplicates import flag_duplicates
-from ambrogio.db.hours import sync_open_intervals
 from ambrogio.db.known import load_known
 from ambrogio.db.models import ImportJob
+from ambrogio.editing.matching import flag_duplicates
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound
+from ambrogio.hours.intervals import sync_open_intervals
 from ambrogio.importing import csv, geojson, hsds, jobs
 from ambrogio.importing.geocode import Nominatim, locate
-from ambrogio.importing.merge import MergeCounts, merge
 from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, UnreadableFile
+from ambrogio.importing.upsert import MergeCounts, merge
 from ambrogio.importing.validate import Validated, validate
 from ambrogio.settings import Settings
 from ambrogio.validation import text

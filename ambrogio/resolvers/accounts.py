@@ -13,7 +13,7 @@ from ambrogio.context import Context
 from ambrogio.db import audit
 from ambrogio.db.models import ApiKey as ApiKeyRow
 from ambrogio.errors import BadUserInput, NotFound
-from ambrogio.schema.accounts import ApiKey, Me, NewApiKey
+from ambrogio.schema.types.accounts import ApiKey, Me, NewApiKey
 
 Info = strawberry.Info[Context, None]
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import strawberry
 
 from ambrogio.availability import publishing, reservations
+from ambrogio.catalogue import listings as q
 from ambrogio.context import Context
 from ambrogio.db import audit
-from ambrogio.db import catalogue as q
 from ambrogio.db.models import Location as LocationRow
 from ambrogio.db.models import Reservation as ReservationRow
 from ambrogio.db.models import Service as ServiceRow
@@ -18,9 +18,9 @@ from ambrogio.editing import scope
 from ambrogio.editing.entities import Entity
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, NotFound
-from ambrogio.hours import local
+from ambrogio.hours.calendar import local
 from ambrogio.ids import MalformedGlobalId, from_global_id
-from ambrogio.schema.availability import PublishedSlots, Reservation, Slot
+from ambrogio.schema.types.availability import PublishedSlots, Reservation, Slot
 
 Info = strawberry.Info[Context, None]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from ambrogio.catalogue import listings as q
 from ambrogio.context import Context
-from ambrogio.db import catalogue as q
-from ambrogio.schema.category import Category
+from ambrogio.schema.types.category import Category
 
 Info = strawberry.Info[Context, None]
 

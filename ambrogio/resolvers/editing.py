@@ -26,7 +26,7 @@ from ambrogio.editing.changes import Editor, Outcome
 from ambrogio.editing.entities import Entity
 from ambrogio.errors import BadUserInput
 from ambrogio.resolvers.availability import record_key
-from ambrogio.schema.editing import (
+from ambrogio.schema.types.editing import (
     ChangeRequest,
     CostOptionInput,
     DuplicateCandidate,
@@ -35,11 +35,11 @@ from ambrogio.schema.editing import (
     ServicePayload,
     WelfarePointPayload,
 )
-from ambrogio.schema.inputs import LatLonInput
-from ambrogio.schema.location import Location
-from ambrogio.schema.provider import Provider
-from ambrogio.schema.service import Service
-from ambrogio.schema.welfare_point import WelfarePoint
+from ambrogio.schema.types.inputs import LatLonInput
+from ambrogio.schema.types.location import Location
+from ambrogio.schema.types.provider import Provider
+from ambrogio.schema.types.service import Service
+from ambrogio.schema.types.welfare_point import WelfarePoint
 from ambrogio.validation import Known
 
 Info = strawberry.Info[Context, None]

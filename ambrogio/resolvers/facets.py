@@ -8,18 +8,18 @@ from collections import defaultdict
 import strawberry
 from sqlalchemy import select
 
+from ambrogio.catalogue.facets import facet_counts
 from ambrogio.context import Context
 from ambrogio.db.models import TaxonomyTerm
 from ambrogio.enums import Delivery, TargetGroup
-from ambrogio.geo.facets import facet_counts
-from ambrogio.schema.facets import (
+from ambrogio.schema.types.facets import (
     CategoryFacet,
     ComuneFacet,
     DeliveryFacet,
     Facets,
     TargetGroupFacet,
 )
-from ambrogio.schema.inputs import LatLonInput, ServiceFilter
+from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter
 
 Info = strawberry.Info[Context, None]
 

@@ -11,7 +11,7 @@ from ambrogio.enums import Delivery
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.features import service_features
 from ambrogio.ids import to_global_id
-from ambrogio.schema.inputs import LatLonInput, ServiceFilter
+from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter
 
 Info = strawberry.Info[Context, None]
 

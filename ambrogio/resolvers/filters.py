@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ambrogio.catalogue.filters import PriceRange, ServiceFilterSpec, descendant_terms
 from ambrogio.db.models import Comune
 from ambrogio.errors import BadUserInput
-from ambrogio.geo.filters import PriceRange, ServiceFilterSpec, descendant_terms
-from ambrogio.geo.open_intervals import coverage
-from ambrogio.hours import local
-from ambrogio.schema.inputs import ServiceFilter, TimeRangeInput
+from ambrogio.hours.calendar import local
+from ambrogio.hours.open_at import coverage
+from ambrogio.schema.types.inputs import ServiceFilter, TimeRangeInput
 
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 ISTAT = re.compile(r"^[0-9]{6}$")

@@ -15,6 +15,13 @@ import strawberry
 from sqlalchemy import ColumnElement, func, select, true, tuple_
 
 from ambrogio.auth import reviews_directly
+from ambrogio.catalogue.pagination import (
+    decode_cursor,
+    encode_cursor,
+    instant_key,
+    page_size,
+    uuid_key,
+)
 from ambrogio.context import Context
 from ambrogio.db.models import ImportJob
 from ambrogio.errors import BadUserInput
@@ -22,13 +29,6 @@ from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.importing import jobs as jobs_module
 from ambrogio.importing import pipeline
 from ambrogio.importing.rows import ImportFormat
-from ambrogio.resolvers.pagination import (
-    decode_cursor,
-    encode_cursor,
-    instant_key,
-    page_size,
-    uuid_key,
-)
 
 Info = strawberry.Info[Context, None]
 CHUNK = 1024 * 1024

@@ -7,18 +7,18 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from ambrogio.context import Context
-from ambrogio.db import catalogue as q
-from ambrogio.db.catalogue import Stmt
-from ambrogio.resolvers.pagination import (
+from ambrogio.catalogue import listings as q
+from ambrogio.catalogue.listings import Stmt
+from ambrogio.catalogue.pagination import (
     counter,
     decode_cursor,
     encode_cursor,
     page_size,
     text_key,
 )
-from ambrogio.schema.comune import Comune
-from ambrogio.schema.node import Connection, build_connection
+from ambrogio.context import Context
+from ambrogio.schema.types.comune import Comune
+from ambrogio.schema.types.node import Connection, build_connection
 
 Info = strawberry.Info[Context, None]
 N = TypeVar("N")

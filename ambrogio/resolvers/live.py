@@ -9,15 +9,15 @@ import strawberry
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from ambrogio.catalogue.listings import PUBLISHED, service_visible
 from ambrogio.context import Context
-from ambrogio.db.catalogue import PUBLISHED, service_visible
 from ambrogio.db.models import Location, Service, ServiceAtLocation
 from ambrogio.db.models import Slot as SlotRow
 from ambrogio.errors import BadUserInput, NotFound, Unavailable
 from ambrogio.geo.point import LatLon, checked_radius, geography
 from ambrogio.resolvers.availability import record_key
-from ambrogio.schema.availability import Slot
-from ambrogio.schema.inputs import LatLonInput
+from ambrogio.schema.types.availability import Slot
+from ambrogio.schema.types.inputs import LatLonInput
 
 Info = strawberry.Info[Context, None]
 

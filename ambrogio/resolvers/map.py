@@ -7,14 +7,14 @@ from typing import Any
 
 import strawberry
 
+from ambrogio.catalogue.filters import service_conditions
 from ambrogio.context import Context
 from ambrogio.geo.bbox import BBox
 from ambrogio.geo.clusters import cell_zoom, checked_view, clusters_stmt
-from ambrogio.geo.filters import service_conditions
 from ambrogio.geo.tiles import checked_zoom
 from ambrogio.resolvers.filters import filter_spec
-from ambrogio.schema.inputs import ServiceFilter
-from ambrogio.schema.map import BBoxInput, Box, MapCluster
+from ambrogio.schema.types.inputs import ServiceFilter
+from ambrogio.schema.types.map import BBoxInput, Box, MapCluster
 
 Info = strawberry.Info[Context, None]
 

@@ -11,6 +11,14 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ambrogio.catalogue.pagination import (
+    decode_cursor,
+    encode_cursor,
+    instant_key,
+    page_size,
+    text_key,
+    uuid_key,
+)
 from ambrogio.context import Context
 from ambrogio.editing import duplicates, freshness, merge, review, trail
 from ambrogio.editing.duplicates import DuplicateStatus
@@ -19,21 +27,13 @@ from ambrogio.errors import BadUserInput
 from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.resolvers.availability import record_key
 from ambrogio.resolvers.editing import transaction
-from ambrogio.resolvers.pagination import (
-    decode_cursor,
-    encode_cursor,
-    instant_key,
-    page_size,
-    text_key,
-    uuid_key,
-)
-from ambrogio.schema.editing import ChangeRequest, DuplicateCandidate
-from ambrogio.schema.location import Location
-from ambrogio.schema.node import Connection, Node, build_connection
-from ambrogio.schema.provider import Provider
-from ambrogio.schema.review import AuditEvent, FreshnessItem, MergePayload, ReviewPayload
-from ambrogio.schema.service import Service
-from ambrogio.schema.welfare_point import WelfarePoint
+from ambrogio.schema.types.editing import ChangeRequest, DuplicateCandidate
+from ambrogio.schema.types.location import Location
+from ambrogio.schema.types.node import Connection, Node, build_connection
+from ambrogio.schema.types.provider import Provider
+from ambrogio.schema.types.review import AuditEvent, FreshnessItem, MergePayload, ReviewPayload
+from ambrogio.schema.types.service import Service
+from ambrogio.schema.types.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]
 

@@ -16,32 +16,15 @@ from sqlalchemy import ColumnElement, exists, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ambrogio.context import Context
-from ambrogio.db.catalogue import (
+from ambrogio.catalogue import text as text_search
+from ambrogio.catalogue.filters import service_conditions
+from ambrogio.catalogue.listings import (
     PUBLISHED,
     Stmt,
     provider_visible,
     service_visible,
 )
-from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
-from ambrogio.errors import BadUserInput
-from ambrogio.geo import text as text_search
-from ambrogio.geo.filters import service_conditions
-from ambrogio.geo.nearby import (
-    DistanceKey,
-    NearbySearch,
-    Query,
-    nearby_providers_query,
-    nearby_services_query,
-    nearby_welfare_points_query,
-    run_nearby,
-)
-from ambrogio.geo.open_intervals import provider_open_at
-from ambrogio.geo.point import LatLon, checked_radius, geography
-from ambrogio.geo.reach import reaches
-from ambrogio.geo.text import TextQuery
-from ambrogio.resolvers.filters import filter_spec
-from ambrogio.resolvers.pagination import (
+from ambrogio.catalogue.pagination import (
     decode_cursor,
     encode_cursor,
     float_key,
@@ -51,11 +34,28 @@ from ambrogio.resolvers.pagination import (
     text_key,
     uuid_key,
 )
-from ambrogio.schema.inputs import LatLonInput, ServiceFilter, ServiceOrder
-from ambrogio.schema.node import Connection, build_connection
-from ambrogio.schema.provider import Provider
-from ambrogio.schema.service import Service as ServiceNode
-from ambrogio.schema.welfare_point import WelfarePoint as WelfarePointNode
+from ambrogio.catalogue.text import TextQuery
+from ambrogio.context import Context
+from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.errors import BadUserInput
+from ambrogio.geo.nearby import (
+    DistanceKey,
+    NearbySearch,
+    Query,
+    nearby_providers_query,
+    nearby_services_query,
+    nearby_welfare_points_query,
+    run_nearby,
+)
+from ambrogio.geo.point import LatLon, checked_radius, geography
+from ambrogio.geo.reach import reaches
+from ambrogio.hours.open_at import provider_open_at
+from ambrogio.resolvers.filters import filter_spec
+from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter, ServiceOrder
+from ambrogio.schema.types.node import Connection, build_connection
+from ambrogio.schema.types.provider import Provider
+from ambrogio.schema.types.service import Service as ServiceNode
+from ambrogio.schema.types.welfare_point import WelfarePoint as WelfarePointNode
 
 Info = strawberry.Info[Context, None]
 N = TypeVar("N")

@@ -1,0 +1,202 @@
+"""``GET /tiles/{layer}/{z}/{x}/{y}.mvt``: the map layers as Mapbox Vector Tiles.
+
+Layers: ``providers`` (one feature per published provider location), ``services`` (one per
+service and location where it is offered) and ``welfare_points``. The query parameters are
+the ``ServiceFilter`` fields named as in GraphQL, lists comma-separated or repeated, enums by
+name or value in any case, the price as ``priceMin``/``priceMax``/``priceUnit``:
+``?categories=badante,asilo-nido&delivery=at_home&age=9``. ``welfare_points`` takes none.
+
+Bad input is a 400 whose JSON body has the GraphQL error shape and names the parameter; an
+unknown parameter is bad input too (a typo must not silently show everything). An empty tile
+is a 204. Every answer carries a strong ETag, a hash of the tile's bytes, and ``If-None-Match``
+gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ambrogio.catalogue.filters import service_conditions
+from ambrogio.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
+from ambrogio.errors import BadUserInput
+from ambrogio.geo.tiles import Layer, Tile, tile_stmt
+from ambrogio.resolvers.filters import filter_spec
+from ambrogio.schema.types.inputs import PriceInput, ServiceFilter
+
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+CACHE_CONTROL = "public, max-age=300"
+WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,9}$")
+
+
+class HasSessions(Protocol):
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def _integer(name: str, raw: str) -> int:
+    if not WHOLE_NUMBER.match(raw):
+        raise BadUserInput(name, raw, "is not a whole number")
+    return int(raw)
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadUserInput(name, raw, "is not a number") from None
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw.lower() not in ("true", "false"):
+        raise BadUserInput(name, raw, "must be true or false")
+    return raw.lower() == "true"
+
+
+def _instant(name: str, raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadUserInput(name, raw, "is not an ISO 8601 date-time") from None
+    if value.tzinfo is None:
+        raise BadUserInput(name, raw, "needs a UTC offset, e.g. 2025-01-31T08:00:00Z")
+    return value
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _enum(enum: type[StrEnum]) -> Callable[[str, str], Any]:
+    def parse(name: str, raw: str) -> Any:
+        try:
+            return enum(raw.lower())
+        except ValueError:
+            names = ", ".join(member.name for member in enum)
+            raise BadUserInput(name, raw, f"is not one of {names}") from None
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Param:
+    attribute: str
+    parse: Callable[[str, str], Any]
+    many: bool = False
+
+
+PARAMS = {
+    "categories": Param("categories", _text, many=True),
+    "targetGroups": Param("target_groups", _enum(TargetGroup), many=True),
+    "age": Param("age", _integer),
+    "welfareEligible": Param("welfare_eligible", _boolean),
+    "tuirCategories": Param("tuir_categories", _enum(TuirCategory), many=True),
+    "priceMin": Param("min", _number),
+    "priceMax": Param("max", _number),
+    "priceUnit": Param("unit", _enum(PriceUnit)),
+    "languages": Param("languages", _text, many=True),
+    "wheelchairAccessible": Param("wheelchair_accessible", _boolean),
+    "delivery": Param("delivery", _enum(Delivery), many=True),
+    "comuni": Param("comuni", _text, many=True),
+    "modifiedAfter": Param("modified_after", _instant),
+    "openAt": Param("open_at", _instant),
+}
+PRICE = ("priceMin", "priceMax", "priceUnit")
+PARAM_OF_FIELD = {"filter.price.min": "priceMin", "filter.price.max": "priceMax"}
+
+
+def service_filter(params: QueryParams) -> ServiceFilter | None:
+    """The ``ServiceFilter`` the query parameters spell, or None when there are none."""
+    fields: dict[str, Any] = {}
+    price: dict[str, Any] = {}
+    for name in dict.fromkeys(params.keys()):
+        param = PARAMS.get(name)
+        if param is None:
+            raise BadUserInput(
+                name, params[name], f"is not a parameter; known: {', '.join(PARAMS)}"
+            )
+        raws = params.getlist(name)
+        if param.many:
+            items = [item.strip() for raw in raws for item in raw.split(",")]
+            if "" in items:
+                raise BadUserInput(name, ",".join(raws), "has an empty value")
+            value: Any = [param.parse(name, item) for item in items]
+        elif len(raws) > 1:
+            raise BadUserInput(name, ",".join(raws), "is given more than once")
+        else:
+            value = param.parse(name, raws[0].strip())
+        (price if name in PRICE else fields)[param.attribute] = value
+    if price:
+        fields["price"] = PriceInput(**price)
+    return ServiceFilter(**fields) if fields else None
+
+
+def _layer(raw: str) -> Layer:
+    try:
+        return Layer(raw)
+    except ValueError:
+        names = ", ".join(layer.value for layer in Layer)
+        raise BadUserInput("layer", raw, f"is not one of {names}") from None
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    # RFC 9110: If-None-Match compares weakly, so W/"x" matches "x".
+    if if_none_match is None:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _bad_request(error: BadUserInput) -> Response:
+    # filter_spec names fields by their GraphQL path (filter.price.min); say the parameter.
+    field = str(error.extensions["field"])
+    param = PARAM_OF_FIELD.get(field, field.removeprefix("filter."))
+    message = param + error.message[len(field) :]
+    extensions = {"code": error.code, **error.extensions, "field": param}
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 400)
+
+
+def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint; ``state.sessionmaker`` is read per request (the lifespan sets it)."""
+
+    async def tile(request: Request) -> Response:
+        path = request.path_params
+        try:
+            layer = _layer(path["layer"])
+            where = Tile.checked(
+                _integer("z", path["z"]), _integer("x", path["x"]), _integer("y", path["y"])
+            )
+            given = service_filter(request.query_params)
+            if given is not None and layer is Layer.WELFARE_POINTS:
+                name = next(iter(request.query_params.keys()))
+                raise BadUserInput(
+                    name, request.query_params[name], "does not apply to welfare_points"
+                )
+            async with state.sessionmaker() as session:
+                conditions = (
+                    service_conditions(await filter_spec(session, given))
+                    if given is not None
+                    else None
+                )
+                result = await session.execute(tile_stmt(layer, where, conditions))
+                body = bytes(result.scalar_one())
+        except BadUserInput as error:
+            return _bad_request(error)
+        etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        if not body:
+            return Response(status_code=204, headers=headers)
+        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+    return tile

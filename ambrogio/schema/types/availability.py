@@ -1,0 +1,97 @@
+"""Slots, reservations, and the mutations that book seats."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from ambrogio.context import Context
+from ambrogio.db import models
+from ambrogio.ids import to_global_id
+from ambrogio.schema.types.location import Location
+from ambrogio.schema.types.node import Node
+
+if TYPE_CHECKING:
+    from ambrogio.schema.types.service import Service
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A bookable time range of a service.")
+class Slot(Node):
+    pk: strawberry.Private[uuid.UUID]
+    service_pk: strawberry.Private[uuid.UUID]
+    location_pk: strawberry.Private[uuid.UUID | None]
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    remaining: int = strawberry.field(description="Seats still free.")
+    cancelled: bool
+
+    @classmethod
+    def from_row(cls, row: models.Slot) -> Slot:
+        return cls(
+            id=strawberry.ID(to_global_id("Slot", row.id)),
+            pk=row.id,
+            service_pk=row.service_id,
+            location_pk=row.location_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            capacity=row.capacity,
+            remaining=row.capacity - row.taken,
+            cancelled=row.status == "cancelled",
+        )
+
+    @strawberry.field
+    async def service(
+        self, info: Info
+    ) -> Annotated[Service, strawberry.lazy("ambrogio.schema.types.service")] | None:
+        from ambrogio.schema.types.service import Service
+
+        row = await info.context.loaders.service.load(self.service_pk)
+        return Service.from_row(row) if row else None
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location | None:
+        if self.location_pk is None:
+            return None
+        row = await info.context.loaders.location.load(self.location_pk)
+        return Location.from_row(row) if row else None
+
+
+@strawberry.type(description="What `publishSlots` did.")
+class PublishedSlots:
+    created: int = strawberry.field(description="Slots new in this call.")
+    requested: int = strawberry.field(
+        description="Slots the rule (or the single range) makes; those already published are "
+        "left as they are."
+    )
+    slots: list[Slot] = strawberry.field(description="The service's slots in the range, now.")
+
+
+@strawberry.type(description="Seats held on a slot.")
+class Reservation(Node):
+    slot_pk: strawberry.Private[uuid.UUID]
+    seats: int
+    cancelled: bool
+    created_at: datetime
+    cancelled_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Reservation) -> Reservation:
+        return cls(
+            id=strawberry.ID(to_global_id("Reservation", row.id)),
+            slot_pk=row.slot_id,
+            seats=row.seats,
+            cancelled=row.status == "cancelled",
+            created_at=row.created_at,
+            cancelled_at=row.cancelled_at,
+        )
+
+    @strawberry.field
+    async def slot(self, info: Info) -> Slot | None:
+        row = await info.context.loaders.slot.load(self.slot_pk)
+        return Slot.from_row(row) if row else None

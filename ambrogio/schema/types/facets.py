@@ -1,0 +1,71 @@
+"""Facets: counts per category (a tree), comune, target group and delivery mode."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from ambrogio.context import Context
+from ambrogio.schema.types.category import Category
+from ambrogio.schema.types.comune import Comune
+from ambrogio.schema.types.enums import Delivery, TargetGroup
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="How many matching services fall in a category and its subtree.")
+class CategoryFacet:
+    pk: strawberry.Private[uuid.UUID]
+    counts: strawberry.Private[dict[uuid.UUID, int]]
+    count: int
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category:
+        row = await info.context.loaders.category.load(self.pk)
+        assert row is not None
+        return Category.from_row(row)
+
+    @strawberry.field(description="Sub-categories with at least one matching service.")
+    async def children(self, info: Info) -> list[CategoryFacet]:
+        rows = await info.context.loaders.category_children.load(self.pk)
+        return [
+            CategoryFacet(pk=row.id, counts=self.counts, count=self.counts[row.id])
+            for row in rows
+            if row.id in self.counts
+        ]
+
+
+@strawberry.type
+class ComuneFacet:
+    code: strawberry.Private[str]
+    count: int
+
+    @strawberry.field
+    async def comune(self, info: Info) -> Comune | None:
+        return await Comune.load(info, self.code)
+
+
+@strawberry.type
+class TargetGroupFacet:
+    target_group: TargetGroup
+    count: int
+
+
+@strawberry.type
+class DeliveryFacet:
+    delivery: Delivery
+    count: int
+
+
+@strawberry.type(description="Counts for the current search, computed in one statement.")
+class Facets:
+    total: int = strawberry.field(description="Matching services.")
+    categories: list[CategoryFacet] = strawberry.field(
+        description="Root categories with matching services; sub-categories via `children`."
+    )
+    comuni: list[ComuneFacet] = strawberry.field(
+        description="Comuni where matching services have a location or that they serve at home."
+    )
+    target_groups: list[TargetGroupFacet]
+    delivery: list[DeliveryFacet]

@@ -1,0 +1,76 @@
+"""Inputs of the search and map queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from ambrogio.schema.types.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
+
+
+@strawberry.input(description="A WGS84 point.")
+class LatLonInput:
+    lat: float = strawberry.field(description="Latitude, -90 to 90.")
+    lon: float = strawberry.field(description="Longitude, -180 to 180.")
+
+
+@strawberry.input(description="A time range [from, to).")
+class TimeRangeInput:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+
+
+@strawberry.input(description="A price range; with `unit`, only prices per that unit.")
+class PriceInput:
+    min: float | None = None
+    max: float | None = None
+    unit: PriceUnit | None = None
+
+
+@strawberry.input(
+    description="Within a list: any of the values. Across fields: all must hold. On providers, "
+    "a provider matches when one of its published services matches."
+)
+class ServiceFilter:
+    categories: list[str] | None = strawberry.field(
+        default=None, description="Taxonomy slugs; a category includes its sub-categories."
+    )
+    target_groups: list[TargetGroup] | None = None
+    age: int | None = strawberry.field(
+        default=None, description="Services whose minimum and maximum age admit this age."
+    )
+    welfare_eligible: bool | None = None
+    tuir_categories: list[TuirCategory] | None = None
+    price: PriceInput | None = None
+    languages: list[str] | None = strawberry.field(default=None, description="ISO 639-1 codes.")
+    wheelchair_accessible: bool | None = strawberry.field(
+        default=None, description="Offered at a location with wheelchair access."
+    )
+    delivery: list[Delivery] | None = None
+    comuni: list[str] | None = strawberry.field(
+        default=None,
+        description="6-digit ISTAT codes: offered at a location there, or reaching it at home.",
+    )
+    modified_after: datetime | None = strawberry.field(
+        default=None, description="Changed after this instant (incremental sync)."
+    )
+    open_at: datetime | None = strawberry.field(
+        default=None,
+        description="Offered at a published location open at this instant (opening hours in "
+        "Europe/Rome; a time without an offset is Rome time). From yesterday to 14 days ahead.",
+    )
+    free_between: TimeRangeInput | None = strawberry.field(
+        default=None,
+        description="Has an open slot with a free seat that lies within [from, to) "
+        "(at most 92 days).",
+    )
+
+
+@strawberry.enum(description="The order of a search.")
+class ServiceOrder(Enum):
+    DISTANCE = "distance"
+    RELEVANCE = "relevance"
+    NAME = "name"
+    UPDATED_AT = "updated_at"

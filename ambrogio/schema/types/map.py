@@ -1,0 +1,104 @@
+"""The map viewport: ``mapClusters`` and its types. Vector tiles are served over plain HTTP
+(``/tiles/{layer}/{z}/{x}/{y}.mvt``, see ``ambrogio.http.tiles``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ambrogio.context import Context
+from ambrogio.schema.types.inputs import ServiceFilter
+from ambrogio.schema.types.location import Location
+from ambrogio.schema.types.provider import Provider
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.input(
+    description="A WGS84 bounding box, edges included. West of east as usual; `west > east` "
+    "means the box crosses the antimeridian (as in GeoJSON, RFC 7946): `west: 170, east: -170` "
+    "is the 20° band around longitude 180. Longitudes -180 to 180, south ≤ north."
+)
+class BBoxInput:
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+@strawberry.type(name="BBox", description="A WGS84 bounding box.")
+class Box:
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+@strawberry.type(
+    description="The published provider locations in one cell of the map grid (only those "
+    "inside the asked bbox). The grid is the tile grid two zoom levels deeper, anchored to the "
+    "Web Mercator origin, so a cell and its cluster do not move as the map pans."
+)
+class MapCluster:
+    location_pk: strawberry.Private[uuid.UUID | None]
+    provider_pk: strawberry.Private[uuid.UUID | None]
+    cell: str = strawberry.field(
+        description="The grid cell as a tile `z/x/y` (z = zoom + 2): stable across requests; "
+        "`/tiles/providers/{cell}.mvt` with the same filter shows its points."
+    )
+    count: int = strawberry.field(description="How many locations the cluster holds.")
+    provider_count: int = strawberry.field(description="How many distinct providers.")
+    lat: float = strawberry.field(description="Mean latitude of its locations.")
+    lon: float = strawberry.field(description="Mean longitude of its locations.")
+    bbox: Box = strawberry.field(description="The bounding box of its locations.")
+
+    @strawberry.field(description="The centroid as a GeoJSON Point.")
+    def geojson(self) -> JSON:
+        return cast(JSON, {"type": "Point", "coordinates": [self.lon, self.lat]})
+
+    @strawberry.field(description="The location, when the cluster holds exactly one.")
+    async def location(self, info: Info) -> Location | None:
+        if self.location_pk is None:
+            return None
+        row = await info.context.loaders.location.load(self.location_pk)
+        return Location.from_row(row) if row else None
+
+    @strawberry.field(description="The provider, when all its locations are one provider's.")
+    async def provider(self, info: Info) -> Provider | None:
+        if self.provider_pk is None:
+            return None
+        row = await info.context.loaders.provider.load(self.provider_pk)
+        return Provider.from_row(row) if row else None
+
+
+@strawberry.type
+class MapQuery:
+    @strawberry.field(
+        description="Clusters of the published provider locations inside `bbox` at map `zoom` "
+        "(0–22), computed in PostGIS; with `filter`, of the providers having a matching "
+        "published service (as `providers` does). The counts add up to the locations inside "
+        "the bbox. A bbox larger than 1024 tiles at that zoom is BAD_USER_INPUT."
+    )
+    async def map_clusters(
+        self,
+        info: Info,
+        bbox: Annotated[
+            BBoxInput,
+            strawberry.argument(description="`west > east` crosses the antimeridian."),
+        ],
+        zoom: Annotated[
+            int,
+            strawberry.argument(
+                description="Map zoom level (the XYZ tile zoom), 0–22; a cell is a quarter "
+                "of a tile of this zoom on each side."
+            ),
+        ],
+        filter: ServiceFilter | None = None,
+    ) -> list[MapCluster]:
+        # Imported here: the resolver builds this module's types.
+        from ambrogio.resolvers.map import map_clusters
+
+        return await map_clusters(info, bbox, zoom, filter)

@@ -1,0 +1,96 @@
+"""Types of the review queries: the freshness queue and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ambrogio.db import models
+from ambrogio.editing.entities import Entity
+from ambrogio.editing.freshness import Due, FreshnessReason
+from ambrogio.ids import to_global_id
+from ambrogio.schema.types.editing import ChangeRequest
+from ambrogio.schema.types.node import Node
+from ambrogio.schema.types.provider import Provider
+
+strawberry.enum(
+    FreshnessReason,
+    description="NOT_VERIFIED_SINCE: not verified (or, never verified, created) before the "
+    "cut-off; HOURS_CHANGED / PRICES_CHANGED: opening hours or prices changed after the last "
+    "verification.",
+)
+
+
+@strawberry.type(description="A published record a reviewer should check again.")
+class FreshnessItem:
+    record: Node = strawberry.field(description="A Provider, Location, Service or WelfarePoint.")
+    entity_type: Entity
+    reasons: list[FreshnessReason]
+    verified_at: datetime | None
+    verified_by: str | None
+    hours_changed_at: datetime | None
+    prices_changed_at: datetime | None
+
+    @classmethod
+    def of(cls, due: Due, record: Node) -> FreshnessItem:
+        return cls(
+            record=record,
+            entity_type=due.entity,
+            reasons=list(due.reasons),
+            verified_at=due.verified_at,
+            verified_by=due.verified_by,
+            hours_changed_at=due.hours_changed_at,
+            prices_changed_at=due.prices_changed_at,
+        )
+
+
+@strawberry.type(description="One change to one record: who, when, before and after.")
+class AuditEvent:
+    id: strawberry.ID
+    at: datetime
+    actor: str = strawberry.field(description="A user's name, or `key:<prefix>:<name>`.")
+    action: str = strawberry.field(
+        description="create, update, archive, publish, reject, verify, merge, or an import's."
+    )
+    entity_type: str
+    entity_id: strawberry.ID
+    before: JSON | None = strawberry.field(description="The record before, by column.")
+    after: JSON | None = strawberry.field(description="The record after, by column.")
+    request_id: str | None
+
+    @classmethod
+    def from_row(cls, row: models.AuditEvent) -> AuditEvent:
+        entity = Entity.__members__.get(row.entity_type.upper())
+        type_name = entity.type_name if entity is not None else row.entity_type
+        return cls(
+            id=strawberry.ID(to_global_id("AuditEvent", str(row.id))),
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=strawberry.ID(to_global_id(type_name, row.entity_id)),
+            before=cast(JSON, row.before),
+            after=cast(JSON, row.after),
+            request_id=row.request_id,
+        )
+
+
+@strawberry.type
+class ReviewPayload:
+    change_request: ChangeRequest
+    record: Node = strawberry.field(
+        description="The record after the decision (a rejected create: archived)."
+    )
+
+
+@strawberry.type
+class MergePayload:
+    provider: Provider = strawberry.field(description="The provider kept.")
+    merged: Provider = strawberry.field(
+        description="The provider merged away: archived; its id now resolves to `provider`."
+    )
+    moved_locations: int
+    moved_services: int

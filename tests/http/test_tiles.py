@@ -1,0 +1,218 @@
+"""``/tiles/{layer}/{z}/{x}/{y}.mvt`` decoded with ``mapbox-vector-tile`` and compared with the
+oracle of ``map_oracle``: tile bounds and tile coordinates computed in Python."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ambrogio.ids import from_global_id, to_global_id
+from tests.support.map_oracle import LECCO, Catalogue, Offer, read_catalogue, tile_of, tile_xy
+
+EXTENT, BUFFER = 4096, 64
+
+
+@pytest.fixture(scope="module")
+async def catalogue(engine: AsyncEngine) -> Catalogue:
+    return await read_catalogue(engine)
+
+
+async def get_tile(client: Any, path: str, **headers: str) -> Any:
+    return await client.get(path, headers=headers)
+
+
+def decode(body: bytes, layer: str) -> list[dict[str, Any]]:
+    if not body:
+        return []
+    tile = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+    assert list(tile) == [layer]
+    assert tile[layer]["extent"] == EXTENT
+    return list(tile[layer]["features"])
+
+
+def pixel(lat: float, lon: float, z: int, x: int, y: int) -> tuple[float, float]:
+    fx, fy = tile_xy(lat, lon, z)
+    return (fx - x) * EXTENT, (fy - y) * EXTENT
+
+
+def within(px: tuple[float, float], margin: float) -> bool:
+    return all(-margin <= value <= EXTENT + margin for value in px)
+
+
+def key(global_id: str) -> uuid.UUID:
+    return uuid.UUID(from_global_id(global_id)[1])
+
+
+def lecco_tiles(z: int) -> list[tuple[int, int, int]]:
+    """The tile over Lecco and its eight neighbours."""
+    x, y = tile_of(*LECCO, z)
+    return [(z, x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
+@pytest.mark.parametrize("zxy", lecco_tiles(14))
+async def test_a_provider_tile_holds_exactly_the_locations_inside_it(
+    client, catalogue, zxy
+) -> None:
+    z, x, y = zxy
+    at = {p.location: (p, pixel(p.lat, p.lon, z, x, y)) for p in catalogue.points}
+
+    response = await get_tile(client, f"/tiles/providers/{z}/{x}/{y}.mvt")
+    features = decode(response.content, "providers")
+
+    got = {key(f["properties"]["location_id"]): f for f in features}
+    assert len(got) == len(features)
+    assert set(got) == {loc for loc, (_, px) in at.items() if within(px, BUFFER)}
+    inside = {loc for loc, f in got.items() if within(f["geometry"]["coordinates"], 0)}
+    assert inside == {loc for loc, (_, px) in at.items() if within(px, 0)}
+    for loc, feature in got.items():
+        point, px = at[loc]
+        assert feature["geometry"]["type"] == "Point"
+        assert feature["geometry"]["coordinates"] == pytest.approx(px, abs=0.51)
+        assert feature["properties"] == {
+            "id": to_global_id("Provider", point.provider),
+            "location_id": to_global_id("Location", loc),
+            "name": point.name,
+            "kind": point.kind,
+            "geocode_precision": point.precision,
+            **({"comune": point.comune} if point.comune else {}),
+        }
+    if (x, y) == tile_of(*LECCO, z):
+        assert len(inside) >= 5, "the tile over Lecco is not empty"
+
+
+async def test_the_services_layer_has_a_feature_per_service_and_location(client, catalogue) -> None:
+    z, x, y = lecco_tiles(13)[4]
+
+    def keep(offer: Offer) -> bool:
+        return "salute-e-benessere" in offer.slugs and "on_site" in offer.delivery
+
+    response = await get_tile(
+        client, f"/tiles/services/{z}/{x}/{y}.mvt?categories=salute-e-benessere&delivery=ON_SITE"
+    )
+    features = decode(response.content, "services")
+
+    expected = {
+        (service, p.location)
+        for p in catalogue.points
+        if within(pixel(p.lat, p.lon, z, x, y), BUFFER)
+        for service in catalogue.offered_at.get(p.location, ())
+        if catalogue.offers[service].visible and keep(catalogue.offers[service])
+    }
+    got = {(key(f["properties"]["id"]), key(f["properties"]["location_id"])): f for f in features}
+    assert len(got) == len(features) and set(got) == expected and expected
+    for (service, _), feature in got.items():
+        offer = catalogue.offers[service]
+        assert feature["properties"]["provider_id"] == to_global_id("Provider", offer.provider)
+        assert feature["properties"]["categories"] == ",".join(offer.own_slugs)
+        assert set(feature["properties"]["delivery"].split(",")) == offer.delivery
+
+
+async def test_the_welfare_points_layer(client, catalogue) -> None:
+    z, x, y = lecco_tiles(10)[4]
+
+    response = await get_tile(client, f"/tiles/welfare_points/{z}/{x}/{y}.mvt")
+
+    got = {key(f["properties"]["id"]) for f in decode(response.content, "welfare_points")}
+    expected = {
+        point
+        for point, (lat, lon) in catalogue.welfare.items()
+        if within(pixel(lat, lon, z, x, y), BUFFER)
+    }
+    assert got == expected and expected
+
+
+async def test_filters_as_query_parameters_match_the_providers_query(client, catalogue) -> None:
+    z, x, y = lecco_tiles(12)[4]
+    path = f"/tiles/providers/{z}/{x}/{y}.mvt"
+    matching = catalogue.providers_matching(
+        lambda o: "assistenza-e-cura" in o.slugs and bool({"at_home", "online"} & o.delivery)
+    )
+
+    commas = await get_tile(client, f"{path}?categories=assistenza-e-cura&delivery=at_home,ONLINE")
+    repeated = await get_tile(
+        client, f"{path}?delivery=AT_HOME&categories=assistenza-e-cura&delivery=online"
+    )
+
+    got = {key(f["properties"]["location_id"]) for f in decode(commas.content, "providers")}
+    expected = {p.location for p in matching if within(pixel(p.lat, p.lon, z, x, y), BUFFER)}
+    assert got == expected and 0 < len(expected) < len(catalogue.points)
+    assert repeated.content == commas.content
+
+
+async def test_etag_and_if_none_match(client) -> None:
+    z, x, y = lecco_tiles(14)[4]
+    path = f"/tiles/providers/{z}/{x}/{y}.mvt"
+
+    first = await get_tile(client, path)
+    again = await get_tile(client, path)
+    other = await get_tile(client, f"/tiles/providers/{z - 1}/{x // 2}/{y // 2}.mvt")
+    etag = first.headers["etag"]
+
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert "max-age=" in first.headers["cache-control"]
+    assert etag.startswith('"') and etag.endswith('"'), "a strong validator"
+    assert again.headers["etag"] == etag and again.content == first.content
+    assert other.headers["etag"] != etag
+    for header in (etag, f"W/{etag}", f'"nope", {etag}', "*"):
+        cached = await get_tile(client, path, **{"if-none-match": header})
+        assert cached.status_code == 304 and cached.content == b""
+        assert cached.headers["etag"] == etag and "cache-control" in cached.headers
+    stale = await get_tile(client, path, **{"if-none-match": '"nope"'})
+    assert stale.status_code == 200 and stale.content == first.content
+
+
+async def test_a_tile_without_data_is_empty(client) -> None:
+    x, y = tile_of(0.0, -150.0, 5)  # the Pacific
+    z, lx, ly = lecco_tiles(14)[4]
+
+    pacific = await get_tile(client, f"/tiles/providers/5/{x}/{y}.mvt")
+    nothing = await get_tile(
+        client, f"/tiles/providers/{z}/{lx}/{ly}.mvt?modifiedAfter=2999-01-01T00:00:00Z"
+    )
+
+    for response in (pacific, nothing):
+        assert response.status_code == 204 and response.content == b""
+        assert response.headers["etag"] and response.headers["cache-control"]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/tiles/providers/30/0/0.mvt", "z"),
+        ("/tiles/providers/-1/0/0.mvt", "z"),
+        ("/tiles/providers/zz/0/0.mvt", "z"),
+        ("/tiles/providers/14/16384/5000.mvt", "x"),
+        ("/tiles/providers/14/-1/5000.mvt", "x"),
+        ("/tiles/providers/0/0/1.mvt", "y"),
+        ("/tiles/providers/14/8619/1e3.mvt", "y"),
+        ("/tiles/roads/14/8619/5838.mvt", "layer"),
+        ("/tiles/providers/14/8619/5838.mvt?delivery=teleport", "delivery"),
+        ("/tiles/providers/14/8619/5838.mvt?categories=nope", "categories"),
+        ("/tiles/providers/14/8619/5838.mvt?categories=badante,", "categories"),
+        ("/tiles/providers/14/8619/5838.mvt?age=old", "age"),
+        ("/tiles/providers/14/8619/5838.mvt?age=200", "age"),
+        ("/tiles/providers/14/8619/5838.mvt?age=1&age=2", "age"),
+        ("/tiles/providers/14/8619/5838.mvt?welfareEligible=maybe", "welfareEligible"),
+        ("/tiles/providers/14/8619/5838.mvt?priceMax=-5", "priceMax"),
+        ("/tiles/providers/14/8619/5838.mvt?priceMax=nan", "priceMax"),
+        ("/tiles/providers/14/8619/5838.mvt?priceUnit=week", "priceUnit"),
+        ("/tiles/providers/14/8619/5838.mvt?priceMin=9&priceMax=5", "priceMin"),
+        ("/tiles/providers/14/8619/5838.mvt?modifiedAfter=2025-01-01T00:00", "modifiedAfter"),
+        ("/tiles/providers/14/8619/5838.mvt?comuni=97042", "comuni"),
+        ("/tiles/providers/14/8619/5838.mvt?categorie=badante", "categorie"),
+        ("/tiles/welfare_points/14/8619/5838.mvt?categories=badante", "categories"),
+    ],
+)
+async def test_bad_tile_requests_are_400_naming_the_parameter(client, path, field) -> None:
+    response = await get_tile(client, path)
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == field
+    assert error["message"].startswith(f"{field}: ")
