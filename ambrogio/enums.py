@@ -75,3 +75,12 @@ class WelfarePointKind(StrEnum):
 class Lang(StrEnum):
     IT = "it"
     EN = "en"
+
+
+class ImportFormat(StrEnum):
+    """The file formats an import reads."""
+
+    GEOJSON = "geojson"
+    CSV = "csv"
+    HSDS_JSON = "hsds_json"
+    HSDS_CSV = "hsds_csv"  # the tabular data package, as a zip of CSV files

@@ -65,3 +65,11 @@ def _jsonable(value: Any) -> Any:
         # NaN and infinities are not JSON; say what they were.
         return value if value == value and abs(value) != float("inf") else str(value)
     return str(value)
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read (encoding, syntax, empty): nothing is imported."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

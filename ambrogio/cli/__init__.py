@@ -218,9 +218,9 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ambrogio.db.session import create_engine, create_sessionmaker
+    from ambrogio.enums import ImportFormat
     from ambrogio.errors import AmbrogioError
     from ambrogio.importing.pipeline import ImportOptions, format_of, run_import
-    from ambrogio.importing.rows import ImportFormat
 
     if args.timings:
         import logging

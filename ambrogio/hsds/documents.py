@@ -19,9 +19,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ambrogio.enums import ImportFormat
+from ambrogio.errors import UnreadableFile
 from ambrogio.hsds import tabular
 from ambrogio.hsds.tabular import Note
-from ambrogio.importing.rows import ImportFormat, UnreadableFile
 
 _MAX_FILES = 200
 _MAX_UNZIPPED = 200 * 1024 * 1024

@@ -19,7 +19,9 @@ import io
 import json
 from typing import Any
 
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow, UnreadableFile
+from ambrogio.enums import ImportFormat
+from ambrogio.errors import UnreadableFile
+from ambrogio.importing.rows import Parsed, RowIssue, SourceRow
 from ambrogio.importing.text import decode_utf8
 
 ROW_FIELD = "_row"  # the spreadsheet row a service came from, in the service's dict

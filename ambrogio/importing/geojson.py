@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow, UnreadableFile
+from ambrogio.enums import ImportFormat
+from ambrogio.errors import UnreadableFile
+from ambrogio.importing.rows import Parsed, RowIssue, SourceRow
 from ambrogio.importing.text import decode_utf8
 
 

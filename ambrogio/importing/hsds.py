@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ambrogio import validation
+from ambrogio.enums import ImportFormat
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.gazetteer import fold, lecco_comuni
 from ambrogio.hsds.documents import merge, package_bytes, read
@@ -70,7 +71,7 @@ from ambrogio.hsds.vocabularies import (
     kind_of,
     unit_of,
 )
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, SourceRow
+from ambrogio.importing.rows import Parsed, RowIssue, SourceRow
 
 __all__ = ["package_bytes", "parse"]
 

@@ -41,12 +41,12 @@ from ambrogio.db import audit
 from ambrogio.db.known import load_known
 from ambrogio.db.models import ImportJob
 from ambrogio.editing.matching import flag_duplicates
-from ambrogio.enums import Status
-from ambrogio.errors import BadUserInput, Conflict, NotFound
+from ambrogio.enums import ImportFormat, Status
+from ambrogio.errors import BadUserInput, Conflict, NotFound, UnreadableFile
 from ambrogio.hours.intervals import sync_open_intervals
 from ambrogio.importing import csv, geojson, hsds, jobs
 from ambrogio.importing.geocode import Nominatim, locate
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, UnreadableFile
+from ambrogio.importing.rows import Parsed, RowIssue
 from ambrogio.importing.upsert import MergeCounts, merge
 from ambrogio.importing.validate import Validated, validate
 from ambrogio.settings import Settings

@@ -28,15 +28,7 @@ one place, whatever the format. A row with no location fields at all (no ``locat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
-
-
-class ImportFormat(StrEnum):
-    GEOJSON = "geojson"
-    CSV = "csv"
-    HSDS_JSON = "hsds_json"
-    HSDS_CSV = "hsds_csv"  # the tabular data package, as a zip of CSV files
 
 
 @dataclass(frozen=True)
@@ -64,11 +56,3 @@ class Parsed:
     rows: list[SourceRow] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
-
-
-class UnreadableFile(Exception):
-    """The file as a whole cannot be read (encoding, syntax, empty): nothing is imported."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 
-from ambrogio.importing.rows import UnreadableFile
+from ambrogio.errors import UnreadableFile
 
 
 def decode_utf8(data: bytes) -> str:

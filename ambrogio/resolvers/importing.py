@@ -24,11 +24,11 @@ from ambrogio.catalogue.pagination import (
 )
 from ambrogio.context import Context
 from ambrogio.db.models import ImportJob
+from ambrogio.enums import ImportFormat
 from ambrogio.errors import BadUserInput
 from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.importing import jobs as jobs_module
 from ambrogio.importing import pipeline
-from ambrogio.importing.rows import ImportFormat
 
 Info = strawberry.Info[Context, None]
 CHUNK = 1024 * 1024

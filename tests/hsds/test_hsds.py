@@ -19,11 +19,13 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.db.models import Location, Organization, Service
+from ambrogio.enums import ImportFormat
+from ambrogio.errors import UnreadableFile
 from ambrogio.export.catalogue import published_catalogue
 from ambrogio.hsds.schedules import DESCRIPTION_PREFIX, NotWeekly, opening_hours, weekly_hours
 from ambrogio.hsds.vocabularies import kind_of, unit_of
 from ambrogio.importing.hsds import package_bytes, parse
-from ambrogio.importing.rows import ImportFormat, Parsed, RowIssue, UnreadableFile
+from ambrogio.importing.rows import Parsed, RowIssue
 from ambrogio.settings import Settings
 
 HSDS = Path(__file__).parents[3] / "shared" / "hsds-3.0"

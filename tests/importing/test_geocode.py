@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ambrogio.enums import ImportFormat
 from ambrogio.importing.pipeline import ImportOptions, run_import
-from ambrogio.importing.rows import ImportFormat
 from ambrogio.settings import Settings
 from tests.support.import_db import ImportDb, import_db
 from tests.support.import_files import LECCO, feature, geojson

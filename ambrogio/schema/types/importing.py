@@ -12,8 +12,8 @@ from strawberry.scalars import JSON
 
 from ambrogio.context import Context
 from ambrogio.db.models import ImportJob
+from ambrogio.enums import ImportFormat
 from ambrogio.ids import to_global_id
-from ambrogio.importing.rows import ImportFormat
 from ambrogio.resolvers import importing
 from ambrogio.schema.permissions import CanImport, CanReview
 from ambrogio.schema.types.node import Connection, build_connection
