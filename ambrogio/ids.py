@@ -10,6 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Collection
+from typing import TypeVar
+
+from ambrogio.errors import BadUserInput
+
+K = TypeVar("K")
 
 # The namespace of every deterministic Ambrogio id (uuid5 of the project's URL namespace).
 NAMESPACE = uuid.UUID("6f1c5e0a-3b7d-5c2e-9a41-8d2f0b7e4c13")
@@ -40,3 +46,33 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     if not sep or not type_name or not key:
         raise MalformedGlobalId(global_id)
     return type_name, key
+
+
+def _article(type_name: str) -> str:
+    return "an" if type_name[:1] in "AEIOU" else "a"
+
+
+def decode_typed(
+    global_id: str,
+    expected: Collection[str],
+    field: str,
+    parse: Callable[[str], K],
+) -> tuple[str, K]:
+    """(type name, key) of a global id of one of the ``expected`` types, the key read by
+    ``parse``; BAD_USER_INPUT naming ``field`` and the value when it is anything else."""
+    try:
+        type_name, key = from_global_id(global_id)
+        if type_name not in expected:
+            raise MalformedGlobalId(global_id)
+        return type_name, parse(key)
+    except (MalformedGlobalId, ValueError):
+        names = list(expected)
+        what = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        raise BadUserInput(
+            field, global_id, f"is not the id of {_article(names[0])} {what}"
+        ) from None
+
+
+def decode(global_id: str, expected: str, field: str) -> uuid.UUID:
+    """The uuid inside a global id of type ``expected``; BAD_USER_INPUT naming ``field``."""
+    return decode_typed(global_id, (expected,), field, uuid.UUID)[1]

@@ -26,10 +26,6 @@ class Entity(StrEnum):
         """The GraphQL type, which names the record in its global id."""
         return _TYPE_NAMES[self]
 
-    @classmethod
-    def of_type_name(cls, type_name: str) -> Entity | None:
-        return next((entity for entity in cls if entity.type_name == type_name), None)
-
 
 _MODELS: dict[Entity, type[Record]] = {
     Entity.PROVIDER: Organization,

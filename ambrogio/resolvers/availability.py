@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import strawberry
 
+from ambrogio import ids
 from ambrogio.availability import publishing, reservations
 from ambrogio.catalogue import listings as q
 from ambrogio.context import Context
@@ -19,23 +20,11 @@ from ambrogio.editing.entities import Entity
 from ambrogio.enums import Status
 from ambrogio.errors import BadUserInput, NotFound
 from ambrogio.hours.calendar import local
-from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.schema.types.availability import PublishedSlots, Reservation, Slot
 
 Info = strawberry.Info[Context, None]
 
 MAX_WINDOW = timedelta(days=92)
-
-
-def record_key(field: str, global_id: str, type_name: str) -> uuid.UUID:
-    """The uuid inside a global id of ``type_name``; BAD_USER_INPUT naming ``field`` if not."""
-    try:
-        found, key = from_global_id(global_id)
-        if found != type_name:
-            raise MalformedGlobalId(global_id)
-        return uuid.UUID(key)
-    except (MalformedGlobalId, ValueError):
-        raise BadUserInput(field, global_id, f"is not the id of a {type_name}") from None
 
 
 def _aware(field: str, value: datetime) -> datetime:
@@ -45,7 +34,7 @@ def _aware(field: str, value: datetime) -> datetime:
 
 
 async def slots(info: Info, service_id: str, start: datetime, end: datetime) -> list[Slot]:
-    service = record_key("serviceId", service_id, "Service")
+    service = ids.decode(service_id, "Service", "serviceId")
     start, end = _aware("from", start), _aware("to", end)
     if end <= start:
         raise BadUserInput("to", end.isoformat(), "must be after `from`")
@@ -84,8 +73,8 @@ async def publish_slots(
     within their comuni, a reviewer, an API key with the ``edit`` scope) publishes them at once,
     and an audit event records it.
     """
-    service = record_key("serviceId", service_id, "Service")
-    location = record_key("locationId", location_id, "Location") if location_id else None
+    service = ids.decode(service_id, "Service", "serviceId")
+    location = ids.decode(location_id, "Location", "locationId") if location_id else None
     if rule is not None:
         if start is not None or end is not None:
             raise BadUserInput("rule", rule, "goes without `start` and `end`")
@@ -133,7 +122,7 @@ async def publish_slots(
 
 
 async def reserve_slot(info: Info, slot_id: str, idempotency_key: str, seats: int) -> Reservation:
-    slot = record_key("slotId", slot_id, "Slot")
+    slot = ids.decode(slot_id, "Slot", "slotId")
     caller = info.context.caller.key
     reservation_id = await reservations.reserve(
         info.context.sessionmaker, caller, slot, idempotency_key, seats
@@ -142,7 +131,7 @@ async def reserve_slot(info: Info, slot_id: str, idempotency_key: str, seats: in
 
 
 async def cancel_reservation(info: Info, reservation_id: str, idempotency_key: str) -> Reservation:
-    reservation = record_key("reservationId", reservation_id, "Reservation")
+    reservation = ids.decode(reservation_id, "Reservation", "reservationId")
     caller = info.context.caller.key
     cancelled = await reservations.cancel(
         info.context.sessionmaker, caller, reservation, idempotency_key

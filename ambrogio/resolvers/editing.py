@@ -15,6 +15,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ambrogio import ids
 from ambrogio.context import Context
 from ambrogio.db.known import load_known
 from ambrogio.db.models import Location as LocationRow
@@ -25,7 +26,6 @@ from ambrogio.editing import changes, duplicates, inputs
 from ambrogio.editing.changes import Editor, Outcome
 from ambrogio.editing.entities import Entity
 from ambrogio.errors import BadUserInput
-from ambrogio.resolvers.availability import record_key
 from ambrogio.schema.types.editing import (
     ChangeRequest,
     CostOptionInput,
@@ -89,13 +89,13 @@ def _provider_key(sent: dict[str, Any], creating: bool) -> uuid.UUID | None:
         raise BadUserInput(
             "input.providerId", raw, "cannot change: merge providers to move their records"
         )
-    return record_key("input.providerId", raw, "Provider") if raw is not None else None
+    return ids.decode(raw, "Provider", "input.providerId") if raw is not None else None
 
 
 def _location_keys(sent: dict[str, Any]) -> None:
     if isinstance(sent.get("location_ids"), list):
         sent["location_ids"] = [
-            str(record_key(f"input.locationIds[{index}]", raw, "Location"))
+            str(ids.decode(raw, "Location", f"input.locationIds[{index}]"))
             for index, raw in enumerate(sent["location_ids"])
         ]
 
@@ -163,7 +163,7 @@ async def create(info: Info, entity: Entity, input: object) -> Payload:
 async def update(
     info: Info, entity: Entity, id: strawberry.ID, version: int, input: object
 ) -> Payload:
-    key = record_key("id", id, entity.type_name)
+    key = ids.decode(id, entity.type_name, "id")
     sent = given(input)
     _provider_key(sent, creating=False)
     _location_keys(sent)
@@ -176,7 +176,7 @@ async def update(
 
 
 async def archive(info: Info, entity: Entity, id: strawberry.ID, version: int) -> Payload:
-    key = record_key("id", id, entity.type_name)
+    key = ids.decode(id, entity.type_name, "id")
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
         return await changes.archive(session, editor, entity, key, version)

@@ -7,13 +7,13 @@ chunks, counting, so that a body sent without ``Content-Length`` cannot get past
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from sqlalchemy import ColumnElement, func, select, true, tuple_
 
+from ambrogio import ids
 from ambrogio.auth import reviews_directly
 from ambrogio.catalogue.pagination import (
     decode_cursor,
@@ -26,7 +26,6 @@ from ambrogio.context import Context
 from ambrogio.db.models import ImportJob
 from ambrogio.enums import ImportFormat
 from ambrogio.errors import BadUserInput
-from ambrogio.ids import MalformedGlobalId, from_global_id
 from ambrogio.importing import jobs as jobs_module
 from ambrogio.importing import pipeline
 
@@ -53,16 +52,6 @@ async def read_upload(upload: Any, limit: int) -> tuple[bytes, str]:
     return b"".join(chunks), name
 
 
-def _job_id(value: str, field: str = "jobId") -> uuid.UUID:
-    try:
-        kind, key = from_global_id(value)
-        if kind != "ImportJob":
-            raise MalformedGlobalId(value)
-        return uuid.UUID(key)
-    except (MalformedGlobalId, ValueError) as error:
-        raise BadUserInput(field, value, "is not the id of an import job") from error
-
-
 async def import_providers(
     info: Info, file: Any, fmt: ImportFormat, source: str, dry_run: bool, skip_bad_rows: bool
 ) -> ImportJob:
@@ -86,7 +75,7 @@ async def approve_import(info: Info, job_id: strawberry.ID) -> ImportJob:
     return await pipeline.approve_import(
         context.sessionmaker,
         context.settings,
-        _job_id(job_id),
+        ids.decode(job_id, "ImportJob", "jobId"),
         context.caller.actor,
         context.request_id,
     )
@@ -95,7 +84,11 @@ async def approve_import(info: Info, job_id: strawberry.ID) -> ImportJob:
 async def reject_import(info: Info, job_id: strawberry.ID, reason: str) -> ImportJob:
     context = info.context
     return await pipeline.reject_import(
-        context.sessionmaker, _job_id(job_id), context.caller.actor, reason, context.request_id
+        context.sessionmaker,
+        ids.decode(job_id, "ImportJob", "jobId"),
+        context.caller.actor,
+        reason,
+        context.request_id,
     )
 
 
@@ -116,7 +109,9 @@ async def import_job(info: Info, job_id: strawberry.ID) -> ImportJob | None:
     async with context.sessionmaker() as session:
         return (
             await session.execute(
-                select(ImportJob).where(ImportJob.id == _job_id(job_id, "id"), _visible(context))
+                select(ImportJob).where(
+                    ImportJob.id == ids.decode(job_id, "ImportJob", "id"), _visible(context)
+                )
             )
         ).scalar_one_or_none()
 

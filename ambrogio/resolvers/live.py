@@ -9,13 +9,13 @@ import strawberry
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from ambrogio import ids
 from ambrogio.catalogue.listings import PUBLISHED, service_visible
 from ambrogio.context import Context
 from ambrogio.db.models import Location, Service, ServiceAtLocation
 from ambrogio.db.models import Slot as SlotRow
 from ambrogio.errors import BadUserInput, NotFound, Unavailable
 from ambrogio.geo.point import LatLon, checked_radius, geography
-from ambrogio.resolvers.availability import record_key
 from ambrogio.schema.types.availability import Slot
 from ambrogio.schema.types.inputs import LatLonInput
 
@@ -58,7 +58,7 @@ async def slot_availability_changed(
     if service_id is not None:
         if radius_m is not None:
             raise BadUserInput("radiusMeters", radius_m, "goes with `near`, not `serviceId`")
-        service = record_key("serviceId", service_id, "Service")
+        service = ids.decode(service_id, "Service", "serviceId")
         if await info.context.loaders.service.load(service) is None:
             raise NotFound(f"serviceId: no service {service_id!r} is visible")
         match = SlotRow.service_id == service

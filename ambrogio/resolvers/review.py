@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ambrogio import ids
 from ambrogio.catalogue.pagination import (
     decode_cursor,
     encode_cursor,
@@ -24,8 +25,6 @@ from ambrogio.editing import duplicates, freshness, merge, review, trail
 from ambrogio.editing.duplicates import DuplicateStatus
 from ambrogio.editing.entities import ChangeStatus, Entity, Record
 from ambrogio.errors import BadUserInput
-from ambrogio.ids import MalformedGlobalId, from_global_id
-from ambrogio.resolvers.availability import record_key
 from ambrogio.resolvers.editing import transaction
 from ambrogio.schema.types.editing import ChangeRequest, DuplicateCandidate
 from ambrogio.schema.types.location import Location
@@ -50,28 +49,13 @@ def node_of(entity: Entity, row: Record) -> Node:
     return result
 
 
+ENTITY_TYPES = {entity.type_name: entity for entity in Entity}
+
+
 def record_ref(field: str, global_id: str) -> tuple[Entity, uuid.UUID]:
     """(kind, key) of the global id of a Provider, Location, Service or WelfarePoint."""
-    try:
-        type_name, key = from_global_id(global_id)
-        entity = Entity.of_type_name(type_name)
-        if entity is None:
-            raise MalformedGlobalId(global_id)
-        return entity, uuid.UUID(key)
-    except (MalformedGlobalId, ValueError):
-        raise BadUserInput(
-            field, global_id, "is not the id of a Provider, Location, Service or WelfarePoint"
-        ) from None
-
-
-def _int_key(field: str, global_id: str, type_name: str) -> int:
-    try:
-        found, key = from_global_id(global_id)
-        if found != type_name:
-            raise MalformedGlobalId(global_id)
-        return int(key)
-    except (MalformedGlobalId, ValueError):
-        raise BadUserInput(field, global_id, f"is not the id of a {type_name}") from None
+    type_name, key = ids.decode_typed(global_id, ENTITY_TYPES, field, uuid.UUID)
+    return ENTITY_TYPES[type_name], key
 
 
 def _int_cursor(value: Any) -> int:
@@ -84,7 +68,7 @@ def _int_cursor(value: Any) -> int:
 
 
 async def publish_change(info: Info, id: strawberry.ID) -> ReviewPayload:
-    key = record_key("id", id, "ChangeRequest")
+    key = ids.decode(id, "ChangeRequest", "id")
     async with transaction(info) as (session, editor):
         outcome = await review.publish(session, editor, key)
         assert outcome.change is not None
@@ -95,7 +79,7 @@ async def publish_change(info: Info, id: strawberry.ID) -> ReviewPayload:
 
 
 async def reject_change(info: Info, id: strawberry.ID, reason: str) -> ReviewPayload:
-    key = record_key("id", id, "ChangeRequest")
+    key = ids.decode(id, "ChangeRequest", "id")
     async with transaction(info) as (session, editor):
         outcome = await review.reject(session, editor, key, reason)
         assert outcome.change is not None
@@ -115,8 +99,8 @@ async def verify_record(info: Info, id: strawberry.ID) -> Node:
 async def merge_providers(
     info: Info, keep_id: strawberry.ID, merge_id: strawberry.ID
 ) -> MergePayload:
-    keep = record_key("keepId", keep_id, "Provider")
-    merged = record_key("mergeId", merge_id, "Provider")
+    keep = ids.decode(keep_id, "Provider", "keepId")
+    merged = ids.decode(merge_id, "Provider", "mergeId")
     async with transaction(info) as (session, editor):
         result = await merge.merge(session, editor, keep, merged)
         return MergePayload(
@@ -128,7 +112,7 @@ async def merge_providers(
 
 
 async def dismiss_duplicate(info: Info, id: strawberry.ID) -> DuplicateCandidate:
-    key = _int_key("id", id, "DuplicateCandidate")
+    key = ids.decode_typed(id, ("DuplicateCandidate",), "id", int)[1]
     async with transaction(info) as (session, editor):
         pair = await duplicates.dismiss(session, editor, key)
         return DuplicateCandidate.from_row(pair, await duplicates.providers(session, [pair]))
@@ -175,9 +159,11 @@ async def _records(session: AsyncSession, wanted: list[freshness.Due]) -> dict[u
     for item in wanted:
         keys[item.entity].append(item.id)
     found: dict[uuid.UUID, Node] = {}
-    for entity, ids in keys.items():
+    for entity, chosen in keys.items():
         model = entity.model
-        rows: Sequence[Any] = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+        rows: Sequence[Any] = (
+            await session.scalars(select(model).where(model.id.in_(chosen)))
+        ).all()
         found.update((row.id, node_of(entity, row)) for row in rows)
     return found
 
