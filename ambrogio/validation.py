@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -36,6 +37,9 @@ MAX_NAME = 200
 MAX_TEXT = 5000
 MAX_AGE = 120
 MAX_PRICE = Decimal("100000")
+# The longest time range a slot query or a free-slot filter may ask for.
+MAX_WINDOW = timedelta(days=92)
+ISTAT_CODE = re.compile(r"[0-9]{6}")
 
 # ISO 639-1 (two-letter) language codes.
 ISO_639_1 = frozenset(
@@ -321,8 +325,7 @@ def comune(field: str, value: Any, known: Known) -> str | None:
     raw = text(field, value if not isinstance(value, int) else f"{value:06d}", max_length=10)
     if raw is None:
         return None
-    if not re.fullmatch(r"[0-9]{6}", raw):
-        raise BadUserInput(field, raw, "is not an ISTAT comune code (6 digits)")
+    istat_code(field, raw)
     if known.comuni and raw not in known.comuni:
         raise BadUserInput(field, raw, "is not a comune of the territory")
     return raw
@@ -367,3 +370,31 @@ def boolean(field: str, value: Any) -> bool | None:
     if key in ("false", "0", "no", "n"):
         return False
     raise BadUserInput(field, value, "must be true or false")
+
+
+def istat_code(field: str, value: str) -> str:
+    if not ISTAT_CODE.fullmatch(value):
+        raise BadUserInput(field, value, "is not an ISTAT comune code (6 digits)")
+    return value
+
+
+def aware(field: str, value: datetime) -> datetime:
+    """An instant with its UTC offset: a time without one could be any of several instants."""
+    if value.tzinfo is None:
+        raise BadUserInput(field, value.isoformat(), "needs a time zone offset, e.g. +01:00")
+    return value
+
+
+def time_window(
+    from_field: str, start: datetime, to_field: str, end: datetime
+) -> tuple[datetime, datetime]:
+    """[start, end): both aware, in order, at most ``MAX_WINDOW`` long."""
+    aware(from_field, start)
+    aware(to_field, end)
+    if end <= start:
+        raise BadUserInput(to_field, end.isoformat(), "must be after `from`")
+    if end - start > MAX_WINDOW:
+        raise BadUserInput(
+            to_field, end.isoformat(), f"must be at most {MAX_WINDOW.days} days after `from`"
+        )
+    return start, end

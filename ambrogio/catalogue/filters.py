@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import cast
@@ -20,6 +20,7 @@ from sqlalchemy.types import String, Text
 
 from ambrogio.catalogue.listings import PUBLISHED, Stmt
 from ambrogio.db.models import (
+    Comune,
     CostOption,
     Location,
     Service,
@@ -53,10 +54,9 @@ class ServiceFilterSpec:
     delivery: Sequence[str] | None = None
     comuni: Sequence[str] | None = None
     modified_after: datetime | None = None
-    # An aware instant inside the open-interval window (checked by the resolver).
+    # An aware instant inside the open-interval window (checked by ``resolve_filter``).
     open_at: datetime | None = None
     free_between: tuple[datetime, datetime] | None = None
-    extra: Sequence[ColumnElement[bool]] = field(default_factory=tuple)
 
 
 def descendant_terms(slugs: Sequence[str]) -> Stmt:
@@ -70,6 +70,11 @@ def descendant_terms(slugs: Sequence[str]) -> Stmt:
         select(tree.c.root, TaxonomyTerm.id).join(tree, TaxonomyTerm.parent_id == tree.c.id)
     )
     return select(tree.c.root, tree.c.id)
+
+
+def known_comuni(codes: Sequence[str]) -> Select[str]:
+    """The ISTAT codes among ``codes`` that the gazetteer holds."""
+    return select(Comune.istat_code).where(Comune.istat_code.in_(codes))
 
 
 def _text_array(values: Sequence[str]) -> Any:
@@ -152,7 +157,7 @@ def by_free_slot(start: datetime, end: datetime) -> ColumnElement[bool]:
 
 
 def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = list(spec.extra)
+    clauses: list[ColumnElement[bool]] = []
     if spec.category_ids is not None:
         clauses.append(by_categories(spec.category_ids))
     if spec.target_groups:

@@ -2,8 +2,9 @@
 
 Layers: ``providers`` (one feature per published provider location), ``services`` (one per
 service and location where it is offered) and ``welfare_points``. The query parameters are
-the ``ServiceFilter`` fields named as in GraphQL, lists comma-separated or repeated, enums by
-name or value in any case, the price as ``priceMin``/``priceMax``/``priceUnit``:
+every ``ServiceFilter`` field named as in GraphQL (derived from ``catalogue.filter_input``), lists
+comma-separated or repeated, enums by name or value in any case, the price as
+``priceMin``/``priceMax``/``priceUnit``, ``freeBetween`` as an ISO 8601 interval ``start/end``:
 ``?categories=badante,asilo-nido&delivery=at_home&age=9``. ``welfare_points`` takes none.
 
 Bad input is a 400 whose JSON body has the GraphQL error shape and names the parameter; an
@@ -17,22 +18,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from types import UnionType
+from typing import Any, Protocol, Union, get_args, get_origin, get_type_hints
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
 from ambrogio.catalogue.filters import service_conditions
-from ambrogio.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.tiles import Layer, Tile, tile_stmt
-from ambrogio.resolvers.filters import filter_spec
-from ambrogio.schema.types.inputs import PriceInput, ServiceFilter
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "public, max-age=300"
@@ -92,32 +92,73 @@ class Param:
     attribute: str
     parse: Callable[[str, str], Any]
     many: bool = False
+    # The attribute of the nested input (``price``) this parameter fills, if any.
+    within: str | None = None
 
 
-PARAMS = {
-    "categories": Param("categories", _text, many=True),
-    "targetGroups": Param("target_groups", _enum(TargetGroup), many=True),
-    "age": Param("age", _integer),
-    "welfareEligible": Param("welfare_eligible", _boolean),
-    "tuirCategories": Param("tuir_categories", _enum(TuirCategory), many=True),
-    "priceMin": Param("min", _number),
-    "priceMax": Param("max", _number),
-    "priceUnit": Param("unit", _enum(PriceUnit)),
-    "languages": Param("languages", _text, many=True),
-    "wheelchairAccessible": Param("wheelchair_accessible", _boolean),
-    "delivery": Param("delivery", _enum(Delivery), many=True),
-    "comuni": Param("comuni", _text, many=True),
-    "modifiedAfter": Param("modified_after", _instant),
-    "openAt": Param("open_at", _instant),
+def _interval(name: str, raw: str) -> tuple[datetime, datetime]:
+    """An ISO 8601 interval of two instants, ``start/end``."""
+    start, slash, end = raw.partition("/")
+    if not slash:
+        raise BadUserInput(name, raw, "is not an interval start/end of ISO 8601 date-times")
+    return _instant(name, start), _instant(name, end)
+
+
+def _scalar_parser(hint: Any) -> Callable[[str, str], Any]:
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return _enum(hint)
+    parsers: dict[Any, Callable[[str, str], Any]] = {
+        str: _text,
+        int: _integer,
+        float: _number,
+        bool: _boolean,
+        datetime: _instant,
+        tuple[datetime, datetime]: _interval,
+    }
+    if hint not in parsers:
+        raise TypeError(f"no tile parameter parser for {hint!r}")
+    return parsers[hint]
+
+
+def _without_none(hint: Any) -> Any:
+    args = [arg for arg in get_args(hint) if arg is not type(None)]
+    return args[0] if get_origin(hint) in (Union, UnionType) and len(args) == 1 else hint
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _params() -> dict[str, Param]:
+    """One parameter per ``FilterInput`` field, named as in GraphQL; the fields of a nested
+    input (the price) become one parameter each: ``priceMin``, ``priceMax``, ``priceUnit``."""
+    params: dict[str, Param] = {}
+    for name, hint in get_type_hints(FilterInput).items():
+        hint = _without_none(hint)
+        if is_dataclass(hint):
+            for inner, inner_hint in get_type_hints(hint).items():
+                parse = _scalar_parser(_without_none(inner_hint))
+                params[_camel(f"{name}_{inner}")] = Param(inner, parse, within=name)
+        elif get_origin(hint) is list:
+            params[_camel(name)] = Param(name, _scalar_parser(get_args(hint)[0]), many=True)
+        else:
+            params[_camel(name)] = Param(name, _scalar_parser(hint))
+    return params
+
+
+PARAMS = _params()
+NESTED = {
+    name: _without_none(hint)
+    for name, hint in get_type_hints(FilterInput).items()
+    if is_dataclass(_without_none(hint))
 }
-PRICE = ("priceMin", "priceMax", "priceUnit")
-PARAM_OF_FIELD = {"filter.price.min": "priceMin", "filter.price.max": "priceMax"}
 
 
-def service_filter(params: QueryParams) -> ServiceFilter | None:
-    """The ``ServiceFilter`` the query parameters spell, or None when there are none."""
+def service_filter(params: QueryParams) -> FilterInput | None:
+    """The ``FilterInput`` the query parameters spell, or None when there are none."""
     fields: dict[str, Any] = {}
-    price: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(params.keys()):
         param = PARAMS.get(name)
         if param is None:
@@ -134,10 +175,20 @@ def service_filter(params: QueryParams) -> ServiceFilter | None:
             raise BadUserInput(name, ",".join(raws), "is given more than once")
         else:
             value = param.parse(name, raws[0].strip())
-        (price if name in PRICE else fields)[param.attribute] = value
-    if price:
-        fields["price"] = PriceInput(**price)
-    return ServiceFilter(**fields) if fields else None
+        target = fields if param.within is None else nested.setdefault(param.within, {})
+        target[param.attribute] = value
+    for within, values in nested.items():
+        fields[within] = NESTED[within](**values)
+    return FilterInput(**fields) if fields else None
+
+
+def _param_of(field: str) -> str:
+    """The parameter that a ``resolve_filter`` field path (``filter.price.min``,
+    ``filter.languages[1]``, ``filter.freeBetween.to``) came from."""
+    path = re.sub(r"\[[0-9]+\]", "", field.removeprefix("filter."))
+    head, _, inner = path.partition(".")
+    joined = head + inner[:1].upper() + inner[1:]
+    return joined if joined in PARAMS else head
 
 
 def _layer(raw: str) -> Layer:
@@ -157,9 +208,9 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def _bad_request(error: BadUserInput) -> Response:
-    # filter_spec names fields by their GraphQL path (filter.price.min); say the parameter.
+    # resolve_filter names fields by their GraphQL path (filter.price.min); say the parameter.
     field = str(error.extensions["field"])
-    param = PARAM_OF_FIELD.get(field, field.removeprefix("filter."))
+    param = _param_of(field)
     message = param + error.message[len(field) :]
     extensions = {"code": error.code, **error.extensions, "field": param}
     return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 400)
@@ -183,7 +234,7 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
                 )
             async with state.sessionmaker() as session:
                 conditions = (
-                    service_conditions(await filter_spec(session, given))
+                    service_conditions(await resolve_filter(session, given))
                     if given is not None
                     else None
                 )

@@ -213,9 +213,9 @@ async def test_modified_after_gives_the_incremental_set(gql, rows) -> None:
     ("given", "field", "value"),
     [
         ({"categories": ["not-a-category"]}, "filter.categories", "not-a-category"),
-        ({"comuni": ["12345"]}, "filter.comuni", "12345"),
-        ({"comuni": ["999999"]}, "filter.comuni", "999999"),
-        ({"languages": ["italian"]}, "filter.languages", "italian"),
+        ({"comuni": ["12345"]}, "filter.comuni[0]", "12345"),
+        ({"comuni": ["999999"]}, "filter.comuni[0]", "999999"),
+        ({"languages": ["italian"]}, "filter.languages[0]", "italian"),
         ({"age": -1}, "filter.age", -1),
         ({"price": {"min": 50, "max": 10}}, "filter.price.min", 50),
     ],

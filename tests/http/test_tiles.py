@@ -3,17 +3,25 @@ oracle of ``map_oracle``: tile bounds and tile coordinates computed in Python.""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import mapbox_vector_tile
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ambrogio.http.tiles import PARAMS
 from ambrogio.ids import from_global_id, to_global_id
+from ambrogio.schema.types.inputs import PriceInput, ServiceFilter
 from tests.support.map_oracle import LECCO, Catalogue, Offer, read_catalogue, tile_of, tile_xy
 
 EXTENT, BUFFER = 4096, 64
+ROME = ZoneInfo("Europe/Rome")
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +224,128 @@ async def test_bad_tile_requests_are_400_naming_the_parameter(client, path, fiel
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
     assert error["message"].startswith(f"{field}: ")
+
+
+def test_every_service_filter_field_is_a_tile_parameter() -> None:
+    # given the GraphQL input and the parameters the tiles derive from the filter pipeline
+    graphql = {_camel(f.name) for f in dataclasses.fields(ServiceFilter) if f.name != "price"}
+    graphql |= {"price" + f.name.capitalize() for f in dataclasses.fields(PriceInput)}
+
+    # then each ServiceFilter field (the price's parts one by one) is a tile parameter
+    assert graphql == set(PARAMS) and "freeBetween" in PARAMS and "openAt" in PARAMS
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+@pytest.fixture
+async def far_slot(engine: AsyncEngine, catalogue: Catalogue) -> AsyncIterator[tuple[Any, ...]]:
+    """A free slot two months ahead, beyond the demo slots, of a service offered at a located
+    place: (service, its located places, window start, window end)."""
+    located = {p.location: p for p in catalogue.points}
+    service, places = next(
+        (sid, [located[loc] for loc, sids in catalogue.offered_at.items() if sid in sids])
+        for sid, offer in sorted(catalogue.offers.items())
+        if offer.visible and any(sid in sids for sids in catalogue.offered_at.values())
+    )
+    start = datetime.now(UTC) + timedelta(days=61)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO slot (id, service_id, starts_at, ends_at, capacity, status, source,"
+                " external_id) VALUES (:id, :service, :start, :end, 2, 'open', 'test-tiles', 'x')"
+            ),
+            {"id": uuid.uuid4(), "service": service, "start": start, "end": start + HOUR},
+        )
+    yield service, places, start - timedelta(days=1), start + timedelta(days=1)
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM slot WHERE source = 'test-tiles'"))
+
+
+HOUR = timedelta(hours=1)
+
+
+async def test_free_between_as_a_tile_parameter(client, far_slot) -> None:
+    service, places, start, end = far_slot
+    place = places[0]
+    z = 14
+    x, y = tile_of(place.lat, place.lon, z)
+    window = f"{start.isoformat()}/{end.isoformat()}".replace("+", "%2B")
+
+    # when the services tile around the service's place is asked for free slots in the window
+    response = await get_tile(client, f"/tiles/services/{z}/{x}/{y}.mvt?freeBetween={window}")
+    later = f"{(end + HOUR).isoformat()}/{(end + 2 * HOUR).isoformat()}".replace("+", "%2B")
+    empty = await get_tile(client, f"/tiles/services/{z}/{x}/{y}.mvt?freeBetween={later}")
+
+    # then it holds exactly that service, at each of its places in the tile
+    got = {
+        (key(f["properties"]["id"]), key(f["properties"]["location_id"]))
+        for f in decode(response.content, "services")
+    }
+    expected = {
+        (service, p.location) for p in places if within(pixel(p.lat, p.lon, z, x, y), BUFFER)
+    }
+    assert got == expected and (service, place.location) in expected
+    assert empty.status_code == 204
+
+
+OPEN_SERVICES = """
+query Open($at: DateTime!, $after: String) {
+  services(filter: {openAt: $at}, first: 100, after: $after) {
+    edges { node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def test_open_at_as_a_tile_parameter_matches_the_services_query(
+    client, gql, catalogue
+) -> None:
+    # given the services open on a weekday morning, as the GraphQL query lists them
+    at = next_weekday_morning()
+    open_ids: set[uuid.UUID] = set()
+    after = None
+    while True:
+        result = await gql(OPEN_SERVICES, at=at.isoformat(), after=after)
+        page = result.data["services"]
+        open_ids |= {key(edge["node"]["id"]) for edge in page["edges"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    z, x, y = lecco_tiles(13)[4]
+
+    # when the services tile over Lecco is asked with the same instant
+    stamp = at.isoformat().replace("+", "%2B")
+    response = await get_tile(client, f"/tiles/services/{z}/{x}/{y}.mvt?openAt={stamp}")
+
+    # then it holds those services, at their places in the tile, and no other
+    got = {
+        (key(f["properties"]["id"]), key(f["properties"]["location_id"]))
+        for f in decode(response.content, "services")
+    }
+    expected = {
+        (service, p.location)
+        for p in catalogue.points
+        if within(pixel(p.lat, p.lon, z, x, y), BUFFER)
+        for service in catalogue.offered_at.get(p.location, ())
+        if service in open_ids
+    }
+    all_here = {
+        (service, p.location)
+        for p in catalogue.points
+        if within(pixel(p.lat, p.lon, z, x, y), BUFFER)
+        for service in catalogue.offered_at.get(p.location, ())
+        if catalogue.offers[service].visible
+    }
+    assert got == expected and 0 < len(expected) < len(all_here)
+
+
+def next_weekday_morning() -> datetime:
+    """Tomorrow or the next working day, 10:00 in Rome: inside the opening-hours window."""
+    day = datetime.now(ROME).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=ROME)
