@@ -17,7 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from ambrogio.auth import RateLimiter, resolve_caller
+from ambrogio.auth.caller import resolve_caller
+from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.availability.notifications import SlotChanges
 from ambrogio.context import Context
 from ambrogio.db.session import create_engine, create_sessionmaker

@@ -38,11 +38,11 @@ def _fail(message: str) -> int:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
-    from ambrogio.auth import (
+    from ambrogio.auth.tokens import issue_token
+    from ambrogio.auth.users import (
         UserError,
         add_user,
         deactivate_user,
-        issue_token,
         revoke_tokens,
         user_named,
     )
@@ -95,7 +95,8 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    from ambrogio.auth import Scope, create_key, revoke_key
+    from ambrogio.auth.keys import create_key, revoke_key
+    from ambrogio.auth.permissions import Scope
     from ambrogio.db.models import ApiKey
 
     async def create(session: AsyncSession) -> str:
@@ -136,7 +137,7 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add the ``users`` and ``keys`` commands to the ``ambrogio`` argument parser."""
-    from ambrogio.auth import Scope
+    from ambrogio.auth.permissions import Scope
 
     users = commands.add_parser("users", help="people who sign in: mappers, reviewers, admins")
     user_actions = users.add_subparsers(dest="action", required=True)

@@ -34,7 +34,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio.auth import reviews_directly
+from ambrogio.auth.permissions import reviews_directly
 from ambrogio.context import Caller
 from ambrogio.db import audit
 from ambrogio.db.models import (

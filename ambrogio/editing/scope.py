@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio.auth import in_scope, require_scope
+from ambrogio.auth.permissions import in_scope, require_scope
 from ambrogio.context import Caller
 from ambrogio.db.models import ChangeRequest, Location, Service
 from ambrogio.editing.entities import Action, ChangeStatus, Entity, Record

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio import auth
+from ambrogio.auth import keys
+from ambrogio.auth.permissions import Scope, permissions
 from ambrogio.context import Context
 from ambrogio.db import audit
 from ambrogio.db.models import ApiKey as ApiKeyRow
@@ -26,22 +26,19 @@ def me(info: Info) -> Me:
         role=caller.role.value,
         name=caller.subject,
         scopes=sorted(caller.scopes),
-        permissions=sorted(permission.value for permission in auth.permissions(caller)),
+        permissions=sorted(permission.value for permission in permissions(caller)),
         comuni=sorted(caller.comuni) if caller.comuni is not None else None,
     )
 
 
 async def api_keys(info: Info, include_revoked: bool) -> list[ApiKey]:
-    query = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.prefix)
-    if not include_revoked:
-        query = query.where(ApiKeyRow.revoked_at.is_(None))
     async with info.context.sessionmaker() as session:
-        rows = (await session.scalars(query)).all()
+        rows = (await session.scalars(keys.listing(include_revoked))).all()
     return [ApiKey.from_row(row) for row in rows]
 
 
 async def create_api_key(
-    info: Info, name: str, scopes: list[auth.Scope], rate_limit_per_minute: int
+    info: Info, name: str, scopes: list[Scope], rate_limit_per_minute: int
 ) -> NewApiKey:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_KEY_NAME:
@@ -51,7 +48,7 @@ async def create_api_key(
             "rateLimitPerMinute", rate_limit_per_minute, "must be between 1 and 100000"
         )
     async with info.context.sessionmaker() as session, session.begin():
-        new = await auth.create_key(
+        new = await keys.create_key(
             session, cleaned, scopes, info.context.caller.actor, rate_limit_per_minute
         )
         await _audit(info, session, "create", new.row, before=None)
@@ -60,11 +57,11 @@ async def create_api_key(
 
 async def revoke_api_key(info: Info, key_id: str) -> ApiKey:
     async with info.context.sessionmaker() as session, session.begin():
-        row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == key_id))
+        row = await session.scalar(keys.by_prefix(key_id))
         if row is None:
             raise NotFound(f"id: no API key {key_id!r}")
         before = audit.snapshot(row)
-        await auth.revoke_key(session, row.prefix)
+        await keys.revoke_key(session, row.prefix)
         await session.refresh(row)
         await _audit(info, session, "revoke", row, before=before)
         return ApiKey.from_row(row)

@@ -14,7 +14,7 @@ import strawberry
 from sqlalchemy import ColumnElement, func, select, true, tuple_
 
 from ambrogio import ids
-from ambrogio.auth import reviews_directly
+from ambrogio.auth.permissions import reviews_directly
 from ambrogio.catalogue.pagination import (
     decode_cursor,
     encode_cursor,

@@ -1,4 +1,4 @@
-"""Strawberry permission classes over ``ambrogio.auth``: UNAUTHENTICATED or FORBIDDEN."""
+"""Strawberry permission classes over ``ambrogio.auth.permissions``: UNAUTHENTICATED or FORBIDDEN."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 
-from ambrogio.auth import Permission, require
+from ambrogio.auth.permissions import Permission, require
 from ambrogio.context import Context
 
 

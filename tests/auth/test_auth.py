@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio import auth
-from ambrogio.auth import Permission, Scope
+from ambrogio.auth.permissions import Permission, Scope, permissions
+from ambrogio.auth.tokens import issue_token
+from ambrogio.auth.users import deactivate_user, revoke_tokens
 from ambrogio.context import Caller, Role
 from ambrogio.db.models import ApiKey, WelfarePoint
 from ambrogio.settings import Settings
@@ -82,7 +83,7 @@ async def test_mapper_of_a_welfare_point_is_limited_to_its_comuni(
 
 async def test_expired_token_fails(gql: Any, login: Any, settings: Settings) -> None:
     await login("auth-expired", "reviewer")
-    token = auth.issue_token(settings, "auth-expired", ttl=timedelta(seconds=-1))
+    token = issue_token(settings, "auth-expired", ttl=timedelta(seconds=-1))
     result = await gql(ME, _headers=bearer(token))
     assert result.codes == ["UNAUTHENTICATED"]
     assert "expired" in result.errors[0]["message"]
@@ -94,7 +95,7 @@ async def test_token_signed_with_another_key_fails(
 ) -> None:
     await login("auth-forged", "admin")
     genuine = jwt.decode(
-        auth.issue_token(settings, "auth-forged"),
+        issue_token(settings, "auth-forged"),
         settings.signing_key,
         algorithms=["HS256"],
         issuer="ambrogio",
@@ -122,7 +123,7 @@ async def test_malformed_credentials_fail(gql: Any, authorization: str) -> None:
 
 
 async def test_token_of_unknown_user_fails(gql: Any, settings: Settings) -> None:
-    token = auth.issue_token(settings, "auth-nobody")
+    token = issue_token(settings, "auth-nobody")
     assert (await gql(ME, _headers=bearer(token))).codes == ["UNAUTHENTICATED"]
 
 
@@ -132,7 +133,7 @@ async def test_deactivated_user_fails_at_once(
     headers = await login("auth-leaver", "mapper")
     assert not (await gql(ME, _headers=headers)).errors
     async with sessionmaker() as session, session.begin():
-        await auth.deactivate_user(session, "auth-leaver")
+        await deactivate_user(session, "auth-leaver")
     assert (await gql(ME, _headers=headers)).codes == ["UNAUTHENTICATED"]
 
 
@@ -141,9 +142,9 @@ async def test_revoked_tokens_fail_and_new_ones_work(
 ) -> None:
     old = await login("auth-revoked", "reviewer")
     async with sessionmaker() as session, session.begin():
-        await auth.revoke_tokens(session, "auth-revoked")
+        await revoke_tokens(session, "auth-revoked")
     assert (await gql(ME, _headers=old)).codes == ["UNAUTHENTICATED"]
-    fresh = bearer(auth.issue_token(settings, "auth-revoked"))
+    fresh = bearer(issue_token(settings, "auth-revoked"))
     assert (await gql(ME, _headers=fresh)).data["me"]["role"] == "reviewer"
 
 
@@ -259,7 +260,7 @@ async def test_bad_key_arguments_are_named(gql: Any, login: Any) -> None:
 
 def test_permissions_of_each_role_and_scope() -> None:
     def of(caller: Caller) -> set[Permission]:
-        return set(auth.permissions(caller))
+        return set(permissions(caller))
 
     assert of(Caller()) == set()
     assert of(Caller(Role.API_CLIENT, "k", frozenset({"read"}))) == set()

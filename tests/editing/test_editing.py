@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ambrogio.auth import Scope, create_key
+from ambrogio.auth.keys import create_key
+from ambrogio.auth.permissions import Scope
 from ambrogio.ids import from_global_id
 from tests.support.editing import (
     AUDIT,

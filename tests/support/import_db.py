@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.app import build_app
-from ambrogio.auth import issue_token
+from ambrogio.auth.tokens import issue_token
 from ambrogio.db.models import AppUser
 from ambrogio.db.session import create_engine, create_sessionmaker, drop_database
 from ambrogio.reference import load_reference

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from ambrogio import auth
+from ambrogio.auth.permissions import Scope
 from ambrogio.context import Context
 from ambrogio.db import models
 from ambrogio.schema.permissions import IsAdmin
@@ -14,7 +14,7 @@ from ambrogio.schema.permissions import IsAdmin
 Info = strawberry.Info[Context, None]
 
 strawberry.enum(
-    auth.Scope,
+    Scope,
     name="ApiScope",
     description="What an API key may do: READ (always), EDIT records (as drafts), IMPORT files "
     "(held for review).",
@@ -91,7 +91,7 @@ class AccountsMutation:
         self,
         info: Info,
         name: str,
-        scopes: list[auth.Scope] | None = None,
+        scopes: list[Scope] | None = None,
         rate_limit_per_minute: int = 600,
     ) -> NewApiKey:
         from ambrogio.resolvers import accounts
