@@ -50,10 +50,6 @@ class RateLimited(AmbrogioError):
     code = "RATE_LIMITED"
 
 
-class QueryTooComplex(AmbrogioError):
-    code = "QUERY_TOO_COMPLEX"
-
-
 class Unavailable(AmbrogioError):
     code = "UNAVAILABLE"
 

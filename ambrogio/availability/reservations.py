@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.catalogue.listings import service_visible
+from ambrogio.catalogue.visibility import service_visible
 from ambrogio.db.models import IdempotencyKey, Reservation, Service, Slot
 from ambrogio.errors import AmbrogioError, BadUserInput, Conflict, NotFound
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, String, cast, func, literal, select, union_all
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import Location, Service, ServiceAtLocation, ServiceCategory, TaxonomyTerm
 
 

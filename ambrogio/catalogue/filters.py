@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import cast
 from sqlalchemy.types import String, Text
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import (
     Comune,
     CostOption,

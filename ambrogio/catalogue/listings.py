@@ -1,7 +1,6 @@
-"""Statements that read the public catalogue: what anonymous callers may see, and listings.
+"""Statements that list the public catalogue and batch its nested fields for the loaders.
 
-The public sees published records only, and only those of a published provider that has not
-been merged away. Builders here return statements and do no I/O.
+Visibility rules are in ``catalogue.visibility``. Builders here return statements and do no I/O.
 """
 
 from __future__ import annotations
@@ -11,8 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, tuple_
+from sqlalchemy import func, select
 
+from ambrogio.catalogue.pagination import keyset_page
+from ambrogio.catalogue.visibility import (
+    PUBLISHED,
+    Stmt,
+    location_visible,
+    provider_visible,
+    service_visible,
+)
 from ambrogio.db.models import (
     Comune,
     CostOption,
@@ -26,58 +33,6 @@ from ambrogio.db.models import (
     TaxonomyTerm,
     WelfarePoint,
 )
-from ambrogio.enums import Status
-
-PUBLISHED = Status.PUBLISHED.value
-
-# A select of any columns (SQLAlchemy 2.1 types selects by their column tuple).
-Stmt = Select[*tuple[Any, ...]]
-
-
-def provider_visible() -> ColumnElement[bool]:
-    return and_(Organization.status == PUBLISHED, Organization.merged_into_id.is_(None))
-
-
-def _owner_visible(owner_id: Any) -> ColumnElement[bool]:
-    return exists().where(Organization.id == owner_id, provider_visible())
-
-
-def location_visible() -> ColumnElement[bool]:
-    return and_(Location.status == PUBLISHED, _owner_visible(Location.organization_id))
-
-
-def service_visible() -> ColumnElement[bool]:
-    return and_(Service.status == PUBLISHED, _owner_visible(Service.organization_id))
-
-
-def keyset_page(
-    stmt: Stmt,
-    order: Sequence[Any],
-    after: Sequence[Any] | None,
-    limit: int,
-) -> Stmt:
-    """One page of ``stmt`` ordered by ``order`` (ending in a unique column), after a cursor.
-
-    Fetches one row more than asked so that the caller knows whether another page follows.
-    """
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) > tuple_(*after))
-    return stmt.order_by(*order).limit(limit + 1)
-
-
-def providers_page(after: Sequence[Any] | None, limit: int) -> Stmt:
-    stmt = select(Organization).where(provider_visible())
-    return keyset_page(stmt, [Organization.name, Organization.id], after, limit)
-
-
-def services_page(after: Sequence[Any] | None, limit: int) -> Stmt:
-    stmt = select(Service).where(service_visible())
-    return keyset_page(stmt, [Service.name, Service.id], after, limit)
-
-
-def welfare_points_page(after: Sequence[Any] | None, limit: int) -> Stmt:
-    stmt = select(WelfarePoint).where(WelfarePoint.status == PUBLISHED)
-    return keyset_page(stmt, [WelfarePoint.name, WelfarePoint.id], after, limit)
 
 
 def comuni_page(after: Sequence[Any] | None, limit: int) -> Stmt:

@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.catalogue.listings import Stmt
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.errors import BadUserInput
 from ambrogio.settings import Settings
 
@@ -86,3 +86,23 @@ def counter(sessions: async_sessionmaker[AsyncSession], stmt: Stmt) -> Callable[
             return int((await session.execute(counted)).scalar_one())
 
     return count
+
+
+def keyset_page(
+    stmt: Stmt,
+    order: Sequence[Any],
+    after: Sequence[Any] | None,
+    limit: int,
+    *,
+    descending: bool = False,
+) -> Stmt:
+    """One page of ``stmt`` ordered by ``order`` (ending in a unique column), after a cursor's
+    key values; every column ascending, or every one descending.
+
+    Fetches one row more than asked so that the caller knows whether another page follows.
+    """
+    if after is not None:
+        key, cursor = tuple_(*order), tuple_(*after)
+        stmt = stmt.where(key < cursor if descending else key > cursor)
+    columns = [column.desc() for column in order] if descending else list(order)
+    return stmt.order_by(*columns).limit(limit + 1)

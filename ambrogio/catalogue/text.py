@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Float, case, exists, func, literal, or_, select, type_coerce
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import SEARCH_CONFIG, Organization, Service, ServiceCategory, TaxonomyTerm
 
 # Trigram word similarity from which a name counts as a (misspelt) match is a connection

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt, keyset_page, provider_visible
+from ambrogio.catalogue.pagination import keyset_page
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible
 from ambrogio.db.models import (
     Comune,
     CostOption,

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, or_
 
+from ambrogio.db.models import SRID
 from ambrogio.errors import BadUserInput
-from ambrogio.geo.point import SRID
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from ambrogio.catalogue.listings import Stmt
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.db.models import Location, Organization
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.bbox import BBox

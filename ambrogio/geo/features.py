@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import aliased
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import (
     Location,
     Organization,

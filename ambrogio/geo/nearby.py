@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import CTE
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt, location_visible, provider_visible
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt, location_visible, provider_visible
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
 from ambrogio.geo.point import LatLon, geography, point_geography
 from ambrogio.geo.point import knn as knn_distance

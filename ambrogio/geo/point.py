@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, cast, func, literal
 from sqlalchemy.types import UserDefinedType
 
+from ambrogio.db.models import SRID
 from ambrogio.errors import BadUserInput
 
-SRID = 4326
 # Half the Earth's circumference would be "everything"; a catalogue search wider than this is
 # a mistake in the client (metres vs kilometres, usually).
 MAX_RADIUS_M = 500_000.0

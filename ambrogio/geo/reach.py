@@ -23,9 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from ambrogio.db.models import Comune, Service
+from ambrogio.db.models import SRID, Comune, Service
 from ambrogio.enums import Delivery
-from ambrogio.geo.point import SRID, LatLon, geography
+from ambrogio.geo.point import LatLon, geography
 
 COMUNE_RADIUS_M = 4000.0
 

@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, Text, cast, exists, func, literal, literal
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import (
+    SRID,
     Location,
     Organization,
     Service,
@@ -29,7 +30,6 @@ from ambrogio.db.models import (
 )
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.bbox import BBox
-from ambrogio.geo.point import SRID
 
 MERCATOR = 3857
 HALF_WORLD = math.pi * 6378137.0  # the Mercator x of longitude 180

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, DateTime, cast, func, literal, select, tuple_
 from sqlalchemy.orm import aliased
 
-from ambrogio.catalogue.listings import PUBLISHED, Stmt
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import Location, OpeningHoursSet, OpenInterval, Organization
 
 

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 import strawberry
 
 from ambrogio.catalogue import listings as q
-from ambrogio.catalogue.listings import Stmt
 from ambrogio.catalogue.pagination import (
     counter,
     decode_cursor,
@@ -16,6 +15,7 @@ from ambrogio.catalogue.pagination import (
     page_size,
     text_key,
 )
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.context import Context
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.node import Connection, build_connection

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ambrogio import ids
-from ambrogio.catalogue.listings import PUBLISHED, service_visible
+from ambrogio.catalogue.visibility import PUBLISHED, service_visible
 from ambrogio.context import Context
 from ambrogio.db.models import Location, Service, ServiceAtLocation
 from ambrogio.db.models import Slot as SlotRow

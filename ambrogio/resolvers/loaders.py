@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from ambrogio.catalogue import listings as q
-from ambrogio.catalogue.listings import Stmt
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.db.models import (
     Comune,
     CostOption,

@@ -18,12 +18,6 @@ from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue import text as text_search
 from ambrogio.catalogue.filters import service_conditions
-from ambrogio.catalogue.listings import (
-    PUBLISHED,
-    Stmt,
-    provider_visible,
-    service_visible,
-)
 from ambrogio.catalogue.pagination import (
     decode_cursor,
     encode_cursor,
@@ -35,6 +29,7 @@ from ambrogio.catalogue.pagination import (
     uuid_key,
 )
 from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible, service_visible
 from ambrogio.context import Context
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
 from ambrogio.errors import BadUserInput

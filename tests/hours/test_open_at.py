@@ -20,7 +20,7 @@ from opening_hours import OpeningHours
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from ambrogio.catalogue.listings import provider_visible
+from ambrogio.catalogue.visibility import provider_visible
 from ambrogio.db.models import Location, Organization
 from ambrogio.hours.calendar import COUNTRY, PATRON_SUBDIVISION, TIMEZONE, Schedule, patron_days
 from ambrogio.hours.intervals import refresh_open_intervals, sync_open_intervals
