@@ -8,11 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -25,6 +23,7 @@ from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
 from ambrogio.http.export import export_endpoint
+from ambrogio.http.health import health_routes
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.uploads import UploadLimit
 from ambrogio.resolvers.loaders import Loaders
@@ -98,18 +97,6 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             if own:
                 await state.engine.dispose()
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        try:
-            async with state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "not ready"
-            log.warning("database not reachable", exc_info=True)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "ok"})
-
     graphql = AmbrogioGraphQL(settings, state)
     return Starlette(
         routes=[
@@ -119,8 +106,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            *health_routes(state),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
             Route("/export/hsds.json", export_endpoint(state, ExportFormat.HSDS), methods=["GET"]),
             Route(
