@@ -1,4 +1,4 @@
-"""Strawberry permission classes over ``ambrogio.auth.permissions``: UNAUTHENTICATED or FORBIDDEN."""
+"""Strawberry permission classes over ``ambrogio.auth.permissions``: UNAUTHENTICATED, FORBIDDEN."""
 
 from __future__ import annotations
 
