@@ -84,3 +84,12 @@ class ImportFormat(StrEnum):
     CSV = "csv"
     HSDS_JSON = "hsds_json"
     HSDS_CSV = "hsds_csv"  # the tabular data package, as a zip of CSV files
+
+
+class SearchOrder(StrEnum):
+    """The order of a search."""
+
+    DISTANCE = "distance"
+    RELEVANCE = "relevance"
+    NAME = "name"
+    UPDATED_AT = "updated_at"

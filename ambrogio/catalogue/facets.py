@@ -7,10 +7,21 @@ that its service area lists, and in each ancestor category once even with severa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, String, cast, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    String,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import Location, Service, ServiceAtLocation, ServiceCategory, TaxonomyTerm
@@ -61,3 +72,8 @@ def facet_counts(conditions: Sequence[ColumnElement[bool]]) -> Executable:
     modes = select(matching.c.id, func.unnest(matching.c.delivery).label("value")).subquery()
     delivery = facet("delivery", modes.c.value, func.count()).group_by(modes.c.value)
     return union_all(total, categories, comuni, target_groups, delivery)
+
+
+def root_term_ids() -> Select[uuid.UUID]:
+    """The top of every vocabulary's tree: the categories facets count under."""
+    return select(TaxonomyTerm.id).where(TaxonomyTerm.parent_id.is_(None))

@@ -45,11 +45,11 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import CTE
 
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt, location_visible, provider_visible
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.geo.distance import provider_distance, service_distance
 from ambrogio.geo.point import LatLon, geography, point_geography
 from ambrogio.geo.point import knn as knn_distance
 
@@ -178,16 +178,7 @@ def _nearby_services(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -
     candidates = _location_candidates(terms, [offers], filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
-        near = aliased(Location)
-        at = aliased(ServiceAtLocation)
-        distance = (
-            select(func.min(func.ST_Distance(_geog(near.geom), pt)))
-            .select_from(at)
-            .join(near, near.id == at.location_id)
-            .where(at.service_id == Service.id)
-            .where(near.status == PUBLISHED, near.geom.is_not(None))
-            .scalar_subquery()
-        )
+        distance = service_distance(pt)
         offered_here = select(ServiceAtLocation.service_id).join(
             cand,
             cand.c.id == ServiceAtLocation.location_id,
@@ -215,13 +206,7 @@ def _nearby_providers(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) 
     candidates = _location_candidates(terms, where, filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
-        near = aliased(Location)
-        distance = (
-            select(func.min(func.ST_Distance(_geog(near.geom), pt)))
-            .where(near.organization_id == Organization.id)
-            .where(near.status == PUBLISHED, near.geom.is_not(None))
-            .scalar_subquery()
-        )
+        distance = provider_distance(pt)
         here = select(cand.c.organization_id)
         return select(Organization.id.label("id"), distance.label("d")).where(
             Organization.id.in_(here), provider_visible(), *conditions

@@ -6,12 +6,11 @@ import uuid
 from collections import defaultdict
 
 import strawberry
-from sqlalchemy import select
 
-from ambrogio.catalogue.facets import facet_counts
+from ambrogio.catalogue.facets import facet_counts, root_term_ids
 from ambrogio.context import Context
-from ambrogio.db.models import TaxonomyTerm
 from ambrogio.enums import Delivery, TargetGroup
+from ambrogio.resolvers.search import service_search_conditions
 from ambrogio.schema.types.facets import (
     CategoryFacet,
     ComuneFacet,
@@ -31,18 +30,10 @@ async def facets(
     text: str | None,
     filter: ServiceFilter | None,
 ) -> Facets:
-    from ambrogio.resolvers.search import service_search_conditions  # after the schema loads
-
     async with info.context.sessionmaker() as session:
         conditions = await service_search_conditions(session, near, radius_m, text, filter)
         rows = (await session.execute(facet_counts(conditions))).all()
-        roots = set(
-            (
-                await session.scalars(
-                    select(TaxonomyTerm.id).where(TaxonomyTerm.parent_id.is_(None))
-                )
-            ).all()
-        )
+        roots = set((await session.scalars(root_term_ids())).all())
     by_facet: dict[str, dict[str, int]] = defaultdict(dict)
     for facet, key, count in rows:
         by_facet[facet][key] = int(count)

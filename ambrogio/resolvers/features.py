@@ -11,6 +11,7 @@ from ambrogio.enums import Delivery
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.features import service_features
 from ambrogio.ids import to_global_id
+from ambrogio.resolvers.search import checked_near, service_search_conditions
 from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter
 
 Info = strawberry.Info[Context, None]
@@ -26,11 +27,6 @@ async def services_geojson(
     filter: ServiceFilter | None,
     limit: int | None,
 ) -> dict[str, Any]:
-    from ambrogio.resolvers.search import (  # after the schema loads
-        checked_near,
-        service_search_conditions,
-    )
-
     size = 1000 if limit is None else limit
     if not 1 <= size <= MAX_FEATURES:
         raise BadUserInput("limit", limit, f"must be between 1 and {MAX_FEATURES}")

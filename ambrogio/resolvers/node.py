@@ -13,12 +13,10 @@ from ambrogio.context import Context
 from ambrogio.editing.merge import survivor
 from ambrogio.errors import BadUserInput, NotFound
 from ambrogio.ids import MalformedGlobalId, from_global_id
+from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
-from ambrogio.schema.types.location import Location
 from ambrogio.schema.types.node import Node
-from ambrogio.schema.types.provider import Provider
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]

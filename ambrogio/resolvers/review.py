@@ -26,12 +26,10 @@ from ambrogio.editing.duplicates import DuplicateStatus
 from ambrogio.editing.entities import ChangeStatus, Entity, Record
 from ambrogio.errors import BadUserInput
 from ambrogio.resolvers.editing import transaction
+from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.editing import ChangeRequest, DuplicateCandidate
-from ambrogio.schema.types.location import Location
 from ambrogio.schema.types.node import Connection, Node, build_connection
-from ambrogio.schema.types.provider import Provider
 from ambrogio.schema.types.review import AuditEvent, FreshnessItem, MergePayload, ReviewPayload
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]

@@ -13,13 +13,12 @@ from ambrogio.resolvers import availability, categories, features, listing, sear
 from ambrogio.resolvers import facets as facets_resolver
 from ambrogio.resolvers import node as node_resolver
 from ambrogio.schema.types.availability import Slot
+from ambrogio.schema.types.catalogue import Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.facets import Facets
 from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter, ServiceOrder
 from ambrogio.schema.types.node import Connection, Node
-from ambrogio.schema.types.provider import Provider
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]

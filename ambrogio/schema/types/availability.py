@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from ambrogio.context import Context
 from ambrogio.db import models
 from ambrogio.ids import to_global_id
-from ambrogio.schema.types.location import Location
+from ambrogio.schema.types.catalogue import Location, Service
 from ambrogio.schema.types.node import Node
-
-if TYPE_CHECKING:
-    from ambrogio.schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
 
@@ -46,11 +42,7 @@ class Slot(Node):
         )
 
     @strawberry.field
-    async def service(
-        self, info: Info
-    ) -> Annotated[Service, strawberry.lazy("ambrogio.schema.types.service")] | None:
-        from ambrogio.schema.types.service import Service
-
+    async def service(self, info: Info) -> Service | None:
         row = await info.context.loaders.service.load(self.service_pk)
         return Service.from_row(row) if row else None
 

@@ -18,12 +18,10 @@ from ambrogio.editing.duplicates import DuplicateReason, DuplicateStatus, candid
 from ambrogio.editing.entities import Action, ChangeStatus, Entity
 from ambrogio.editing.review import change_global_id
 from ambrogio.ids import to_global_id
+from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.enums import Delivery, PriceUnit, ProviderKind, TargetGroup, TuirCategory
 from ambrogio.schema.types.enums import WelfarePointKind as PointKind
 from ambrogio.schema.types.inputs import LatLonInput
-from ambrogio.schema.types.location import Location
-from ambrogio.schema.types.provider import Provider
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 strawberry.enum(Entity, name="EditableType", description="A kind of record people edit.")

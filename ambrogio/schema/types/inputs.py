@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
+from ambrogio.enums import SearchOrder
 from ambrogio.schema.types.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
 
 
@@ -68,9 +68,5 @@ class ServiceFilter:
     )
 
 
-@strawberry.enum(description="The order of a search.")
-class ServiceOrder(Enum):
-    DISTANCE = "distance"
-    RELEVANCE = "relevance"
-    NAME = "name"
-    UPDATED_AT = "updated_at"
+strawberry.enum(SearchOrder, name="ServiceOrder", description="The order of a search.")
+ServiceOrder = SearchOrder

@@ -12,9 +12,9 @@ from ambrogio.db import models
 from ambrogio.editing.entities import Entity
 from ambrogio.editing.freshness import Due, FreshnessReason
 from ambrogio.ids import to_global_id
+from ambrogio.schema.types.catalogue import Provider
 from ambrogio.schema.types.editing import ChangeRequest
 from ambrogio.schema.types.node import Node
-from ambrogio.schema.types.provider import Provider
 
 strawberry.enum(
     FreshnessReason,

@@ -1,0 +1,235 @@
+"""The statements of ``providers``, ``services`` and ``welfarePoints`` in every order but
+distance (which ``geo.nearby`` answers with the KNN index), and what all orders share: which
+rows are visible, located within a radius, matching a filter or a text.
+
+Ordered by name, last update or relevance, a page is a keyset page over the filtered table;
+with a point each row still carries its distance (``geo.distance``) and the radius applies.
+Builders here return statements and do no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ambrogio.catalogue import text as text_search
+from ambrogio.catalogue.filters import ServiceFilterSpec, service_conditions
+from ambrogio.catalogue.pagination import (
+    encode_cursor,
+    float_key,
+    instant_key,
+    keyset_page,
+    order_tag,
+    text_key,
+    uuid_key,
+)
+from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible, service_visible
+from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.enums import SearchOrder
+from ambrogio.geo.distance import provider_distance, service_distance
+from ambrogio.geo.point import LatLon, geography
+from ambrogio.hours.open_at import provider_open_at
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between providers, services and welfare points."""
+
+    model: Any
+    visible: Callable[[], list[ColumnElement[bool]]]
+    distance: Callable[[LatLon], ColumnElement[float]]
+    within: Callable[[LatLon, float], ColumnElement[bool]]
+    matches: Callable[[TextQuery], ColumnElement[bool]] | None = None
+    relevance: Callable[[TextQuery], ColumnElement[float]] | None = None
+
+
+def _located_within(
+    ids_of: Callable[[Any], Any],
+) -> Callable[[LatLon, float], ColumnElement[bool]]:
+    """Owns a published location within the radius: an uncorrelated ``IN`` over the locations
+    the geography index finds, computed once per statement rather than once per row."""
+
+    def within(point: LatLon, radius: float) -> ColumnElement[bool]:
+        near = aliased(Location)
+        located = select(near.id).where(
+            near.status == PUBLISHED,
+            func.ST_DWithin(geography(near.geom), point.geography(), literal(radius)),
+        )
+        return ids_of(located)  # type: ignore[no-any-return]
+
+    return within
+
+
+def _services_at(located: Any) -> ColumnElement[bool]:
+    at = aliased(ServiceAtLocation)
+    return Service.id.in_(
+        select(at.service_id).where(at.location_id.in_(located.correlate(None))).correlate(None)
+    )
+
+
+def _providers_at(located: Any) -> ColumnElement[bool]:
+    place = aliased(Location)
+    return Organization.id.in_(
+        select(place.organization_id).where(place.id.in_(located.correlate(None))).correlate(None)
+    )
+
+
+def _point_distance(point: LatLon) -> ColumnElement[float]:
+    return func.ST_Distance(geography(WelfarePoint.geom), point.geography())
+
+
+def _point_within(point: LatLon, radius: float) -> ColumnElement[bool]:
+    return func.ST_DWithin(geography(WelfarePoint.geom), point.geography(), literal(radius))
+
+
+SERVICES = Kind(
+    Service,
+    lambda: [service_visible()],
+    lambda point: service_distance(point.geography()),
+    _located_within(_services_at),
+    text_search.service_matches,
+    text_search.service_relevance,
+)
+PROVIDERS = Kind(
+    Organization,
+    lambda: [provider_visible()],
+    lambda point: provider_distance(point.geography()),
+    _located_within(_providers_at),
+    text_search.provider_matches,
+    text_search.provider_relevance,
+)
+WELFARE_POINTS = Kind(
+    WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
+)
+
+
+def located(kind: Kind, point: LatLon, radius: float | None) -> ColumnElement[bool]:
+    """Within the radius of the point, or, without a radius, located somewhere."""
+    return kind.within(point, radius) if radius is not None else kind.distance(point).is_not(None)
+
+
+def provider_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
+    """A provider matches a filter when one of its published services does; ``openAt`` is
+    about the provider's own locations."""
+    clauses: list[ColumnElement[bool]] = [
+        exists().where(
+            Service.organization_id == Organization.id,
+            Service.status == PUBLISHED,
+            *service_conditions(replace(spec, open_at=None)),
+        )
+    ]
+    if spec.open_at is not None:
+        clauses.append(provider_open_at(spec.open_at))
+    return clauses
+
+
+def service_search(
+    spec: ServiceFilterSpec, text: TextQuery | None, point: LatLon | None, radius: float | None
+) -> list[ColumnElement[bool]]:
+    """What a service must satisfy to be in a search (facets and GeoJSON use the same set as
+    ``services``): visible, filtered, matching the text, within the radius of the point (or,
+    with a point alone, located somewhere)."""
+    conditions = [*SERVICES.visible(), *service_conditions(spec)]
+    if text is not None:
+        conditions.append(text_search.service_matches(text))
+    if point is not None:
+        conditions.append(located(SERVICES, point, radius))
+    return conditions
+
+
+# The cursor of each order: a tag naming the order, then its key values.
+CURSOR_KEYS: dict[SearchOrder, tuple[Callable[[Any], Any], ...]] = {
+    SearchOrder.DISTANCE: (order_tag("distance"), float_key, uuid_key),
+    SearchOrder.NAME: (order_tag("name"), text_key, uuid_key),
+    SearchOrder.UPDATED_AT: (order_tag("updated"), instant_key, uuid_key),
+    SearchOrder.RELEVANCE: (order_tag("relevance"), float_key, uuid_key),
+}
+
+
+@dataclass(frozen=True)
+class KeysetSearch:
+    """A page statement (rows, then ``d`` when a point is given, ``score`` by relevance), the
+    statement ``totalCount`` counts, and the order that reads its cursors."""
+
+    stmt: Stmt
+    count: Stmt
+    order: SearchOrder
+    with_distance: bool
+
+    def distances(self, result: Sequence[Any]) -> list[float | None]:
+        if not self.with_distance:
+            return [None] * len(result)
+        return [float(row.d) if row.d is not None else None for row in result]
+
+    def cursors(self, result: Sequence[Any]) -> list[str]:
+        if self.order is SearchOrder.NAME:
+            return [encode_cursor(["name", row[0].name, row[0].id]) for row in result]
+        if self.order is SearchOrder.UPDATED_AT:
+            return [
+                encode_cursor(["updated", row[0].updated_at.isoformat(), row[0].id])
+                for row in result
+            ]
+        return [encode_cursor(["relevance", float(row.score), row[0].id]) for row in result]
+
+
+def keyset_search(
+    kind: Kind,
+    where: Sequence[ColumnElement[bool]],
+    point: LatLon | None,
+    radius: float | None,
+    text: TextQuery | None,
+    order: SearchOrder,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> KeysetSearch:
+    """A page by name, last update or relevance; ``after`` holds the cursor's key values
+    (without its order tag)."""
+    model = kind.model
+    stmt = select(model).where(*kind.visible(), *where)
+    distance = kind.distance(point) if point is not None else None
+    if point is not None and radius is not None:
+        stmt = stmt.where(kind.within(point, radius))
+    elif distance is not None and order is SearchOrder.RELEVANCE:
+        stmt = stmt.where(distance.is_not(None))  # the blend needs a distance
+    count = stmt
+    if distance is not None:
+        stmt = stmt.add_columns(distance.label("d"))
+    if order is SearchOrder.NAME:
+        page = keyset_page(stmt, [model.name, model.id], after, limit)
+    elif order is SearchOrder.UPDATED_AT:
+        page = keyset_page(stmt, [model.updated_at, model.id], after, limit, descending=True)
+    else:
+        assert text is not None and kind.relevance is not None
+        score = kind.relevance(text)
+        if distance is not None:
+            score = text_search.blended(score, distance)
+        ranked = stmt.add_columns(score.label("score")).subquery()
+        columns = [column for column in ranked.c if column.name in ("d", "score")]
+        page = keyset_page(
+            select(aliased(model, ranked), *columns),
+            [ranked.c.score, ranked.c.id],
+            after,
+            limit,
+            descending=True,
+        )
+    return KeysetSearch(page, count, order, distance is not None)
+
+
+def by_ids(kind: Kind, ids: Sequence[Any]) -> Stmt:
+    return select(kind.model).where(kind.model.id.in_(ids))
+
+
+def nearby_count(
+    kind: Kind, where: Sequence[ColumnElement[bool]], point: LatLon, radius: float | None
+) -> Stmt:
+    """What ``totalCount`` counts for a page by distance."""
+    return select(kind.model).where(*kind.visible(), *where, located(kind, point, radius))
+
+
+def counted(stmt: Stmt) -> Stmt:
+    return select(func.count()).select_from(stmt.order_by(None).limit(None).subquery())

@@ -1,0 +1,279 @@
+"""The catalogue's three node types, which refer to one another: a provider (HSDS
+organization), its locations (HSDS location) and its services (HSDS service).
+
+They share one module because each resolves the others' fields (a provider's locations, a
+location's provider and services, a service's provider and locations): in three modules they
+would import one another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ambrogio.context import Context
+from ambrogio.db import models
+from ambrogio.geo.convert import geojson, lat_lon
+from ambrogio.ids import to_global_id
+from ambrogio.schema.types.category import Category
+from ambrogio.schema.types.comune import Comune
+from ambrogio.schema.types.enums import (
+    Delivery,
+    GeocodePrecision,
+    PriceUnit,
+    ProviderKind,
+    Status,
+    TargetGroup,
+    TuirCategory,
+)
+from ambrogio.schema.types.hours import OpeningHours
+from ambrogio.schema.types.node import Node
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A provider: cooperative, association, business or public body.")
+class Provider(Node):
+    pk: strawberry.Private[uuid.UUID]
+    name: str
+    kind: ProviderKind
+    tax_code: str | None = strawberry.field(description="Codice fiscale or partita IVA.")
+    runts_id: str | None = strawberry.field(description="RUNTS registration (third sector).")
+    description: str | None
+    email: str | None
+    phone: str | None
+    website: str | None
+    source: str = strawberry.field(description="Where the record came from.")
+    external_id: str | None = strawberry.field(description="The record's id in its source.")
+    created_at: datetime
+    updated_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None = strawberry.field(description="Who last verified the record.")
+    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Organization) -> Provider:
+        return cls(
+            id=strawberry.ID(to_global_id("Provider", row.id)),
+            pk=row.id,
+            name=row.name,
+            kind=ProviderKind(row.kind),
+            tax_code=row.tax_code,
+            runts_id=row.runts_id,
+            description=row.description,
+            email=row.email,
+            phone=row.phone,
+            website=row.website,
+            source=row.source,
+            external_id=row.external_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+            version=row.version,
+            status=Status(row.status),
+        )
+
+    @strawberry.field(description="The provider's published locations.")
+    async def locations(self, info: Info) -> list[Location]:
+        rows = await info.context.loaders.provider_locations.load(self.pk)
+        return [Location.from_row(row) for row in rows]
+
+    @strawberry.field(description="The provider's published services.")
+    async def services(self, info: Info) -> list[Service]:
+        rows = await info.context.loaders.provider_services.load(self.pk)
+        return [Service.from_row(row) for row in rows]
+
+
+@strawberry.type(description="A place where a provider works; the point may be unknown.")
+class Location(Node):
+    pk: strawberry.Private[uuid.UUID]
+    provider_pk: strawberry.Private[uuid.UUID]
+    comune_istat: strawberry.Private[str | None]
+    _geom: strawberry.Private[Any]
+    name: str | None
+    lat: float | None = strawberry.field(description="WGS84 latitude; null when not located.")
+    lon: float | None = strawberry.field(description="WGS84 longitude; null when not located.")
+    geocode_precision: GeocodePrecision | None = strawberry.field(
+        description="How the point was obtained: EXACT, ADDRESS (geocoded) or COMUNE (the "
+        "comune's centroid: show it as approximate); null without a point."
+    )
+    outside_territory: bool = strawberry.field(
+        description="The point lies outside the territory's envelope (kept, flagged for review)."
+    )
+    address: str | None
+    cap: str | None
+    wheelchair_accessible: bool | None
+    accessibility: str | None
+    opening_hours: str | None = strawberry.field(
+        description="Opening hours in OpenStreetMap `opening_hours` syntax."
+    )
+    verified_at: datetime | None
+    verified_by: str | None
+    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Location) -> Location:
+        point = lat_lon(row.geom)
+        return cls(
+            id=strawberry.ID(to_global_id("Location", row.id)),
+            pk=row.id,
+            provider_pk=row.organization_id,
+            comune_istat=row.comune_istat,
+            _geom=row.geom,
+            name=row.name,
+            lat=point[0] if point else None,
+            lon=point[1] if point else None,
+            geocode_precision=GeocodePrecision(row.geocode_precision)
+            if row.geocode_precision
+            else None,
+            outside_territory=bool(row.outside_territory),
+            address=row.address,
+            cap=row.cap,
+            wheelchair_accessible=row.wheelchair_accessible,
+            accessibility=row.accessibility,
+            opening_hours=row.opening_hours,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+            version=row.version,
+            status=Status(row.status),
+        )
+
+    @strawberry.field(description="The point as a GeoJSON geometry, or null.")
+    def geojson(self) -> JSON | None:
+        return cast(JSON, geojson(self._geom))
+
+    @strawberry.field(
+        description="`openingHours` parsed: open at a time, next change, day by day; null "
+        "without opening hours."
+    )
+    def hours(self) -> OpeningHours | None:
+        return OpeningHours.of(self.opening_hours, self.comune_istat)
+
+    @strawberry.field
+    async def comune(self, info: Info) -> Comune | None:
+        return await Comune.load(info, self.comune_istat)
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        row = await info.context.loaders.provider.load(self.provider_pk)
+        return Provider.from_row(row) if row else None
+
+    @strawberry.field(description="Published services offered at this location.")
+    async def services(self, info: Info) -> list[Service]:
+        rows = await info.context.loaders.location_services.load(self.pk)
+        return [Service.from_row(row) for row in rows]
+
+
+@strawberry.type(description="A price of a service: `amount` in `currency` per `unit`.")
+class CostOption:
+    amount: float | None
+    currency: str
+    unit: PriceUnit
+    description: str | None
+
+    @classmethod
+    def from_row(cls, row: models.CostOption) -> CostOption:
+        return cls(
+            amount=float(row.amount) if row.amount is not None else None,
+            currency=row.currency,
+            unit=PriceUnit(row.unit),
+            description=row.description,
+        )
+
+
+@strawberry.type(description="A service a provider offers, on site, at home or online.")
+class Service(Node):
+    pk: strawberry.Private[uuid.UUID]
+    provider_pk: strawberry.Private[uuid.UUID]
+    area_codes: strawberry.Private[list[str]]
+    _area: strawberry.Private[Any]
+    name: str
+    description: str | None
+    welfare_eligible: bool = strawberry.field(
+        description="Whether company welfare credit can pay for it."
+    )
+    tuir_category: TuirCategory
+    target_groups: list[TargetGroup]
+    min_age: int | None
+    max_age: int | None
+    languages: list[str] = strawberry.field(description="ISO 639-1 codes.")
+    delivery: list[Delivery]
+    source: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None
+    version: int
+    status: Status = strawberry.field(
+        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
+        "editing payloads also return drafts."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Service) -> Service:
+        return cls(
+            id=strawberry.ID(to_global_id("Service", row.id)),
+            pk=row.id,
+            provider_pk=row.organization_id,
+            area_codes=list(row.service_area_comuni),
+            _area=row.service_area,
+            name=row.name,
+            description=row.description,
+            welfare_eligible=row.welfare_eligible,
+            tuir_category=TuirCategory(row.tuir_category),
+            target_groups=[TargetGroup(value) for value in row.target_groups],
+            min_age=row.min_age,
+            max_age=row.max_age,
+            languages=list(row.languages),
+            delivery=[Delivery(value) for value in row.delivery],
+            source=row.source,
+            external_id=row.external_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+            version=row.version,
+            status=Status(row.status),
+        )
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        row = await info.context.loaders.provider.load(self.provider_pk)
+        return Provider.from_row(row) if row else None
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list[Category]:
+        rows = await info.context.loaders.service_categories.load(self.pk)
+        return [Category.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def cost_options(self, info: Info) -> list[CostOption]:
+        rows = await info.context.loaders.service_cost_options.load(self.pk)
+        return [CostOption.from_row(row) for row in rows]
+
+    @strawberry.field(description="Published locations where the service is offered on site.")
+    async def locations(self, info: Info) -> list[Location]:
+        rows = await info.context.loaders.service_locations.load(self.pk)
+        return [Location.from_row(row) for row in rows]
+
+    @strawberry.field(description="The comuni an at-home service reaches.")
+    async def service_area_comuni(self, info: Info) -> list[Comune]:
+        return await Comune.load_many(info, self.area_codes)
+
+    @strawberry.field(description="An explicit service area as a GeoJSON MultiPolygon, or null.")
+    def service_area(self) -> JSON | None:
+        return cast(JSON, geojson(self._area))
