@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ambrogio.db.cluster import LocalCluster
 from ambrogio.settings import Settings
 
 EXTENSIONS = ("postgis", "pg_trgm", "unaccent", "uuid-ossp")
@@ -30,8 +31,6 @@ def database_url(settings: Settings, database: str | None = None) -> str:
         if database is not None:
             url = url.set(database=database)
         return url.render_as_string(hide_password=False)
-    from ambrogio.db.cluster import LocalCluster
-
     return LocalCluster(settings).url(database)
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio.db import models
 from ambrogio.db.models import SRID
 from ambrogio.db.session import create_engine, create_sessionmaker
-from ambrogio.demo.network import SOURCE, Network, Row, generate
+from ambrogio.demo.network import Network, generate
 from ambrogio.demo.purge import delete_source
+from ambrogio.demo.records import SOURCE, Row
 from ambrogio.demo.slots import refresh_demo_slots
 from ambrogio.hours.intervals import refresh_open_intervals
 from ambrogio.reference import load_reference

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,17 @@ from stdnum.it import iva
 
 from ambrogio.demo import archetypes as words
 from ambrogio.demo.archetypes import ARCHETYPES, Archetype
+from ambrogio.demo.records import (
+    BASE_TIME,
+    SOURCE,
+    Row,
+    phone,
+    provenance,
+    slugify,
+    street_address,
+)
 from ambrogio.demo.territory import Place, places, point_near, weighted_choice, within
+from ambrogio.demo.welfare_points import welfare_points
 from ambrogio.enums import (
     Delivery,
     GeocodePrecision,
@@ -30,21 +40,16 @@ from ambrogio.enums import (
     Status,
     TuirCategory,
 )
-from ambrogio.geo.gazetteer import fold
 from ambrogio.ids import record_id
 from ambrogio.taxonomy import BY_SLUG, Profile, Term
 
-SOURCE = "demo"
 PROVIDERS = 300
-BASE_TIME = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 # An at-home service reaches the comuni whose centroid is this close to its base.
 SERVICE_AREA_KM = 12.0
 # Agenzia delle Entrate office codes in partite IVA of Lecco firms (older ones were Como's).
 TAX_OFFICES = ("097", "097", "097", "013")
 PRECISIONS = (GeocodePrecision.EXACT, GeocodePrecision.ADDRESS, GeocodePrecision.COMUNE)
 VERIFIER = "operatore:hub-lecco"
-
-Row = dict[str, Any]
 
 
 @dataclass
@@ -56,36 +61,6 @@ class Network:
     cost_options: list[Row] = field(default_factory=list)
     services_at_locations: list[Row] = field(default_factory=list)
     welfare_points: list[Row] = field(default_factory=list)
-
-
-def provenance(external_id: str, status: Status, created: datetime, updated: datetime) -> Row:
-    return {
-        "id": record_id(SOURCE, external_id),
-        "source": SOURCE,
-        "external_id": external_id,
-        "status": status.value,
-        "created_at": created,
-        "updated_at": updated,
-        "version": 1,
-    }
-
-
-def slugify(text: str) -> str:
-    kept = "".join(ch if ch.isalnum() else "-" for ch in fold(text))
-    return "-".join(part for part in kept.split("-") if part)
-
-
-def street_address(rng: random.Random) -> str:
-    return f"{rng.choice(words.STREET_KINDS)} {rng.choice(words.STREETS)}, {rng.randint(1, 120)}"
-
-
-def phone(rng: random.Random, place: Place) -> str:
-    if rng.random() < 0.2:
-        return f"+39 3{rng.randint(20, 49)} {rng.randint(1_000_000, 9_999_999)}"
-    # Brianza towns dial 039, the lake and the valleys 0341.
-    if place.lat < 45.76:
-        return f"+39 039 {rng.randint(5_000_000, 9_999_999)}"
-    return f"+39 0341 {rng.randint(200_000, 999_999)}"
 
 
 def tax_code(rng: random.Random, kind: ProviderKind, used: set[str]) -> str:
@@ -311,8 +286,6 @@ class _Builder:
 
 def generate(seed: int, providers: int = PROVIDERS) -> Network:
     """The demo providers, locations and services, and the welfare hubs and points."""
-    from ambrogio.demo.welfare_points import welfare_points
-
     network = Network()
     builder = _Builder(network, seed)
     for number in range(1, providers + 1):

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.demo import archetypes as words
-from ambrogio.demo.network import BASE_TIME, SERVICE_AREA_KM, price_step
+from ambrogio.demo.network import SERVICE_AREA_KM, price_step
 from ambrogio.demo.purge import delete_source
+from ambrogio.demo.records import BASE_TIME
 from ambrogio.demo.territory import LANDWARD, places
 from ambrogio.enums import TuirCategory
 from ambrogio.ids import NAMESPACE

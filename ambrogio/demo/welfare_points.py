@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from ambrogio.demo.network import BASE_TIME, Row, phone, provenance, slugify, street_address
+from ambrogio.demo.records import BASE_TIME, Row, phone, provenance, slugify, street_address
 from ambrogio.demo.territory import POPULATION, Place, by_name, nearest, places, point_near, within
 from ambrogio.enums import GeocodePrecision, Status, WelfarePointKind
 
