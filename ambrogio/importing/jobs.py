@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, Select, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ambrogio.catalogue.pagination import keyset_page
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.db.models import ImportJob
 from ambrogio.importing.rows import RowIssue
 
@@ -167,3 +169,31 @@ async def claim_for_review(
         .returning(ImportJob)
     )
     return result.scalar_one_or_none()
+
+
+# --- reading jobs (the importJob and importJobs queries) -----------------------------------
+# ``caller``: only the jobs that caller ran; None for everyone's (reviewers).
+
+
+def _ran_by(caller: str | None) -> ColumnElement[bool]:
+    return true() if caller is None else ImportJob.caller == caller
+
+
+def job_stmt(job_id: uuid.UUID, caller: str | None) -> Select[ImportJob]:
+    """The job, if it is among those ``caller`` sees."""
+    return select(ImportJob).where(ImportJob.id == job_id, _ran_by(caller))
+
+
+def jobs_page(caller: str | None, after: Sequence[Any] | None, limit: int) -> Stmt:
+    """Newest first, after a cursor's (started_at, id); one row more than ``limit``."""
+    return keyset_page(
+        select(ImportJob).where(_ran_by(caller)),
+        [ImportJob.started_at, ImportJob.id],
+        after,
+        limit,
+        descending=True,
+    )
+
+
+def jobs_count(caller: str | None) -> Select[int]:
+    return select(func.count()).select_from(ImportJob).where(_ran_by(caller))

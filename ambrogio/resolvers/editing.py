@@ -26,6 +26,7 @@ from ambrogio.editing import changes, duplicates, inputs
 from ambrogio.editing.changes import Editor, Outcome
 from ambrogio.editing.entities import Entity
 from ambrogio.errors import BadUserInput
+from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.editing import (
     ChangeRequest,
     CostOptionInput,
@@ -36,9 +37,6 @@ from ambrogio.schema.types.editing import (
     WelfarePointPayload,
 )
 from ambrogio.schema.types.inputs import LatLonInput
-from ambrogio.schema.types.location import Location
-from ambrogio.schema.types.provider import Provider
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 from ambrogio.validation import Known
 

@@ -7,11 +7,9 @@ chunks, counting, so that a body sent without ``Content-Length`` cannot get past
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, func, select, true, tuple_
 
 from ambrogio import ids
 from ambrogio.auth.permissions import reviews_directly
@@ -23,11 +21,11 @@ from ambrogio.catalogue.pagination import (
     uuid_key,
 )
 from ambrogio.context import Context
-from ambrogio.db.models import ImportJob
 from ambrogio.enums import ImportFormat
 from ambrogio.errors import BadUserInput
-from ambrogio.importing import jobs as jobs_module
-from ambrogio.importing import pipeline
+from ambrogio.importing import jobs, pipeline
+from ambrogio.schema.types.importing import ImportReport
+from ambrogio.schema.types.node import Connection, build_connection
 
 Info = strawberry.Info[Context, None]
 CHUNK = 1024 * 1024
@@ -54,7 +52,7 @@ async def read_upload(upload: Any, limit: int) -> tuple[bytes, str]:
 
 async def import_providers(
     info: Info, file: Any, fmt: ImportFormat, source: str, dry_run: bool, skip_bad_rows: bool
-) -> ImportJob:
+) -> ImportReport:
     context = info.context
     data, name = await read_upload(file, context.settings.import_max_bytes)
     options = pipeline.ImportOptions(
@@ -67,76 +65,71 @@ async def import_providers(
         review=not reviews_directly(context.caller),
         request_id=context.request_id,
     )
-    return await pipeline.run_import(context.sessionmaker, context.settings, data, options)
+    job = await pipeline.run_import(context.sessionmaker, context.settings, data, options)
+    return ImportReport.from_row(job)
 
 
-async def approve_import(info: Info, job_id: strawberry.ID) -> ImportJob:
+async def approve_import(info: Info, job_id: strawberry.ID) -> ImportReport:
     context = info.context
-    return await pipeline.approve_import(
+    job = await pipeline.approve_import(
         context.sessionmaker,
         context.settings,
         ids.decode(job_id, "ImportJob", "jobId"),
         context.caller.actor,
         context.request_id,
     )
+    return ImportReport.from_row(job)
 
 
-async def reject_import(info: Info, job_id: strawberry.ID, reason: str) -> ImportJob:
+async def reject_import(info: Info, job_id: strawberry.ID, reason: str) -> ImportReport:
     context = info.context
-    return await pipeline.reject_import(
+    job = await pipeline.reject_import(
         context.sessionmaker,
         ids.decode(job_id, "ImportJob", "jobId"),
         context.caller.actor,
         reason,
         context.request_id,
     )
+    return ImportReport.from_row(job)
 
 
-def _visible(context: Context) -> ColumnElement[bool]:
-    """Reviewers see every job; other importers their own."""
-    return true() if reviews_directly(context.caller) else ImportJob.caller == context.caller.actor
+def _ran_by(context: Context) -> str | None:
+    """Reviewers see every job (None); other importers their own."""
+    return None if reviews_directly(context.caller) else context.caller.actor
 
 
 async def _sweep(context: Context) -> None:
     """Jobs whose process died show as failed (interrupted), not as running forever."""
     async with context.sessionmaker() as session, session.begin():
-        await jobs_module.mark_interrupted(session)
+        await jobs.mark_interrupted(session)
 
 
-async def import_job(info: Info, job_id: strawberry.ID) -> ImportJob | None:
+async def import_job(info: Info, job_id: strawberry.ID) -> ImportReport | None:
     context = info.context
     await _sweep(context)
+    key = ids.decode(job_id, "ImportJob", "id")
     async with context.sessionmaker() as session:
-        return (
-            await session.execute(
-                select(ImportJob).where(
-                    ImportJob.id == ids.decode(job_id, "ImportJob", "id"), _visible(context)
-                )
-            )
-        ).scalar_one_or_none()
+        job = (await session.execute(jobs.job_stmt(key, _ran_by(context)))).scalar_one_or_none()
+    return ImportReport.from_row(job) if job is not None else None
 
 
-async def import_jobs(
-    info: Info, first: int | None, after: str | None
-) -> tuple[list[ImportJob], list[str], int, Callable[[], Any]]:
+async def import_jobs(info: Info, first: int | None, after: str | None) -> Connection[ImportReport]:
     context = info.context
     await _sweep(context)
     limit = page_size(first, context.settings)
     key = decode_cursor(after, [instant_key, uuid_key])
-    stmt = select(ImportJob).where(_visible(context))
-    if key is not None:
-        started, job_id = key
-        stmt = stmt.where(tuple_(ImportJob.started_at, ImportJob.id) < tuple_(started, job_id))
-    stmt = stmt.order_by(ImportJob.started_at.desc(), ImportJob.id.desc()).limit(limit + 1)
+    caller = _ran_by(context)
     async with context.sessionmaker() as session:
-        jobs = list((await session.execute(stmt)).scalars())
-    cursors = [encode_cursor([job.started_at.isoformat(), job.id]) for job in jobs]
+        rows = list((await session.execute(jobs.jobs_page(caller, key, limit))).scalars())
 
     async def count() -> int:
         async with context.sessionmaker() as session:
-            total = await session.scalar(
-                select(func.count()).select_from(ImportJob).where(_visible(context))
-            )
-            return int(total or 0)
+            return int(await session.scalar(jobs.jobs_count(caller)) or 0)
 
-    return jobs, cursors, limit, count
+    return build_connection(
+        [ImportReport.from_row(job) for job in rows],
+        [encode_cursor([job.started_at.isoformat(), job.id]) for job in rows],
+        limit=limit,
+        after=after,
+        count=count,
+    )

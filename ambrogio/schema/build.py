@@ -13,19 +13,17 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
+from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.roots.availability import AvailabilityMutation
 from ambrogio.schema.roots.catalogue import CatalogueQuery
 from ambrogio.schema.roots.editing import EditingMutation
+from ambrogio.schema.roots.importing import ImportMutation, ImportQuery
+from ambrogio.schema.roots.map import MapQuery
 from ambrogio.schema.roots.review import ReviewMutation, ReviewQuery
 from ambrogio.schema.roots.subscription import Subscription
-from ambrogio.schema.types.accounts import AccountsMutation, AccountsQuery
+from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
-from ambrogio.schema.types.importing import ImportMutation, ImportQuery
-from ambrogio.schema.types.location import Location
-from ambrogio.schema.types.map import MapQuery
-from ambrogio.schema.types.provider import Provider
-from ambrogio.schema.types.service import Service
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 MAX_DEPTH = 12

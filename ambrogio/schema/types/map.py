@@ -1,18 +1,16 @@
-"""The map viewport: ``mapClusters`` and its types. Vector tiles are served over plain HTTP
-(``/tiles/{layer}/{z}/{x}/{y}.mvt``, see ``ambrogio.http.tiles``)."""
+"""The types of the map viewport: the bounding box and ``mapClusters``' clusters (the root field
+is in ``ambrogio.schema.roots.map``)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, cast
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from ambrogio.context import Context
-from ambrogio.schema.types.inputs import ServiceFilter
-from ambrogio.schema.types.location import Location
-from ambrogio.schema.types.provider import Provider
+from ambrogio.schema.types.catalogue import Location, Provider
 
 Info = strawberry.Info[Context, None]
 
@@ -72,33 +70,3 @@ class MapCluster:
             return None
         row = await info.context.loaders.provider.load(self.provider_pk)
         return Provider.from_row(row) if row else None
-
-
-@strawberry.type
-class MapQuery:
-    @strawberry.field(
-        description="Clusters of the published provider locations inside `bbox` at map `zoom` "
-        "(0–22), computed in PostGIS; with `filter`, of the providers having a matching "
-        "published service (as `providers` does). The counts add up to the locations inside "
-        "the bbox. A bbox larger than 1024 tiles at that zoom is BAD_USER_INPUT."
-    )
-    async def map_clusters(
-        self,
-        info: Info,
-        bbox: Annotated[
-            BBoxInput,
-            strawberry.argument(description="`west > east` crosses the antimeridian."),
-        ],
-        zoom: Annotated[
-            int,
-            strawberry.argument(
-                description="Map zoom level (the XYZ tile zoom), 0–22; a cell is a quarter "
-                "of a tile of this zoom on each side."
-            ),
-        ],
-        filter: ServiceFilter | None = None,
-    ) -> list[MapCluster]:
-        # Imported here: the resolver builds this module's types.
-        from ambrogio.resolvers.map import map_clusters
-
-        return await map_clusters(info, bbox, zoom, filter)
