@@ -10,7 +10,8 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +32,13 @@ from ambrogio.schema.types.editing import (
     ChangeRequest,
     CostOptionInput,
     DuplicateCandidate,
+    LocationInput,
     LocationPayload,
+    ProviderInput,
     ProviderPayload,
+    ServiceInput,
     ServicePayload,
+    WelfarePointInput,
     WelfarePointPayload,
 )
 from ambrogio.schema.types.inputs import LatLonInput
@@ -41,14 +46,8 @@ from ambrogio.schema.types.welfare_point import WelfarePoint
 from ambrogio.validation import Known
 
 Info = strawberry.Info[Context, None]
-Payload = ProviderPayload | LocationPayload | ServicePayload | WelfarePointPayload
-
-VALUES: dict[Entity, Callable[..., inputs.Values]] = {
-    Entity.PROVIDER: inputs.provider_values,
-    Entity.LOCATION: inputs.location_values,
-    Entity.SERVICE: inputs.service_values,
-    Entity.WELFARE_POINT: inputs.welfare_point_values,
-}
+In = TypeVar("In")  # the GraphQL input of a kind of record
+P = TypeVar("P")  # the payload the mutations of that kind answer with
 
 
 @asynccontextmanager
@@ -99,12 +98,16 @@ def _location_keys(sent: dict[str, Any]) -> None:
 
 
 async def _values(
-    session: AsyncSession, info: Info, entity: Entity, sent: dict[str, Any], creating: bool
+    session: AsyncSession,
+    info: Info,
+    kind: Editable[Any, Any],
+    sent: dict[str, Any],
+    creating: bool,
 ) -> inputs.Values:
     # Providers name no comune or category: spare them the reference data.
-    known = Known() if entity is Entity.PROVIDER else await load_known(session)
+    known = Known() if kind.entity is Entity.PROVIDER else await load_known(session)
     rules = inputs.Rules(known, info.context.settings.territory_bbox)
-    return VALUES[entity](sent, rules, creating=creating)
+    return kind.values(sent, rules, creating=creating)
 
 
 async def _duplicates(session: AsyncSession, outcome: Outcome) -> list[DuplicateCandidate]:
@@ -120,63 +123,104 @@ async def _duplicates(session: AsyncSession, outcome: Outcome) -> list[Duplicate
     return [DuplicateCandidate.from_row(pair, rows) for pair in pairs]
 
 
-def _payload(outcome: Outcome, candidates: list[DuplicateCandidate]) -> Payload:
-    row, change = outcome.row, outcome.change
-    request = ChangeRequest.from_row(change) if change is not None else None
-    if isinstance(row, Organization):
-        return ProviderPayload(
-            provider=Provider.from_row(row), change_request=request, duplicate_candidates=candidates
-        )
-    if isinstance(row, LocationRow):
-        return LocationPayload(
-            location=Location.from_row(row), change_request=request, duplicate_candidates=candidates
-        )
-    if isinstance(row, ServiceRow):
-        return ServicePayload(service=Service.from_row(row), change_request=request)
-    assert isinstance(row, WelfarePointRow)
-    return WelfarePointPayload(welfare_point=WelfarePoint.from_row(row), change_request=request)
+def _request(outcome: Outcome) -> ChangeRequest | None:
+    return ChangeRequest.from_row(outcome.change) if outcome.change is not None else None
+
+
+def _provider_payload(outcome: Outcome, candidates: list[DuplicateCandidate]) -> ProviderPayload:
+    assert isinstance(outcome.row, Organization)
+    return ProviderPayload(
+        provider=Provider.from_row(outcome.row),
+        change_request=_request(outcome),
+        duplicate_candidates=candidates,
+    )
+
+
+def _location_payload(outcome: Outcome, candidates: list[DuplicateCandidate]) -> LocationPayload:
+    assert isinstance(outcome.row, LocationRow)
+    return LocationPayload(
+        location=Location.from_row(outcome.row),
+        change_request=_request(outcome),
+        duplicate_candidates=candidates,
+    )
+
+
+def _service_payload(outcome: Outcome, candidates: list[DuplicateCandidate]) -> ServicePayload:
+    assert isinstance(outcome.row, ServiceRow)
+    return ServicePayload(service=Service.from_row(outcome.row), change_request=_request(outcome))
+
+
+def _welfare_point_payload(
+    outcome: Outcome, candidates: list[DuplicateCandidate]
+) -> WelfarePointPayload:
+    assert isinstance(outcome.row, WelfarePointRow)
+    return WelfarePointPayload(
+        welfare_point=WelfarePoint.from_row(outcome.row), change_request=_request(outcome)
+    )
+
+
+@dataclass(frozen=True)
+class Editable(Generic[In, P]):
+    """A kind of record the editing mutations take: its input, how the input is validated,
+    and the payload they answer with."""
+
+    entity: Entity
+    input: type[In]
+    values: Callable[..., inputs.Values]
+    payload: Callable[[Outcome, list[DuplicateCandidate]], P]
+
+
+PROVIDER = Editable(Entity.PROVIDER, ProviderInput, inputs.provider_values, _provider_payload)
+LOCATION = Editable(Entity.LOCATION, LocationInput, inputs.location_values, _location_payload)
+SERVICE = Editable(Entity.SERVICE, ServiceInput, inputs.service_values, _service_payload)
+WELFARE_POINT = Editable(
+    Entity.WELFARE_POINT, WelfarePointInput, inputs.welfare_point_values, _welfare_point_payload
+)
 
 
 async def _run(
-    info: Info, work: Callable[[AsyncSession, Editor], Awaitable[Outcome]], flag: bool = True
-) -> Payload:
+    info: Info,
+    kind: Editable[Any, P],
+    work: Callable[[AsyncSession, Editor], Awaitable[Outcome]],
+    flag: bool = True,
+) -> P:
     async with transaction(info) as (session, editor):
         outcome = await work(session, editor)
         candidates = await _duplicates(session, outcome) if flag else []
-        return _payload(outcome, candidates)
+        return kind.payload(outcome, candidates)
 
 
-async def create(info: Info, entity: Entity, input: object) -> Payload:
+async def create(info: Info, kind: Editable[In, P], input: In) -> P:
     sent = given(input)
     provider = _provider_key(sent, creating=True)
     _location_keys(sent)
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
-        values = await _values(session, info, entity, sent, creating=True)
-        return await changes.create(session, editor, entity, values, provider)
+        values = await _values(session, info, kind, sent, creating=True)
+        return await changes.create(session, editor, kind.entity, values, provider)
 
-    return await _run(info, work)
+    return await _run(info, kind, work)
 
 
 async def update(
-    info: Info, entity: Entity, id: strawberry.ID, version: int, input: object
-) -> Payload:
-    key = ids.decode(id, entity.type_name, "id")
+    info: Info, kind: Editable[In, P], id: strawberry.ID, version: int, input: In
+) -> P:
+    key = ids.decode(id, kind.entity.type_name, "id")
     sent = given(input)
     _provider_key(sent, creating=False)
     _location_keys(sent)
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
-        values = await _values(session, info, entity, sent, creating=False)
-        return await changes.update(session, editor, entity, key, version, values)
+        values = await _values(session, info, kind, sent, creating=False)
+        return await changes.update(session, editor, kind.entity, key, version, values)
 
-    return await _run(info, work)
+    return await _run(info, kind, work)
 
 
-async def archive(info: Info, entity: Entity, id: strawberry.ID, version: int) -> Payload:
-    key = ids.decode(id, entity.type_name, "id")
+async def archive(info: Info, kind: Editable[Any, P], id: strawberry.ID, version: int) -> P:
+    key = ids.decode(id, kind.entity.type_name, "id")
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
-        return await changes.archive(session, editor, entity, key, version)
+        return await changes.archive(session, editor, kind.entity, key, version)
 
-    return await _run(info, work, flag=False)
+    return await _run(info, kind, work, flag=False)

@@ -4,12 +4,11 @@ change requests (see ``ambrogio.editing.changes``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 
 from ambrogio.context import Context
-from ambrogio.editing.entities import Entity
 from ambrogio.resolvers import editing
 from ambrogio.schema.permissions import CanEdit
 from ambrogio.schema.types.editing import (
@@ -40,7 +39,7 @@ class EditingMutation:
         permission_classes=[CanEdit],
     )
     async def create_provider(self, info: Info, input: ProviderInput) -> ProviderPayload:
-        return cast(ProviderPayload, await editing.create(info, Entity.PROVIDER, input))
+        return await editing.create(info, editing.PROVIDER, input)
 
     @strawberry.mutation(
         description="Update a provider: fields left out stay, null clears. A mapper's update "
@@ -50,9 +49,7 @@ class EditingMutation:
     async def update_provider(
         self, info: Info, id: strawberry.ID, version: Version, input: ProviderInput
     ) -> ProviderPayload:
-        return cast(
-            ProviderPayload, await editing.update(info, Entity.PROVIDER, id, version, input)
-        )
+        return await editing.update(info, editing.PROVIDER, id, version, input)
 
     @strawberry.mutation(
         description="Archive a provider (a mapper's archive is a change request).",
@@ -61,14 +58,14 @@ class EditingMutation:
     async def archive_provider(
         self, info: Info, id: strawberry.ID, version: Version
     ) -> ProviderPayload:
-        return cast(ProviderPayload, await editing.archive(info, Entity.PROVIDER, id, version))
+        return await editing.archive(info, editing.PROVIDER, id, version)
 
     @strawberry.mutation(
         description="Create a location of a provider (a mapper's is a draft).",
         permission_classes=[CanEdit],
     )
     async def create_location(self, info: Info, input: LocationInput) -> LocationPayload:
-        return cast(LocationPayload, await editing.create(info, Entity.LOCATION, input))
+        return await editing.create(info, editing.LOCATION, input)
 
     @strawberry.mutation(
         description="Update a location: fields left out stay, null clears.",
@@ -77,22 +74,20 @@ class EditingMutation:
     async def update_location(
         self, info: Info, id: strawberry.ID, version: Version, input: LocationInput
     ) -> LocationPayload:
-        return cast(
-            LocationPayload, await editing.update(info, Entity.LOCATION, id, version, input)
-        )
+        return await editing.update(info, editing.LOCATION, id, version, input)
 
     @strawberry.mutation(description="Archive a location.", permission_classes=[CanEdit])
     async def archive_location(
         self, info: Info, id: strawberry.ID, version: Version
     ) -> LocationPayload:
-        return cast(LocationPayload, await editing.archive(info, Entity.LOCATION, id, version))
+        return await editing.archive(info, editing.LOCATION, id, version)
 
     @strawberry.mutation(
         description="Create a service of a provider (a mapper's is a draft).",
         permission_classes=[CanEdit],
     )
     async def create_service(self, info: Info, input: ServiceInput) -> ServicePayload:
-        return cast(ServicePayload, await editing.create(info, Entity.SERVICE, input))
+        return await editing.create(info, editing.SERVICE, input)
 
     @strawberry.mutation(
         description="Update a service: fields left out stay, null clears; lists are replaced.",
@@ -101,13 +96,13 @@ class EditingMutation:
     async def update_service(
         self, info: Info, id: strawberry.ID, version: Version, input: ServiceInput
     ) -> ServicePayload:
-        return cast(ServicePayload, await editing.update(info, Entity.SERVICE, id, version, input))
+        return await editing.update(info, editing.SERVICE, id, version, input)
 
     @strawberry.mutation(description="Archive a service.", permission_classes=[CanEdit])
     async def archive_service(
         self, info: Info, id: strawberry.ID, version: Version
     ) -> ServicePayload:
-        return cast(ServicePayload, await editing.archive(info, Entity.SERVICE, id, version))
+        return await editing.archive(info, editing.SERVICE, id, version)
 
     @strawberry.mutation(
         description="Create a welfare point (a mapper's is a draft).",
@@ -116,7 +111,7 @@ class EditingMutation:
     async def create_welfare_point(
         self, info: Info, input: WelfarePointInput
     ) -> WelfarePointPayload:
-        return cast(WelfarePointPayload, await editing.create(info, Entity.WELFARE_POINT, input))
+        return await editing.create(info, editing.WELFARE_POINT, input)
 
     @strawberry.mutation(
         description="Update a welfare point: fields left out stay, null clears.",
@@ -125,15 +120,10 @@ class EditingMutation:
     async def update_welfare_point(
         self, info: Info, id: strawberry.ID, version: Version, input: WelfarePointInput
     ) -> WelfarePointPayload:
-        return cast(
-            WelfarePointPayload,
-            await editing.update(info, Entity.WELFARE_POINT, id, version, input),
-        )
+        return await editing.update(info, editing.WELFARE_POINT, id, version, input)
 
     @strawberry.mutation(description="Archive a welfare point.", permission_classes=[CanEdit])
     async def archive_welfare_point(
         self, info: Info, id: strawberry.ID, version: Version
     ) -> WelfarePointPayload:
-        return cast(
-            WelfarePointPayload, await editing.archive(info, Entity.WELFARE_POINT, id, version)
-        )
+        return await editing.archive(info, editing.WELFARE_POINT, id, version)
