@@ -24,6 +24,7 @@ locations, services, categories, prices or service locations changed), unchanged
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.ids import NAMESPACE, record_id
-from ambrogio.importing.validate import Validated, external_slug
+from ambrogio.importing.validate import (
+    LocationRecord,
+    ProviderRecord,
+    ServiceRecord,
+    Validated,
+    external_slug,
+)
 
 STAGING = (
     """
@@ -276,6 +283,16 @@ class MergeCounts:
     changed_ids: list[uuid.UUID]
 
 
+# The staging tables' columns, in the order of the rows below.
+ORG_STAGED = ("id", "external_id", *ORG_COLUMNS, *ORG_GIVEN)
+LOC_STAGED = (
+    "id", "organization_id", "external_id", "address", "cap", "comune_istat", "opening_hours",
+    "lat", "lon", "precision", "outside", *LOC_GIVEN,
+)  # fmt: skip
+SVC_STAGED = ("id", "organization_id", "external_id", *SVC_COLUMNS)
+COST_STAGED = ("id", "service_id", "amount", "unit", "description")
+
+
 async def _copy(
     raw: Any, table: str, columns: tuple[str, ...], records: list[tuple[Any, ...]]
 ) -> None:
@@ -289,116 +306,96 @@ async def stage(session: AsyncSession, records: Validated) -> None:
         await session.execute(text(statement))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
-    providers = records.providers.values()
-    await _copy(
-        raw,
-        "imp_org",
-        ("id", "external_id", *ORG_COLUMNS, *ORG_GIVEN),
-        [
-            (
-                p.id,
-                p.external_id,
-                p.name,
-                p.kind,
-                p.tax_code,
-                p.description,
-                p.email,
-                p.phone,
-                p.website,
-                p.runts_id,
-            )
-            for p in providers
-        ],
-    )
-    await _copy(
-        raw,
-        "imp_loc",
-        (
-            "id",
-            "organization_id",
-            "external_id",
-            "address",
-            "cap",
-            "comune_istat",
-            "opening_hours",
-            "lat",
-            "lon",
-            "precision",
-            "outside",
-            *LOC_GIVEN,
-        ),
-        [
-            (
-                x.id,
-                x.provider_id,
-                x.external_id,
-                x.address,
-                x.cap,
-                x.comune_istat,
-                x.opening_hours,
-                x.lat,
-                x.lon,
-                x.precision,
-                x.outside_territory,
-                x.name,
-                x.wheelchair_accessible,
-                x.accessibility,
-            )
-            for x in records.locations.values()
-        ],
-    )
     services = list(records.services.values())
-    await _copy(
-        raw,
-        "imp_svc",
-        ("id", "organization_id", "external_id", *SVC_COLUMNS),
-        [
-            (
-                s.id,
-                s.provider_id,
-                s.external_id,
-                s.name,
-                s.description,
-                s.welfare_eligible,
-                s.tuir_category,
-                s.target_groups,
-                s.min_age,
-                s.max_age,
-                s.languages,
-                s.delivery,
-                shapely.to_wkb(s.service_area) if s.service_area is not None else None,
-                s.service_area_comuni,
-            )
-            for s in services
-        ],
-    )
-    await _copy(
-        raw,
-        "imp_cat",
-        ("service_id", "slug"),
-        [
-            (s.id, slug)
-            for s in services
-            for slug in [*s.categories, *(external_slug(v, c) for v, c, _ in s.external_terms)]
-        ],
-    )
-    await _copy(
-        raw,
-        "imp_cost",
-        ("id", "service_id", "amount", "unit", "description"),
-        [
-            (_cost_id(s.id, index), s.id, amount, unit, description)
-            for s in services
-            for index, (amount, unit, description) in enumerate(s.costs)
-        ],
-    )
-    await _copy(
-        raw,
-        "imp_sal",
-        ("service_id", "location_id"),
-        [(s.id, location_id) for s in services if s.on_site for location_id in s.location_ids],
-    )
+    await _copy(raw, "imp_org", ORG_STAGED, _organization_rows(records.providers.values()))
+    await _copy(raw, "imp_loc", LOC_STAGED, _location_rows(records.locations.values()))
+    await _copy(raw, "imp_svc", SVC_STAGED, _service_rows(services))
+    await _copy(raw, "imp_cat", ("service_id", "slug"), _category_rows(services))
+    await _copy(raw, "imp_cost", COST_STAGED, _cost_rows(services))
+    await _copy(raw, "imp_sal", ("service_id", "location_id"), _service_location_rows(services))
     await session.execute(text("ANALYZE imp_org, imp_loc, imp_svc, imp_cat, imp_cost, imp_sal"))
+
+
+def _organization_rows(providers: Iterable[ProviderRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            p.id,
+            p.external_id,
+            p.name,
+            p.kind,
+            p.tax_code,
+            p.description,
+            p.email,
+            p.phone,
+            p.website,
+            p.runts_id,
+        )
+        for p in providers
+    ]
+
+
+def _location_rows(locations: Iterable[LocationRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            x.id,
+            x.provider_id,
+            x.external_id,
+            x.address,
+            x.cap,
+            x.comune_istat,
+            x.opening_hours,
+            x.lat,
+            x.lon,
+            x.precision,
+            x.outside_territory,
+            x.name,
+            x.wheelchair_accessible,
+            x.accessibility,
+        )
+        for x in locations
+    ]
+
+
+def _service_rows(services: Iterable[ServiceRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            s.id,
+            s.provider_id,
+            s.external_id,
+            s.name,
+            s.description,
+            s.welfare_eligible,
+            s.tuir_category,
+            s.target_groups,
+            s.min_age,
+            s.max_age,
+            s.languages,
+            s.delivery,
+            shapely.to_wkb(s.service_area) if s.service_area is not None else None,
+            s.service_area_comuni,
+        )
+        for s in services
+    ]
+
+
+def _category_rows(services: Iterable[ServiceRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (s.id, slug)
+        for s in services
+        for slug in [*s.categories, *(external_slug(v, c) for v, c, _ in s.external_terms)]
+    ]
+
+
+def _cost_rows(services: Iterable[ServiceRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (_cost_id(s.id, index), s.id, amount, unit, description)
+        for s in services
+        for index, (amount, unit, description) in enumerate(s.costs)
+    ]
+
+
+def _service_location_rows(services: Iterable[ServiceRecord]) -> list[tuple[Any, ...]]:
+    return [(s.id, location_id) for s in services if s.on_site for location_id in s.location_ids]
 
 
 def _cost_id(service_id: uuid.UUID, index: int) -> uuid.UUID:
