@@ -121,3 +121,9 @@ def due(row: Any) -> Due:
         prices_changed_at=mapping["prices_changed_at"],
         reasons=[kind for kind in FreshnessReason if mapping[kind.value]],
     )
+
+
+def records(entity: Entity, keys: Sequence[uuid.UUID]) -> Select[Any]:
+    """The records of one kind a page of the queue lists (as they are, archived or not)."""
+    model = entity.model
+    return select(model).where(model.id.in_(keys))

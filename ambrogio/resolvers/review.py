@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio import ids
@@ -158,10 +157,7 @@ async def _records(session: AsyncSession, wanted: list[freshness.Due]) -> dict[u
         keys[item.entity].append(item.id)
     found: dict[uuid.UUID, Node] = {}
     for entity, chosen in keys.items():
-        model = entity.model
-        rows: Sequence[Any] = (
-            await session.scalars(select(model).where(model.id.in_(chosen)))
-        ).all()
+        rows: Sequence[Any] = (await session.scalars(freshness.records(entity, chosen))).all()
         found.update((row.id, node_of(entity, row)) for row in rows)
     return found
 
