@@ -236,23 +236,7 @@ def _validate_row(
     ]
     location_key = None
     if external_id is not None and location is not None:
-        location_id = row.get(
-            check.text, "location_id", _as_text(f.get("location_id")), max_length=200
-        )
-        suffix = f"/{location_id}" if location_id else ""
-        location_key = f"{external_id}/location{suffix}"
-        first = seen_locations.get(location_key)
-        if first is not None:
-            row.errors.append(
-                RowIssue(
-                    row.number,
-                    "location_id",
-                    f.get("location_id"),
-                    f"is the same location as row {first} (external_id "
-                    f"{external_id!r}); give each location of a provider its own "
-                    "location_id",
-                )
-            )
+        location_key = _location_key(row, f, external_id, seen_locations)
     for service_row, _ in services:
         row.errors.extend(service_row.errors)
     if row.errors or external_id is None or provider is None:
@@ -263,34 +247,73 @@ def _validate_row(
     location_uuid = None
     if location is not None and location_key is not None:
         seen_locations[location_key] = row.number
-        location_uuid = record_id(source, location_key)
-        location.id, location.external_id, location.provider_id = (
-            location_uuid,
-            location_key,
-            provider_id,
-        )
-        out.locations[location_uuid] = location
+        location_uuid = _add_location(out, location, source, location_key, provider_id)
     for _, service in services:
         assert service is not None
-        key = f"{external_id}/service/{service.external_id}"
-        service.id, service.external_id, service.provider_id = (
-            record_id(source, key),
-            key,
-            provider_id,
-        )
-        existing = out.services.setdefault(service.id, service)
-        if existing is not service and _differs(existing, service):
-            out.warnings.append(
-                RowIssue(
-                    service.row,
-                    "services",
-                    service.name,
-                    f"describes the service of row {existing.row} differently; "
-                    f"row {existing.row} is kept",
-                )
+        _add_service(out, service, source, external_id, provider_id, location_uuid)
+
+
+def _location_key(
+    row: _Row, f: dict[str, Any], external_id: str, seen_locations: dict[str, int]
+) -> str:
+    location_id = row.get(check.text, "location_id", _as_text(f.get("location_id")), max_length=200)
+    suffix = f"/{location_id}" if location_id else ""
+    location_key = f"{external_id}/location{suffix}"
+    first = seen_locations.get(location_key)
+    if first is not None:
+        row.errors.append(
+            RowIssue(
+                row.number,
+                "location_id",
+                f.get("location_id"),
+                f"is the same location as row {first} (external_id "
+                f"{external_id!r}); give each location of a provider its own "
+                "location_id",
             )
-        if location_uuid is not None and location_uuid not in existing.location_ids:
-            existing.location_ids.append(location_uuid)
+        )
+    return location_key
+
+
+def _add_location(
+    out: Validated, location: LocationRecord, source: str, key: str, provider_id: uuid.UUID
+) -> uuid.UUID:
+    location.id, location.external_id, location.provider_id = (
+        record_id(source, key),
+        key,
+        provider_id,
+    )
+    out.locations[location.id] = location
+    return location.id
+
+
+def _add_service(
+    out: Validated,
+    service: ServiceRecord,
+    source: str,
+    external_id: str,
+    provider_id: uuid.UUID,
+    location_id: uuid.UUID | None,
+) -> None:
+    """The service once per provider, offered at each of its rows' locations."""
+    key = f"{external_id}/service/{service.external_id}"
+    service.id, service.external_id, service.provider_id = (
+        record_id(source, key),
+        key,
+        provider_id,
+    )
+    existing = out.services.setdefault(service.id, service)
+    if existing is not service and _differs(existing, service):
+        out.warnings.append(
+            RowIssue(
+                service.row,
+                "services",
+                service.name,
+                f"describes the service of row {existing.row} differently; "
+                f"row {existing.row} is kept",
+            )
+        )
+    if location_id is not None and location_id not in existing.location_ids:
+        existing.location_ids.append(location_id)
 
 
 def _as_text(value: Any) -> Any:
