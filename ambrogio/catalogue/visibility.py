@@ -16,6 +16,8 @@ PUBLISHED = Status.PUBLISHED.value
 
 # A select of any columns (SQLAlchemy 2.1 types selects by their column tuple).
 Stmt = Select[*tuple[Any, ...]]
+# A WHERE clause, as builders hand them to one another.
+Condition = ColumnElement[bool]
 
 
 def provider_visible() -> ColumnElement[bool]:

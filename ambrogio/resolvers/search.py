@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.catalogue import search
@@ -20,7 +19,7 @@ from ambrogio.catalogue import text as text_search
 from ambrogio.catalogue.filters import service_conditions
 from ambrogio.catalogue.pagination import decode_cursor, encode_cursor, page_size
 from ambrogio.catalogue.text import TextQuery
-from ambrogio.catalogue.visibility import Stmt
+from ambrogio.catalogue.visibility import Condition, Stmt
 from ambrogio.context import Context
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.nearby import (
@@ -112,12 +111,12 @@ async def _search(
     kind: search.Kind,
     args: Args,
     where: Callable[[AsyncSession], Any],
-    nearby: Callable[[NearbySearch, Sequence[ColumnElement[bool]], int], Stmt | Query],
+    nearby: Callable[[NearbySearch, Sequence[Condition], int], Stmt | Query],
     to_node: Callable[[Any], N],
 ) -> Connection[N]:
     context = info.context
     async with context.sessionmaker() as session:
-        conditions: list[ColumnElement[bool]] = list(await where(session))
+        conditions: list[Condition] = list(await where(session))
         if args.text is not None:
             assert kind.matches is not None
             await _require_words(session, args.text)
@@ -188,7 +187,7 @@ async def services(
 ) -> Connection[ServiceNode]:
     args = _args(info, near, radius_m, text, order_by, first, after)
 
-    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+    async def where(session: AsyncSession) -> list[Condition]:
         return service_conditions(await filter_spec(session, filter))
 
     return await _search(
@@ -208,7 +207,7 @@ async def providers(
 ) -> Connection[Provider]:
     args = _args(info, near, radius_m, text, order_by, first, after)
 
-    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+    async def where(session: AsyncSession) -> list[Condition]:
         if filter is None:
             return []
         return search.provider_conditions(await filter_spec(session, filter))
@@ -227,10 +226,10 @@ async def welfare_points(
 ) -> Connection[WelfarePointNode]:
     args = _args(info, near, radius_m, None, None, first, after)
 
-    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+    async def where(session: AsyncSession) -> list[Condition]:
         return []
 
-    def nearby(asked: NearbySearch, _: Sequence[ColumnElement[bool]], m: int) -> Query:
+    def nearby(asked: NearbySearch, _: Sequence[Condition], m: int) -> Query:
         return nearby_welfare_points_query(asked, m)
 
     return await _search(
@@ -248,7 +247,7 @@ async def services_reaching(
     home = LatLon.checked(point.lat, point.lon, "point")
     args = Args(None, None, None, ServiceOrder.NAME, page_size(first, info.context.settings), after)
 
-    async def where(session: AsyncSession) -> list[ColumnElement[bool]]:
+    async def where(session: AsyncSession) -> list[Condition]:
         return [reaches(home), *service_conditions(await filter_spec(session, filter))]
 
     return await _search(
@@ -262,7 +261,7 @@ async def service_search_conditions(
     radius_m: float | None,
     text: str | None,
     filter: ServiceFilter | None,
-) -> list[ColumnElement[bool]]:
+) -> list[Condition]:
     """What a service must satisfy to be in a search (facets and GeoJSON use the same set as
     ``services``): visible, filtered, matching the text, within the radius of ``near`` (or,
     with ``near`` alone, located somewhere)."""
