@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.db.models import DuplicateCandidate, Organization
 from ambrogio.editing.changes import Editor, now
 from ambrogio.editing.matching import flag_duplicates
@@ -55,9 +56,7 @@ async def flag(
 def page(status: DuplicateStatus, after: int | None, limit: int) -> Select[DuplicateCandidate]:
     """In the order they were flagged."""
     stmt = select(DuplicateCandidate).where(DuplicateCandidate.status == status.value)
-    if after is not None:
-        stmt = stmt.where(DuplicateCandidate.id > after)
-    return stmt.order_by(DuplicateCandidate.id).limit(limit + 1)
+    return keyset_page(stmt, [DuplicateCandidate.id], [after] if after is not None else None, limit)
 
 
 async def providers(

@@ -26,10 +26,10 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    tuple_,
     union_all,
 )
 
+from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.db.models import Organization
 from ambrogio.editing.entities import Entity
 from ambrogio.enums import Status
@@ -100,13 +100,11 @@ def queue(
         ),
     }
     wanted = [flags[reason]] if reason is not None else list(flags.values())
-    order = (records.c.since, records.c.entity, records.c.id)
     stmt = select(records, *(flag.label(kind.value) for kind, flag in flags.items())).where(
         or_(false(), *wanted)
     )
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) > tuple_(*after))
-    return stmt.order_by(*order).limit(limit + 1)
+    order = [records.c.since, records.c.entity, records.c.id]
+    return keyset_page(stmt, order, after, limit)
 
 
 def due(row: Any) -> Due:

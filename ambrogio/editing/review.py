@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio import validation
+from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.db import audit
 from ambrogio.db.models import ChangeRequest
 from ambrogio.editing.changes import Editor, Outcome, check_version, lock, now, snapshot, write
@@ -139,11 +140,8 @@ def change_requests_page(
     status: ChangeStatus, after: Sequence[Any] | None, limit: int
 ) -> Select[ChangeRequest]:
     """Oldest first: the queue a reviewer works through."""
-    order = (ChangeRequest.created_at, ChangeRequest.id)
     stmt = select(ChangeRequest).where(ChangeRequest.status == status.value)
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) > tuple_(*after))
-    return stmt.order_by(*order).limit(limit + 1)
+    return keyset_page(stmt, [ChangeRequest.created_at, ChangeRequest.id], after, limit)
 
 
 def change_cursor(change: ChangeRequest) -> tuple[datetime, uuid.UUID]:

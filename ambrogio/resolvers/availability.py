@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import strawberry
 
-from ambrogio import ids
+from ambrogio import ids, validation
 from ambrogio.availability import publishing, reservations
 from ambrogio.catalogue import listings as q
 from ambrogio.context import Context
@@ -24,22 +24,10 @@ from ambrogio.schema.types.availability import PublishedSlots, Reservation, Slot
 
 Info = strawberry.Info[Context, None]
 
-MAX_WINDOW = timedelta(days=92)
-
-
-def _aware(field: str, value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise BadUserInput(field, value.isoformat(), "needs a time zone offset, e.g. +01:00")
-    return value
-
 
 async def slots(info: Info, service_id: str, start: datetime, end: datetime) -> list[Slot]:
     service = ids.decode(service_id, "Service", "serviceId")
-    start, end = _aware("from", start), _aware("to", end)
-    if end <= start:
-        raise BadUserInput("to", end.isoformat(), "must be after `from`")
-    if end - start > MAX_WINDOW:
-        raise BadUserInput("to", end.isoformat(), "must be at most 92 days after `from`")
+    start, end = validation.time_window("from", start, "to", end)
     if await info.context.loaders.service.load(service) is None:
         raise NotFound(f"serviceId: no service {service_id!r} is visible")
     async with info.context.sessionmaker() as session:
