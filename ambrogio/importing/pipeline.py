@@ -179,6 +179,54 @@ async def _run(
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
 ) -> ImportJob:
+    parsed = await _parse(parse, data, options, settings, job_id)
+    records = await _validate_and_locate(sessionmaker, settings, parsed, source, job_id, geocoder)
+    fails = bool(records.errors) and not options.skip_bad_rows
+    outcome: dict[str, object] = {
+        "rows": records.rows,
+        "errors": jobs.issues_json(records.errors),
+        "skipped": records.bad_rows if options.skip_bad_rows else 0,
+    }
+    if fails and not options.dry_run:
+        return await _fail_unwritten(sessionmaker, job_id, records, outcome)
+    dry = options.dry_run or options.review
+    counts, flagged = await _write(sessionmaker, records, source, options, job_id, dry=dry)
+    status = _status(options, fails=fails)
+    return await jobs.finish_job(
+        sessionmaker,
+        job_id,
+        status=status,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        duplicates_flagged=flagged,
+        warnings=jobs.issues_json(_with_duplicates_warning(records.warnings, flagged)),
+        file_content=data if status == jobs.PENDING_REVIEW else None,
+        finished_at=None if status == jobs.PENDING_REVIEW else datetime.now(UTC),
+        **outcome,
+    )
+
+
+async def _fail_unwritten(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_id: uuid.UUID,
+    records: Validated,
+    outcome: dict[str, object],
+) -> ImportJob:
+    """All or nothing: nothing is written, but every error is reported."""
+    return await jobs.finish_job(
+        sessionmaker,
+        job_id,
+        status=jobs.FAILED,
+        warnings=jobs.issues_json(records.warnings),
+        failure=f"{records.bad_rows} rows have errors; nothing was imported",
+        **outcome,
+    )
+
+
+async def _parse(
+    parse: Parser, data: bytes, options: ImportOptions, settings: Settings, job_id: uuid.UUID
+) -> Parsed:
     began = time.perf_counter()
     try:
         # Parsing and validating are CPU work: in a thread, so that a server process importing
@@ -193,6 +241,17 @@ async def _run(
             options.filename or "upload",
             f"has {len(parsed.rows)} rows; an import takes at most {settings.import_max_rows}",
         )
+    return parsed
+
+
+async def _validate_and_locate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    parsed: Parsed,
+    source: str,
+    job_id: uuid.UUID,
+    geocoder: Nominatim | None,
+) -> Validated:
     async with sessionmaker() as session:
         known = await load_known(session)
     began = time.perf_counter()
@@ -203,48 +262,22 @@ async def _run(
             await locate(session, records.locations.values(), known, settings, geocoder)
         )
         await session.commit()
-    fails = bool(records.errors) and not options.skip_bad_rows
-    outcome: dict[str, object] = {
-        "rows": records.rows,
-        "errors": jobs.issues_json(records.errors),
-        "skipped": records.bad_rows if options.skip_bad_rows else 0,
-    }
-    if fails and not options.dry_run:
-        # All or nothing: nothing is written, but every error is reported.
-        return await jobs.finish_job(
-            sessionmaker,
-            job_id,
-            status=jobs.FAILED,
-            warnings=jobs.issues_json(records.warnings),
-            failure=f"{records.bad_rows} rows have errors; nothing was imported",
-            **outcome,
-        )
-    dry = options.dry_run or options.review
-    counts, flagged = await _write(sessionmaker, records, source, options, job_id, dry=dry)
-    warnings = list(records.warnings)
-    if flagged:
-        warnings.append(
-            RowIssue(0, "duplicates", flagged, "likely duplicate providers flagged for review")
-        )
+    return records
+
+
+def _status(options: ImportOptions, *, fails: bool) -> str:
     if fails:
-        status = jobs.FAILED
-    elif options.review and not options.dry_run:
-        status = jobs.PENDING_REVIEW
-    else:
-        status = jobs.SUCCEEDED
-    return await jobs.finish_job(
-        sessionmaker,
-        job_id,
-        status=status,
-        created=counts.created,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        duplicates_flagged=flagged,
-        warnings=jobs.issues_json(warnings),
-        file_content=data if status == jobs.PENDING_REVIEW else None,
-        finished_at=None if status == jobs.PENDING_REVIEW else datetime.now(UTC),
-        **outcome,
-    )
+        return jobs.FAILED
+    if options.review and not options.dry_run:
+        return jobs.PENDING_REVIEW
+    return jobs.SUCCEEDED
+
+
+def _with_duplicates_warning(warnings: list[RowIssue], flagged: int) -> list[RowIssue]:
+    if not flagged:
+        return list(warnings)
+    flags = RowIssue(0, "duplicates", flagged, "likely duplicate providers flagged for review")
+    return [*warnings, flags]
 
 
 async def _write(
