@@ -56,6 +56,12 @@ def uuid_key(value: Any) -> uuid.UUID:
     return uuid.UUID(text_key(value))
 
 
+def int_key(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return value
+
+
 def float_key(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(value)

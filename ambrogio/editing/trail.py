@@ -10,6 +10,7 @@ import uuid
 
 from sqlalchemy import ColumnElement, Select, literal, select
 
+from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.db.models import AuditEvent, Organization
 from ambrogio.editing.entities import Entity
 
@@ -31,6 +32,5 @@ def events_page(
     else:
         about = AuditEvent.entity_id == key
     stmt = select(AuditEvent).where(AuditEvent.entity_type == entity.value, about)
-    if after is not None:
-        stmt = stmt.where(AuditEvent.id < after)
-    return stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)
+    cursor = [after] if after is not None else None
+    return keyset_page(stmt, [AuditEvent.id], cursor, limit, descending=True)

@@ -15,6 +15,7 @@ from ambrogio.catalogue.pagination import (
     decode_cursor,
     encode_cursor,
     instant_key,
+    int_key,
     page_size,
     text_key,
     uuid_key,
@@ -53,12 +54,6 @@ def record_ref(field: str, global_id: str) -> tuple[Entity, uuid.UUID]:
     """(kind, key) of the global id of a Provider, Location, Service or WelfarePoint."""
     type_name, key = ids.decode_typed(global_id, ENTITY_TYPES, field, uuid.UUID)
     return ENTITY_TYPES[type_name], key
-
-
-def _int_cursor(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(value)
-    return value
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -137,7 +132,7 @@ async def duplicate_candidates(
     info: Info, status: DuplicateStatus, first: int | None, after: str | None
 ) -> Connection[DuplicateCandidate]:
     limit = page_size(first, info.context.settings)
-    cursor = decode_cursor(after, [_int_cursor])
+    cursor = decode_cursor(after, [int_key])
     async with info.context.sessionmaker() as session:
         rows = (
             await session.scalars(duplicates.page(status, cursor[0] if cursor else None, limit))
@@ -197,7 +192,7 @@ async def audit_trail(
 ) -> Connection[AuditEvent]:
     entity, key = record_ref("entityId", entity_id)
     limit = page_size(first, info.context.settings)
-    cursor = decode_cursor(after, [_int_cursor])
+    cursor = decode_cursor(after, [int_key])
     statement = trail.events_page(entity, key, cursor[0] if cursor else None, limit)
     async with info.context.sessionmaker() as session:
         rows = (await session.scalars(statement)).all()
