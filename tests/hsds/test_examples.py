@@ -11,17 +11,15 @@ import csv
 import json
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ambrogio.hsds.documents import package_bytes
 from ambrogio.settings import Settings
+from tests.support.hsds import EXAMPLES
 from tests.support.import_db import ImportDb, import_db
 
-HSDS = Path(__file__).resolve().parents[3] / "shared" / "hsds-3.0"
-EXAMPLES = HSDS / "examples"
 WITH_ORGANIZATIONS = (
     "organization_full.json",
     "organization_list.json",

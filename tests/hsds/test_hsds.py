@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from geoalchemy2 import WKTElement
 from sqlalchemy import delete, text
@@ -27,9 +26,8 @@ from ambrogio.hsds.vocabularies import kind_of, unit_of
 from ambrogio.importing.hsds import package_bytes, parse
 from ambrogio.importing.rows import Parsed, RowIssue
 from ambrogio.settings import Settings
+from tests.support.hsds import EXAMPLES, HSDS, validator
 
-HSDS = Path(__file__).parents[3] / "shared" / "hsds-3.0"
-EXAMPLES = HSDS / "examples"
 JSON_EXAMPLES = sorted(EXAMPLES.glob("*.json"))
 
 # The import profile (README, "Importing providers"; ``ambrogio.importing.rows``): the names a
@@ -432,13 +430,6 @@ def test_kinds_and_units_from_words() -> None:
 
 
 # Exports of the demo catalogue
-
-
-def validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((HSDS / "schema" / "compiled" / "organization.json").read_text())
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 async def ids_of(engine: AsyncEngine, sql: str) -> set[str]:

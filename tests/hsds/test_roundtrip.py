@@ -39,7 +39,7 @@ from ambrogio.db.models import (
     TaxonomyTerm,
 )
 from ambrogio.settings import Settings
-from tests.hsds.test_hsds import validator
+from tests.support.hsds import validator
 from tests.support.import_db import ImportDb, import_db
 
 SOURCE = "roundtrip"
