@@ -6,7 +6,6 @@ their own transaction or database. HTTP goes through the real ASGI app over http
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,16 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.app import build_app
 from ambrogio.auth.tokens import issue_token
-from ambrogio.db import migrate
 from ambrogio.db.models import AppUser
-from ambrogio.db.session import (
-    create_engine,
-    create_sessionmaker,
-    database_url,
-    drop_database,
-    ensure_database,
-)
+from ambrogio.db.session import create_engine, create_sessionmaker, drop_database
 from ambrogio.settings import Settings
+from tests.support.database import create_test_database
+from tests.support.graphql import GraphQLResult
 
 TEST_DB = f"ambrogio_test_{os.getpid()}"
 
@@ -38,14 +32,6 @@ TEST_DB = f"ambrogio_test_{os.getpid()}"
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(env="test", database_name=TEST_DB)
-
-
-async def create_test_database(settings: Settings, name: str) -> str:
-    """A fresh, migrated database (schema and reference data); returns its URL."""
-    await ensure_database(settings, name)
-    url = database_url(settings, name)
-    await asyncio.to_thread(migrate.upgrade, url)
-    return url
 
 
 @pytest.fixture(scope="session")
@@ -97,17 +83,6 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as http:
             yield http
-
-
-@dataclass
-class GraphQLResult:
-    status: int
-    data: Any
-    errors: list[dict[str, Any]]
-
-    @property
-    def codes(self) -> list[str]:
-        return [error.get("extensions", {}).get("code") for error in self.errors]
 
 
 @pytest.fixture

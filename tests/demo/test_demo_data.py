@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ambrogio.db.session import drop_database
 from ambrogio.ids import record_id
 from ambrogio.settings import Settings
-from tests.conftest import create_test_database
+from tests.support.database import create_test_database
 
 GEOD = Geod(ellps="WGS84")
 

@@ -13,7 +13,7 @@ from ambrogio.catalogue.filters import ServiceFilterSpec, service_conditions
 from ambrogio.db.session import drop_database
 from ambrogio.geo.nearby import NearbySearch, nearby_providers, nearby_services
 from ambrogio.geo.point import LatLon
-from tests.conftest import create_test_database
+from tests.support.database import create_test_database
 
 LECCO = LatLon(45.8566, 9.3977)
 

@@ -22,7 +22,8 @@ from ambrogio.db.models import AppUser
 from ambrogio.db.session import create_engine, create_sessionmaker, drop_database
 from ambrogio.reference import load_reference
 from ambrogio.settings import Settings
-from tests.conftest import GraphQLResult, create_test_database
+from tests.support.database import create_test_database
+from tests.support.graphql import GraphQLResult
 
 IMPORT = """
 mutation Import($file: Upload!, $format: ImportFormat!, $source: String!, $dryRun: Boolean,
