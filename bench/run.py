@@ -7,14 +7,15 @@ with a pool of 16 connections; the requests of 8 points checked one by one (HTTP
 ``errors``, the nearby ids equal to the ceiling's); then ``wrk -t1 -c16 -d20s`` after a 3 s
 warm-up on each workload, every request taking the next of the 256 fixed points of
 ``points.csv``; and the ceiling, ``ceiling.py``: the nearby query's own SQL as an asyncpg
-prepared statement on 16 connections. Then the peers' harness (``run.sh --rows 100000``:
-raw SQL, PostGraphile, tipg on their own single-table data) in the same session.
+prepared statement on 16 connections. Then the peers' harness (their ``run.sh --rows 100000``,
+in the folder passed with ``--peers-dir`` or ``$AMBROGIO_BENCH_PEERS_DIR``: raw SQL,
+PostGraphile, tipg on their own single-table data) in the same session.
 
 Writes ``results-<date>.md`` and ``.jsonl`` here (the peers' report beside them, as
 ``peers-<date>.md``). Stops what it started and drops the bench database at the end, unless
 ``--keep-db``.
 
-    .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py --peers-dir PEERS_DIR
     .venv/bin/python bench/run.py --sizes 100000 --no-peers --keep-db --only nearby
 """
 
@@ -46,6 +47,7 @@ from workloads import WORKLOADS, Workload, check, missing, request_lines
 
 HERE = Path(__file__).resolve().parent
 POINTS = HERE / "points.csv"
+PEERS_DIR_ENV = "AMBROGIO_BENCH_PEERS_DIR"
 QUIET_PCT = 15.0  # machine busy % (of one core) under which a window may start
 SETTLE_S = 180  # longest wait for a quiet machine before a window
 CANCEL_AFTER_S = 15  # statements still running this long after their clients left: cancelled
@@ -61,7 +63,7 @@ class Config:
     warmup: int
     keep_db: bool
     peers_rows: str | None
-    peers_dir: Path
+    peers_dir: Path | None
     out: Path
     only: set[str] | None
 
@@ -241,20 +243,22 @@ def log_summary(text: str) -> list[str]:
 
 
 def run_peers(cfg: Config) -> list[str]:
-    assert cfg.peers_rows is not None
+    assert cfg.peers_rows is not None and cfg.peers_dir is not None
     out = cfg.out.with_name(cfg.out.name.replace("results", "peers", 1))
-    command = ["bash", str(cfg.peers_dir / "run.sh"), "--rows", cfg.peers_rows, "--out", str(out)]
-    command += ["--duration", str(cfg.duration), "--conns", str(cfg.conns)]
-    command += ["--warmup", str(cfg.warmup), "--destroy-db"]
-    log(f"peers: {' '.join(command[1:])}")
+    args = ["--rows", cfg.peers_rows, "--out", str(out), "--duration", str(cfg.duration)]
+    args += ["--conns", str(cfg.conns), "--warmup", str(cfg.warmup), "--destroy-db"]
+    # The report names the script, not where this machine keeps it.
+    shown = " ".join(["run.sh", *args]).replace(f"{HERE.parent}/", "")
+    log(f"peers: {cfg.peers_dir / 'run.sh'} {' '.join(args)}")
     t0 = time.perf_counter()
-    done = subprocess.run(command, check=False)
+    done = subprocess.run(["bash", str(cfg.peers_dir / "run.sh"), *args], check=False)
     took = time.perf_counter() - t0
     if not out.exists():
         return [f"The peers' run failed (exit {done.returncode}) after {took:.0f} s."]
     status = "" if done.returncode == 0 else f", exit {done.returncode}"
     return [
-        f"`{' '.join(command[1:])}`: {took:.0f} s{status}; their full report: `{out.name}`.",
+        f"The peers' `{shown}` (from `--peers-dir`): {took:.0f} s{status}; their full report: "
+        f"`{out.name}`.",
         *report.peers_table(out),
     ]
 
@@ -275,11 +279,25 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     parser.add_argument("--peers-rows", default="100000", help="--rows of the peers' run.sh")
     parser.add_argument("--no-peers", action="store_true", help="skip the peers' run")
-    parser.add_argument("--peers-dir", type=Path, default=Path("/work/shared/peers"))
+    parser.add_argument(
+        "--peers-dir",
+        type=Path,
+        default=os.environ.get(PEERS_DIR_ENV) or None,
+        help=f"the peers' folder, holding their run.sh (default: ${PEERS_DIR_ENV})",
+    )
     keys = ",".join(w.key for w in WORKLOADS)
     parser.add_argument("--only", help=f"some of {keys} (the ceiling runs with nearby)")
     parser.add_argument("--out", type=Path, help="default: bench/results-<date>.md")
     a = parser.parse_args(argv)
+    peers_dir = Path(a.peers_dir) if a.peers_dir else None
+    if not a.no_peers:
+        if peers_dir is None:
+            parser.error(
+                f"the peers' run needs their folder: pass --peers-dir DIR (or set "
+                f"{PEERS_DIR_ENV}), or --no-peers to skip it"
+            )
+        if not (peers_dir / "run.sh").is_file():
+            parser.error(f"--peers-dir {peers_dir}: no run.sh there")
     return Config(
         sizes=[int(s) for s in a.sizes.split(",") if s],
         database=a.database,
@@ -289,7 +307,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         warmup=a.warmup,
         keep_db=a.keep_db,
         peers_rows=None if a.no_peers else a.peers_rows,
-        peers_dir=a.peers_dir,
+        peers_dir=peers_dir,
         out=a.out or HERE / f"results-{dt.date.today():%Y-%m-%d}.md",
         only=set(a.only.split(",")) if a.only else None,
     )
