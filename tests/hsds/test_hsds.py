@@ -610,11 +610,11 @@ async def test_the_export_reads_in_a_few_statements_per_batch(
 
 
 def test_the_export_command_writes_a_file(settings: Settings, db_url: str, tmp_path: Path) -> None:
-    from ambrogio import cli
+    from ambrogio.cli.transfer import export_catalogue
 
     target = tmp_path / "catalogue.geojson"
     test_settings = settings.model_copy(update={"database_url": db_url})
     args = argparse.Namespace(format="geojson", output=str(target))
-    assert cli._export(test_settings, args) == 0
+    assert export_catalogue(test_settings, args) == 0
     assert json.loads(target.read_text())["type"] == "FeatureCollection"
     assert [p.name for p in tmp_path.iterdir()] == ["catalogue.geojson"]
