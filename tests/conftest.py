@@ -1,7 +1,8 @@
 """A throwaway PostGIS database per test session, on the project's cluster (or DATABASE_URL).
 
-The database is created, migrated and loaded with the demo data once; tests that write use
-their own transaction or database. HTTP goes through the real ASGI app over httpx.
+The session migrates one template database; the session database is a copy of it, loaded with
+the demo data once, and so is every database a test module makes for itself. Tests that write
+use their own transaction or database. HTTP goes through the real ASGI app over httpx.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ambrogio.auth.tokens import issue_token
 from ambrogio.db.models import AppUser
 from ambrogio.db.session import create_engine, create_sessionmaker, drop_database
 from ambrogio.settings import Settings
-from tests.support.database import create_test_database
+from tests.support.database import TEMPLATE, create_template, create_test_database
 from tests.support.graphql import GraphQLResult
 
 TEST_DB = f"ambrogio_test_{os.getpid()}"
@@ -35,11 +36,18 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def db_url(settings: Settings) -> AsyncIterator[str]:
+async def template_db(settings: Settings) -> AsyncIterator[str]:
+    """The name of the migrated template every test database is copied from."""
+    yield await create_template(settings, TEMPLATE)
+    await drop_database(settings, TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+async def db_url(settings: Settings, template_db: str) -> AsyncIterator[str]:
     from ambrogio.demo import load_demo
 
     await drop_database(settings, TEST_DB)
-    url = await create_test_database(settings, TEST_DB)
+    url = await create_test_database(settings, TEST_DB, template_db)
     await load_demo(settings.model_copy(update={"database_url": url}), seed=settings.demo_seed)
     yield url
     await drop_database(settings, TEST_DB)

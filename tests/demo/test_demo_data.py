@@ -37,10 +37,10 @@ async def _fingerprint(url: str) -> tuple[str, ...]:
 
 
 @pytest.fixture
-async def spare_db(settings: Settings):
+async def spare_db(settings: Settings, template_db: str):
     name = f"ambrogio_demo_{os.getpid()}"
     await drop_database(settings, name)
-    url = await create_test_database(settings, name)
+    url = await create_test_database(settings, name, template_db)
     yield settings.model_copy(update={"database_url": url}), url
     await drop_database(settings, name)
 

@@ -19,13 +19,13 @@ LECCO = LatLon(45.8566, 9.3977)
 
 
 @pytest.fixture(scope="module")
-async def scaled_url(settings):
+async def scaled_url(settings, template_db):
     """20,000 synthetic providers: enough rows for the planner to prefer the index."""
     from ambrogio.demo import load_scale
 
     name = f"ambrogio_plan_{os.getpid()}"
     await drop_database(settings, name)
-    url = await create_test_database(settings, name)
+    url = await create_test_database(settings, name, template_db)
     await load_scale(settings.model_copy(update={"database_url": url}), 20_000, seed=3)
     yield url
     await drop_database(settings, name)

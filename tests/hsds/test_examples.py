@@ -33,8 +33,8 @@ WITHOUT = ("base.json", "location.json", "taxonomy.json", "taxonomy_term_list.js
 
 
 @pytest.fixture(scope="module")
-async def imp(settings: Settings) -> AsyncIterator[ImportDb]:
-    async for db in import_db(settings, f"ambrogio_imp_hsds_{os.getpid()}"):
+async def imp(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
+    async for db in import_db(settings, f"ambrogio_imp_hsds_{os.getpid()}", template_db):
         yield db
 
 

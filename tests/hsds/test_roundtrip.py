@@ -288,8 +288,8 @@ async def exported(
 
 
 @pytest.fixture
-async def empty(settings: Settings) -> AsyncIterator[ImportDb]:
-    async for db in import_db(settings, f"ambrogio_trip_{os.getpid()}"):
+async def empty(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
+    async for db in import_db(settings, f"ambrogio_trip_{os.getpid()}", template_db):
         yield db
 
 

@@ -28,8 +28,8 @@ MERGE_MARKERS = ("WITH up AS", "imp_changed", "INSERT INTO service_category")
 
 
 @pytest.fixture(scope="module")
-async def crash_db(settings: Settings) -> AsyncIterator[ImportDb]:
-    async for db in import_db(settings, f"ambrogio_imp_crash_{os.getpid()}"):
+async def crash_db(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
+    async for db in import_db(settings, f"ambrogio_imp_crash_{os.getpid()}", template_db):
         yield db
 
 

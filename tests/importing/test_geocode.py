@@ -64,8 +64,8 @@ def nominatim() -> Iterator[FakeNominatim]:
 
 
 @pytest.fixture(scope="module")
-async def geo_db(settings: Settings) -> AsyncIterator[ImportDb]:
-    async for db in import_db(settings, f"ambrogio_imp_geo_{os.getpid()}"):
+async def geo_db(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
+    async for db in import_db(settings, f"ambrogio_imp_geo_{os.getpid()}", template_db):
         yield db
 
 

@@ -40,8 +40,8 @@ REJECT = "mutation R($id: ID!, $reason: String!) { rejectImport(jobId: $id, reas
 
 
 @pytest.fixture(scope="module")
-async def imp(settings: Settings) -> AsyncIterator[ImportDb]:
-    async for db in import_db(settings, f"ambrogio_imp_{os.getpid()}"):
+async def imp(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
+    async for db in import_db(settings, f"ambrogio_imp_{os.getpid()}", template_db):
         yield db
 
 

@@ -106,7 +106,8 @@ class ImportDb:
                 "map": json.dumps({"0": ["variables.file"]}),
             },
             files={"0": (filename, data, "application/octet-stream")},
-            headers=headers or {},
+            # multipart/form-data is a "simple" content type: the CSRF rule wants this header
+            headers={"Apollo-Require-Preflight": "true", **(headers or {})},
         )
         body = response.json()
         return GraphQLResult(response.status_code, body.get("data"), body.get("errors") or [])
@@ -127,9 +128,10 @@ class ImportDb:
             return list((await conn.execute(text(sql), params)).all())
 
 
-async def import_db(settings: Settings, name: str) -> AsyncIterator[ImportDb]:
+async def import_db(settings: Settings, name: str, template: str) -> AsyncIterator[ImportDb]:
+    """An Ambrogio on a copy of the migrated ``template`` named ``name``, dropped at the end."""
     await drop_database(settings, name)
-    url = await create_test_database(settings, name)
+    url = await create_test_database(settings, name, template)
     own = settings.model_copy(update={"database_url": url, "database_name": name})
     engine = create_engine(own, url)
     sessionmaker = create_sessionmaker(engine)
