@@ -12,7 +12,7 @@ SESSION_TYPES = "sqlalchemy.ext.asyncio"
 # Statement constructs a resolver would use if it built SQL itself.
 # Above the builders: the app, the command line, and the typed request context (which names
 # the per-request loaders).
-REQUEST_LAYER = ("ambrogio.app", "ambrogio.cli", "ambrogio.context")
+REQUEST_LAYER = ("ambrogio.app", "ambrogio.context")
 SQL_CALLS = {"select", "insert", "update", "delete", "text", "func", "exists", "tuple_", "and_"}
 
 
@@ -66,6 +66,7 @@ def test_schema_types_never_import_resolvers_and_nothing_below_imports_schema() 
             in_folder(item.imported, "schema", "resolvers")
             and not in_folder(item.importer, "schema", "resolvers")
             and item.importer not in REQUEST_LAYER
+            and not in_folder(item.importer, "cli")
         )
     ]
     assert wrong == []

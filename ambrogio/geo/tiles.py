@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, exists, func, literal, literal_column, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    Integer,
+    Text,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
@@ -237,3 +249,17 @@ def tile_stmt(
     return select(
         func.ST_AsMVT(features.table_valued(), literal(layer.value, Text), EXTENT, "geom")
     )
+
+
+def layer_fields(layer: Layer) -> dict[str, str]:
+    """The attributes of the layer's features with their TileJSON types (``String``,
+    ``Number``, ``Boolean``), read from the statement that makes the tiles, so the two agree."""
+    columns = LAYERS[layer](Tile(0, 0, 0), None).selected_columns
+    kinds = {Boolean: "Boolean", Integer: "Number", Float: "Number"}
+    return {
+        column.name: next(
+            (kind for t, kind in kinds.items() if isinstance(column.type, t)), "String"
+        )
+        for column in columns
+        if column.name != "geom"
+    }

@@ -191,7 +191,7 @@ def _param_of(field: str) -> str:
     return joined if joined in PARAMS else head
 
 
-def _layer(raw: str) -> Layer:
+def checked_layer(raw: str) -> Layer:
     try:
         return Layer(raw)
     except ValueError:
@@ -207,7 +207,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _bad_request(error: BadUserInput) -> Response:
+def bad_request(error: BadUserInput) -> Response:
     # resolve_filter names fields by their GraphQL path (filter.price.min); say the parameter.
     field = str(error.extensions["field"])
     param = _param_of(field)
@@ -222,7 +222,7 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
     async def tile(request: Request) -> Response:
         path = request.path_params
         try:
-            layer = _layer(path["layer"])
+            layer = checked_layer(path["layer"])
             where = Tile.checked(
                 _integer("z", path["z"]), _integer("x", path["x"]), _integer("y", path["y"])
             )
@@ -241,7 +241,7 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
                 result = await session.execute(tile_stmt(layer, where, conditions))
                 body = bytes(result.scalar_one())
         except BadUserInput as error:
-            return _bad_request(error)
+            return bad_request(error)
         etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
         if _matches(request.headers.get("if-none-match"), etag):
