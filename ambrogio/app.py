@@ -24,6 +24,7 @@ from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
+from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.uploads import UploadLimit
@@ -108,6 +109,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             ),
             WebSocketRoute("/graphql", graphql),
             *health_routes(state),
+            *hsds_routes(state, settings),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson_endpoint(settings), methods=["GET"]),
             Route("/export/hsds.json", export_endpoint(state, ExportFormat.HSDS), methods=["GET"]),

@@ -72,6 +72,21 @@ def descendant_terms(slugs: Sequence[str]) -> Stmt:
     return select(tree.c.root, tree.c.id)
 
 
+def descendants_of(term_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The ids of a published term and of every published term under it."""
+    tree = (
+        select(TaxonomyTerm.id)
+        .where(TaxonomyTerm.id == term_id, TaxonomyTerm.status == PUBLISHED)
+        .cte("subtree", recursive=True)
+    )
+    tree = tree.union_all(
+        select(TaxonomyTerm.id)
+        .join(tree, TaxonomyTerm.parent_id == tree.c.id)
+        .where(TaxonomyTerm.status == PUBLISHED)
+    )
+    return select(tree.c.id)
+
+
 def known_comuni(codes: Sequence[str]) -> Select[str]:
     """The ISTAT codes among ``codes`` that the gazetteer holds."""
     return select(Comune.istat_code).where(Comune.istat_code.in_(codes))

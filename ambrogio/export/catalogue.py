@@ -146,6 +146,16 @@ async def _fill(session: AsyncSession, batch: Batch) -> None:
     batch.cost_options, batch.sites = cost_options, sites
 
 
+async def batch_of(session: AsyncSession, providers: list[Organization]) -> Batch:
+    """A batch of these providers (already checked visible), with what the exports write."""
+    names = {
+        code: ComuneName(name, province) for code, name, province in await session.execute(comuni())
+    }
+    batch = Batch(providers, names)
+    await _fill(session, batch)
+    return batch
+
+
 async def published_catalogue(
     sessionmaker: async_sessionmaker[AsyncSession], batch_size: int = BATCH
 ) -> AsyncIterator[Batch]:

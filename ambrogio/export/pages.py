@@ -1,0 +1,185 @@
+"""The published catalogue a page at a time, as HSDS 3.0 documents: what the HSDS REST API
+(``http/hsds.py``) serves.
+
+The rows come from the same builders as GraphQL's: ``catalogue.visibility`` for what the public
+sees, ``catalogue.filters`` and ``catalogue.search`` for filters and text, so a service the
+GraphQL ``services`` query would not show is not here either. Pages are numbered (HSDS pages by
+number); each is ordered by name, then id, so a page holds the same records until the
+catalogue changes. Documents are the export's (``export.hsds``), built for the page's providers
+in a few statements (``export.catalogue.batch_of``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ambrogio.catalogue import text as text_search
+from ambrogio.catalogue.filters import ServiceFilterSpec, descendants_of
+from ambrogio.catalogue.search import service_search
+from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.visibility import Condition, Stmt, provider_visible, service_visible
+from ambrogio.db.models import Organization, Service
+from ambrogio.export import hsds
+from ambrogio.export.catalogue import batch_of
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of documents and the count of the whole list."""
+
+    documents: list[dict[str, Any]]
+    total: int
+
+
+@dataclass(frozen=True)
+class ServiceQuery:
+    text: TextQuery | None = None
+    taxonomy_term: uuid.UUID | None = None
+    organization: uuid.UUID | None = None
+    modified_after: datetime | None = None
+
+
+def _paged(stmt: Stmt, order: Sequence[Any], number: int, size: int) -> Stmt:
+    return stmt.order_by(*order).offset((number - 1) * size).limit(size)
+
+
+async def _count(session: AsyncSession, stmt: Stmt) -> int:
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int((await session.execute(counted)).scalar_one())
+
+
+async def _providers(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Organization]:
+    found = {
+        row.id: row
+        for row in (await session.scalars(select(Organization).where(Organization.id.in_(ids))))
+    }
+    return [found[key] for key in ids if key in found]
+
+
+def _organization_conditions(text: TextQuery | None) -> list[Condition]:
+    conditions = [provider_visible()]
+    if text is not None:
+        conditions.append(text_search.provider_matches(text))
+    return conditions
+
+
+async def organizations(
+    session: AsyncSession, text: TextQuery | None, number: int, size: int, *, nested: bool
+) -> Page:
+    """Organizations by name; ``nested``: with their locations and full services."""
+    stmt = select(Organization.id).where(*_organization_conditions(text))
+    ids = list(
+        (
+            await session.scalars(_paged(stmt, [Organization.name, Organization.id], number, size))
+        ).all()
+    )
+    providers = await _providers(session, ids)
+    batch = await batch_of(session, providers)
+    documents = [hsds.organization(provider, batch) for provider in providers]
+    if not nested:
+        documents = [one_to_one(document, ORGANIZATION_NESTED) for document in documents]
+    return Page(documents, await _count(session, stmt))
+
+
+async def organization(
+    session: AsyncSession, key: uuid.UUID, *, full_service: bool
+) -> dict[str, Any] | None:
+    """One visible organization with its locations; its services whole, or their ids only."""
+    visible = select(Organization.id).where(Organization.id == key, provider_visible())
+    providers = await _providers(session, list((await session.scalars(visible)).all()))
+    if not providers:
+        return None
+    document = hsds.organization(providers[0], await batch_of(session, providers))
+    if not full_service:
+        document["services"] = [
+            {"id": s["id"], "name": s["name"], "status": s["status"]}
+            for s in document.get("services", [])
+        ]
+    return document
+
+
+async def _service_conditions(session: AsyncSession, query: ServiceQuery) -> list[Condition]:
+    terms = None
+    if query.taxonomy_term is not None:
+        # An unknown term matches nothing (an empty page), as any other filter value would.
+        terms = list((await session.scalars(descendants_of(query.taxonomy_term))).all())
+    spec = ServiceFilterSpec(category_ids=terms, modified_after=query.modified_after)
+    conditions = service_search(spec, query.text, None, None)
+    if query.organization is not None:
+        conditions.append(Service.organization_id == query.organization)
+    return conditions
+
+
+async def services(
+    session: AsyncSession, query: ServiceQuery, number: int, size: int, *, nested: bool
+) -> Page:
+    """Services by name; ``nested``: whole, else their one-to-one fields and organization."""
+    conditions = await _service_conditions(session, query)
+    stmt = select(Service.id, Service.organization_id).where(*conditions)
+    rows = (await session.execute(_paged(stmt, [Service.name, Service.id], number, size))).all()
+    documents = await _service_documents(session, rows)
+    if not nested:
+        documents = [one_to_one(document, SERVICE_NESTED) for document in documents]
+    return Page(documents, await _count(session, stmt))
+
+
+async def service(session: AsyncSession, key: uuid.UUID) -> dict[str, Any] | None:
+    """One visible service with everything HSDS nests in it, its organization included."""
+    stmt = select(Service.id, Service.organization_id).where(Service.id == key, service_visible())
+    documents = await _service_documents(session, (await session.execute(stmt)).all())
+    return documents[0] if documents else None
+
+
+async def _service_documents(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    owners = list(dict.fromkeys(owner for _, owner in rows))
+    providers = await _providers(session, owners)
+    batch = await batch_of(session, providers)
+    by_id: dict[uuid.UUID, dict[str, Any]] = {}
+    for provider in providers:
+        document = hsds.organization(provider, batch)
+        summary = one_to_one(document, ORGANIZATION_NESTED)
+        for entry in document.get("services", []):
+            by_id[uuid.UUID(entry["id"])] = {**entry, "organization": summary}
+    return [by_id[key] for key, _ in rows if key in by_id]
+
+
+# What HSDS nests in a record (the list forms leave them out).
+ORGANIZATION_NESTED = frozenset(
+    {
+        "funding",
+        "contacts",
+        "phones",
+        "locations",
+        "programs",
+        "organization_identifiers",
+        "attributes",
+        "metadata",
+        "services",
+    }
+)
+SERVICE_NESTED = frozenset(
+    {
+        "phones",
+        "schedules",
+        "service_areas",
+        "service_at_locations",
+        "languages",
+        "funding",
+        "cost_options",
+        "required_documents",
+        "contacts",
+        "attributes",
+        "metadata",
+    }
+)
+
+
+def one_to_one(document: dict[str, Any], nested: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in nested}

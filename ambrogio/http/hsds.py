@@ -1,0 +1,273 @@
+"""The Open Referral HSDS 3.0 REST API at ``/hsds/``, as Open Referral's reference
+``openapi.json`` describes it (our filled-in copy is served at ``/hsds/openapi.json``).
+
+``GET /hsds/`` (version, profile, where the OpenAPI document is), ``/hsds/organizations``
+(``search``, ``full_service``, ``full``, ``page``, ``per_page``) and ``/hsds/organizations/{id}``
+(``full_service``), ``/hsds/services`` (``search``, ``taxonomy_term_id``, ``organization_id``,
+``modified_after``, ``full``, ``page``, ``per_page``) and ``/hsds/services/{id}``. Lists come in
+the paginated envelope (``total_items``, ``total_pages``, ``page_number``, ``size``,
+``first_page``, ``last_page``, ``empty``, ``contents``). Published records only, read with the
+GraphQL API's builders (``export.pages``).
+
+A parameter this API does not know, or a bad value, is a 400 whose JSON body has the GraphQL
+error shape and names the parameter; an unknown or unpublished id is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ambrogio import __version__
+from ambrogio.catalogue.text import TextQuery
+from ambrogio.errors import BadUserInput
+from ambrogio.export import pages
+from ambrogio.settings import Settings
+
+HSDS_VERSION = "3.0"
+PROFILE = "https://docs.openreferral.org/en/latest/hsds/"
+MAX_SEARCH = 200
+Params = Mapping[str, Any]
+
+
+class HasSessions(Protocol):
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def _error(status: int, code: str, message: str, **extensions: Any) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return JSONResponse(body, status)
+
+
+def _bad(error: BadUserInput) -> Response:
+    return _error(400, error.code, error.message, **error.extensions)
+
+
+def _integer(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadUserInput(name, raw, f"must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw.lower() not in ("true", "false"):
+        raise BadUserInput(name, raw, "must be true or false")
+    return raw.lower() == "true"
+
+
+def _uuid(name: str, raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise BadUserInput(name, raw, "is not an id of this API (a UUID)") from None
+
+
+def _instant(name: str, raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadUserInput(name, raw, "is not an ISO 8601 date-time") from None
+    if value.tzinfo is None:
+        raise BadUserInput(name, raw, "needs a UTC offset, e.g. 2025-01-31T08:00:00Z")
+    return value
+
+
+def _search(name: str, raw: str) -> TextQuery:
+    words = " ".join(raw.split())
+    if not words or len(words) > MAX_SEARCH or "\x00" in words:
+        raise BadUserInput(name, raw[:40], f"must be 1 to {MAX_SEARCH} characters of text")
+    return TextQuery(words)
+
+
+def _format(name: str, raw: str) -> str:
+    if raw != "json":
+        raise BadUserInput(name, raw, "must be json (ndjson is not offered)")
+    return raw
+
+
+PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "search": _search,
+    "full": _boolean,
+    "full_service": _boolean,
+    "minimal": _boolean,
+    "format": _format,
+    "taxonomy_term_id": _uuid,
+    "organization_id": _uuid,
+    "modified_after": _instant,
+}
+
+
+def _params(query: QueryParams, allowed: tuple[str, ...], max_page_size: int) -> Params:
+    """The query parameters, each checked; paging defaults to page 1 of 20."""
+    values: dict[str, Any] = {"page": 1, "per_page": min(20, max_page_size)}
+    for name in dict.fromkeys(query.keys()):
+        raws = query.getlist(name)
+        if name not in allowed:
+            raise BadUserInput(
+                name, raws[0], f"is not a parameter here; known: {', '.join(allowed)}"
+            )
+        if len(raws) > 1:
+            raise BadUserInput(name, ",".join(raws), "is given more than once")
+        if name == "page":
+            values[name] = _integer(name, raws[0], 1, 1_000_000)
+        elif name == "per_page":
+            values[name] = _integer(name, raws[0], 1, max_page_size)
+        else:
+            values[name] = PARSERS[name](name, raws[0])
+    return values
+
+
+def _envelope(page: pages.Page, number: int, size: int) -> dict[str, Any]:
+    total_pages = max(1, math.ceil(page.total / size))
+    return {
+        "total_items": page.total,
+        "total_pages": total_pages,
+        "page_number": number,
+        "size": len(page.documents),
+        "first_page": number == 1,
+        "last_page": number >= total_pages,
+        "empty": not page.documents,
+        "contents": page.documents,
+    }
+
+
+LIST = ("page", "per_page", "format")
+ORGANIZATIONS = ("search", "full_service", "full", *LIST)
+SERVICES = (
+    "search",
+    "taxonomy_term_id",
+    "organization_id",
+    "modified_after",
+    "minimal",
+    "full",
+    *LIST,
+)
+
+
+def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
+    size = settings.max_page_size
+
+    def endpoint(
+        allowed: tuple[str, ...],
+        answer: Callable[[AsyncSession, Request, Params], Awaitable[Any]],
+        what: str = "",
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            try:
+                params = _params(request.query_params, allowed, size)
+                async with state.sessionmaker() as session:
+                    body = await answer(session, request, params)
+            except BadUserInput as error:
+                return _bad(error)
+            if body is None:
+                key = request.path_params["id"]
+                return _error(404, "NOT_FOUND", f"id: no published {what} with id {key!r}")
+            return JSONResponse(body)
+
+        return handle
+
+    async def root(session: AsyncSession, request: Request, params: Params) -> Any:
+        return {
+            "version": HSDS_VERSION,
+            "profile": PROFILE,
+            "openapi_url": str(request.url_for("hsds_openapi")),
+        }
+
+    async def organizations(session: AsyncSession, request: Request, params: Params) -> Any:
+        number, per_page = params["page"], params["per_page"]
+        nested = params.get("full", False) or params.get("full_service", False)
+        page = await pages.organizations(
+            session, params.get("search"), number, per_page, nested=nested
+        )
+        return _envelope(page, number, per_page)
+
+    async def organization(session: AsyncSession, request: Request, params: Params) -> Any:
+        key = _uuid("id", request.path_params["id"])
+        return await pages.organization(
+            session, key, full_service=params.get("full_service", False)
+        )
+
+    async def services(session: AsyncSession, request: Request, params: Params) -> Any:
+        number, per_page = params["page"], params["per_page"]
+        query = pages.ServiceQuery(
+            text=params.get("search"),
+            taxonomy_term=params.get("taxonomy_term_id"),
+            organization=params.get("organization_id"),
+            modified_after=params.get("modified_after"),
+        )
+        page = await pages.services(
+            session, query, number, per_page, nested=params.get("full", False)
+        )
+        if params.get("minimal", False):
+            page = pages.Page(
+                [
+                    {
+                        "id": d["id"],
+                        "name": d["name"],
+                        "status": d["status"],
+                        "last_modified": d.get("last_modified"),
+                    }
+                    for d in page.documents
+                ],
+                page.total,
+            )
+        return _envelope(page, number, per_page)
+
+    async def service(session: AsyncSession, request: Request, params: Params) -> Any:
+        return await pages.service(session, _uuid("id", request.path_params["id"]))
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(str(request.base_url)))
+
+    return [
+        Route("/hsds/", endpoint((), root), methods=["GET"]),
+        Route("/hsds/openapi.json", openapi, methods=["GET"], name="hsds_openapi"),
+        Route("/hsds/organizations", endpoint(ORGANIZATIONS, organizations), methods=["GET"]),
+        Route(
+            "/hsds/organizations/{id}",
+            endpoint(("full_service",), organization, "organization"),
+            methods=["GET"],
+        ),
+        Route("/hsds/services", endpoint(SERVICES, services), methods=["GET"]),
+        Route("/hsds/services/{id}", endpoint((), service, "service"), methods=["GET"]),
+    ]
+
+
+@cache
+def _reference() -> str:
+    return (resources.files("ambrogio") / "data" / "hsds-openapi.json").read_text("utf-8")
+
+
+SERVED = ("/", "/services", "/services/{id}", "/organizations", "/organizations/{id}")
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    """Open Referral's reference document with our title, version, licence and server, and
+    only the paths this API serves."""
+    document: dict[str, Any] = json.loads(_reference())
+    document["info"] = {
+        "title": "Ambrogio — Open Referral HSDS API",
+        "version": __version__,
+        "summary": "The published catalogue of a territorial welfare network, as HSDS 3.0.",
+        "description": "Published providers (organizations) and their services, read-only. "
+        "Errors are JSON in the GraphQL error shape, naming the parameter.",
+        "license": {
+            "name": "CC BY-SA 4.0 (this document, after Open Referral's)",
+            "url": "https://creativecommons.org/licenses/by-sa/4.0/",
+        },
+    }
+    document["servers"] = [{"url": f"{base_url}hsds"}]
+    document["paths"] = {path: document["paths"][path] for path in SERVED}
+    return document

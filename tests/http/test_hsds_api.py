@@ -1,0 +1,208 @@
+"""The Open Referral HSDS 3.0 REST API at ``/hsds/``: documents valid against the compiled HSDS
+schemas, the paginated envelope, and the same answers as GraphQL for the same question."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import jsonschema
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ambrogio.ids import from_global_id
+from tests.support.hsds import HSDS
+
+
+def checker(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((HSDS / "schema" / "compiled" / f"{name}.json").read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+async def all_pages(client: Any, path: str, per_page: int = 100) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        sep = "&" if "?" in path else "?"
+        body = (await client.get(f"{path}{sep}page={page}&per_page={per_page}")).json()
+        found += body["contents"]
+        if body["last_page"]:
+            return found
+        page += 1
+
+
+async def published(engine: AsyncEngine, sql: str, **values: Any) -> set[str]:
+    async with engine.connect() as conn:
+        return {str(row[0]) for row in await conn.execute(text(sql), values)}
+
+
+PUBLISHED_PROVIDERS = (
+    "SELECT id FROM organization WHERE status = 'published' AND merged_into_id IS NULL"
+)
+PUBLISHED_SERVICES = (
+    "SELECT s.id FROM service s JOIN organization o ON o.id = s.organization_id"
+    " WHERE s.status = 'published' AND o.status = 'published' AND o.merged_into_id IS NULL"
+)
+
+
+async def test_the_root_says_the_version_and_where_the_openapi_document_is(client) -> None:
+    root = (await client.get("/hsds/")).json()
+    openapi = await client.get("/hsds/openapi.json")
+    document = openapi.json()
+
+    assert root["version"] == "3.0" and root["openapi_url"].endswith("/hsds/openapi.json")
+    assert openapi.status_code == 200 and document["openapi"].startswith("3.1")
+    assert "REQUIRED" not in json.dumps(document["info"])
+    assert document["servers"] == [{"url": "http://ambrogio.test/hsds"}]
+    assert set(document["paths"]) == {
+        "/",
+        "/services",
+        "/services/{id}",
+        "/organizations",
+        "/organizations/{id}",
+    }
+
+
+async def test_organizations_page_through_every_published_provider_once(client, engine) -> None:
+    # given the published providers, as the database holds them
+    expected = await published(engine, PUBLISHED_PROVIDERS)
+
+    # when every page of /organizations is read
+    first = (await client.get("/hsds/organizations?per_page=7")).json()
+    contents = await all_pages(client, "/hsds/organizations")
+
+    # then each provider comes once, in the list form, and the envelope adds up
+    ids = [item["id"] for item in contents]
+    assert len(ids) == len(set(ids)) and set(ids) == expected and expected
+    assert first["total_items"] == len(expected) and first["size"] == 7
+    assert first["total_pages"] == -(-len(expected) // 7)
+    assert first["first_page"] and not first["last_page"] and not first["empty"]
+    lists = checker("organization_list")
+    for item in contents[:50]:
+        lists.validate(item)
+        assert "services" not in item and "locations" not in item
+
+
+async def test_an_organization_and_a_service_are_valid_hsds(client, engine) -> None:
+    provider = sorted(await published(engine, PUBLISHED_PROVIDERS))[0]
+    services = sorted(
+        await published(engine, PUBLISHED_SERVICES + " AND o.id = :p", p=uuid.UUID(provider))
+    )
+    assert services, "the demo provider offers services"
+
+    brief = (await client.get(f"/hsds/organizations/{provider}")).json()
+    full = (await client.get(f"/hsds/organizations/{provider}?full_service=true")).json()
+    service = (await client.get(f"/hsds/services/{services[0]}")).json()
+
+    organizations, service_schema = checker("organization"), checker("service")
+    organizations.validate(brief)
+    organizations.validate(full)
+    service_schema.validate(service)
+    assert brief["id"] == provider and full["id"] == provider
+    assert {s["id"] for s in full["services"]} == set(services)
+    assert {s["id"] for s in brief["services"]} == set(services)
+    assert all(set(s) == {"id", "name", "status"} for s in brief["services"])
+    assert service["organization"]["id"] == provider and service["organization_id"] == provider
+
+
+SEARCH = """
+query Search($text: String!, $after: String) {
+  services(text: $text, orderBy: NAME, first: 100, after: $after) {
+    edges { node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+BY_CATEGORY = """
+query ByCategory($slug: String!, $after: String) {
+  services(filter: {categories: [$slug]}, orderBy: NAME, first: 100, after: $after) {
+    edges { node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def graphql_services(gql: Any, query: str, **variables: Any) -> list[str]:
+    found: list[str] = []
+    after = None
+    while True:
+        result = await gql(query, after=after, **variables)
+        page = result.data["services"]
+        found += [from_global_id(edge["node"]["id"])[1] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_search_answers_as_graphql_does(client, gql) -> None:
+    # given GraphQL's services for a text, by name
+    expected = await graphql_services(gql, SEARCH, text="fisioterapia")
+
+    # when the REST API is asked the same
+    got = [s["id"] for s in await all_pages(client, "/hsds/services?search=fisioterapia")]
+
+    # then the same services come, in the same order
+    assert got == expected and expected
+
+
+async def test_taxonomy_term_answers_as_the_category_filter_does(client, gql, engine) -> None:
+    async with engine.connect() as conn:
+        term, slug = (
+            await conn.execute(
+                text("SELECT id, slug FROM taxonomy_term WHERE slug = 'assistenza-e-cura'")
+            )
+        ).one()
+    expected = await graphql_services(gql, BY_CATEGORY, slug=slug)
+    everything = await all_pages(client, "/hsds/services")
+
+    got = [s["id"] for s in await all_pages(client, f"/hsds/services?taxonomy_term_id={term}")]
+
+    assert got == expected and 0 < len(expected) < len(everything)
+
+
+async def test_organization_and_modified_after_narrow_the_services(client, engine) -> None:
+    provider = sorted(await published(engine, PUBLISHED_PROVIDERS))[0]
+    expected = await published(engine, PUBLISHED_SERVICES + " AND o.id = :p", p=uuid.UUID(provider))
+
+    mine = await all_pages(client, f"/hsds/services?organization_id={provider}")
+    future = (await client.get("/hsds/services?modified_after=2999-01-01T00:00:00%2B00:00")).json()
+
+    assert {s["id"] for s in mine} == expected and expected
+    assert future["total_items"] == 0 and future["empty"] and future["contents"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/hsds/services?page=0", 400, "page"),
+        ("/hsds/services?per_page=1000", 400, "per_page"),
+        ("/hsds/services?full=maybe", 400, "full"),
+        ("/hsds/services?taxonomy_term_id=badante", 400, "taxonomy_term_id"),
+        ("/hsds/services?modified_after=yesterday", 400, "modified_after"),
+        ("/hsds/services?modified_after=2025-01-01T00:00:00", 400, "modified_after"),
+        ("/hsds/services?format=xml", 400, "format"),
+        ("/hsds/services?colour=red", 400, "colour"),
+        ("/hsds/services?page=1&page=2", 400, "page"),
+        ("/hsds/organizations?taxonomy_term_id=x", 400, "taxonomy_term_id"),
+        ("/hsds/services/not-a-uuid", 400, "id"),
+    ],
+)
+async def test_bad_parameters_are_400_naming_them(client, path, status, field) -> None:
+    response = await client.get(path)
+
+    assert response.status_code == status
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == field
+
+
+async def test_unknown_ids_are_404(client) -> None:
+    for path in (f"/hsds/services/{uuid.uuid4()}", f"/hsds/organizations/{uuid.uuid4()}"):
+        response = await client.get(path)
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
