@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
@@ -27,6 +32,7 @@ from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
+from ambrogio.http.transport import PREFLIGHT_HEADERS, Transport, TransportError, check_multipart
 from ambrogio.http.uploads import UploadLimit
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.schema.build import build_schema
@@ -58,6 +64,20 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.state = state
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """A GraphQL multipart request, its ``operations`` and ``map`` checked first."""
+        try:
+            form = (await request.get_form_data()).form
+        except ValueError as error:
+            raise TransportError(
+                400, "body: not a readable multipart body", field="body"
+            ) from error
+        operations, files_map = form.get("operations"), form.get("map")
+        files = {name: value for name, value in form.items() if not isinstance(value, str)}
+        checked = check_multipart(operations, files_map, set(files), self.settings.max_json_depth)
+        mapping = json.loads(str(files_map))
+        return replace_placeholders_with_files(checked, mapping, files)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(
@@ -104,7 +124,11 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         routes=[
             Route(
                 "/graphql",
-                UploadLimit(graphql, settings.import_max_bytes),
+                Transport(
+                    UploadLimit(graphql, settings.import_max_bytes),
+                    max_body_bytes=settings.max_body_bytes,
+                    max_json_depth=settings.max_json_depth,
+                ),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
@@ -119,5 +143,37 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET"],
             ),
         ],
+        middleware=cors(settings),
         lifespan=lifespan,
     )
+
+
+# Request headers a browser page may send (preflight): credentials, the CSRF headers of
+# ambrogio.http.transport, and conditional requests.
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "if-none-match",
+    *(name.decode() for name in PREFLIGHT_HEADERS),
+]
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for every route (``/graphql``, tiles, exports) from ``AMBROGIO_CORS_ORIGINS``.
+
+    No credentials: callers authenticate with headers, never cookies, so ``*`` is safe.
+    """
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            allow_credentials=False,
+            expose_headers=["etag", "retry-after", "cache-control"],
+            max_age=600,
+        )
+    ]

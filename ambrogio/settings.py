@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +68,26 @@ class Settings(BaseSettings):
     # Records not verified for this many months appear in the reviewers' freshness queue.
     freshness_months: int = 12
 
+    # The transport of /graphql (ambrogio.http.transport): the largest JSON body, and how
+    # deeply JSON (the body, variables, multipart operations) may nest.
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
+
+    # Origins whose browser pages may call the API (CORS): "*" (any, the default: the read API
+    # is public and no credentials are cookies), a comma-separated list or a JSON list; empty
+    # turns CORS off.
+    cors_origins: Annotated[list[str], NoDecode] = ["*"]
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:
@@ -92,6 +114,15 @@ class Settings(BaseSettings):
         if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
             raise ValueError(
                 "AMBROGIO_TERRITORY_BBOX must be [west, south, east, north] in degrees"
+            )
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"AMBROGIO_CORS_ORIGINS: {origin!r} is not an origin such as https://example.it"
+                )
+        if self.max_json_depth < 4 or self.max_body_bytes < 1024:
+            raise ValueError(
+                "AMBROGIO_MAX_JSON_DEPTH must be at least 4 and AMBROGIO_MAX_BODY_BYTES 1024"
             )
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError(

@@ -6,9 +6,9 @@ A multipart request larger than ``AMBROGIO_IMPORT_MAX_BYTES`` (plus ``OVERHEAD``
 without one — as soon as the bytes read pass the limit. Either way the body is never taken in
 whole. The resolver counts the file's own bytes exactly (``ambrogio.resolvers.importing``).
 
-Multipart bodies are a "simple" CORS request that a browser may send cross-site; that is safe
-here because Ambrogio authenticates with the ``Authorization`` or ``X-API-Key`` header, which a
-browser never adds by itself, and anonymous callers may not import.
+Multipart bodies are a "simple" CORS request that a browser may send cross-site without a
+preflight: ``ambrogio.http.transport`` refuses them unless they carry a preflight-forcing header
+(``Apollo-Require-Preflight``), before this limit is applied.
 """
 
 from __future__ import annotations

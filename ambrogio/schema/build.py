@@ -21,6 +21,7 @@ from ambrogio.schema.roots.importing import ImportMutation, ImportQuery
 from ambrogio.schema.roots.map import MapQuery
 from ambrogio.schema.roots.review import ReviewMutation, ReviewQuery
 from ambrogio.schema.roots.subscription import Subscription
+from ambrogio.schema.strings import TextLiterals
 from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
@@ -92,7 +93,7 @@ def build_schema() -> strawberry.Schema:
             # Front ends send the same few documents: parse and validate each once.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules([DEPTH_RULE]),
+            lambda: AddValidationRules([DEPTH_RULE, TextLiterals]),
             CodedErrors,
         ],
     )

@@ -21,6 +21,9 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if isinstance(original, AmbrogioError):
         extensions = {"code": original.code, **original.extensions}
         message = original.message
+    elif original is None and "code" in (error.extensions or {}):
+        # A validation rule of ours that already names its code (and field).
+        return error
     elif original is None or error.path is None:
         # Not raised while resolving a field: the document or its variables did not validate.
         message = error.message
