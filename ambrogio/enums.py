@@ -93,3 +93,102 @@ class SearchOrder(StrEnum):
     RELEVANCE = "relevance"
     NAME = "name"
     UPDATED_AT = "updated_at"
+
+
+# What people write for a value besides the value itself (``at_home``, ``AT_HOME``, "at home"
+# are always accepted): Italian above all, and common English. Compared folded (case, accents
+# and punctuation ignored, see ``ambrogio.folding``); ``ambrogio.validation.choice`` reads it.
+ALIASES: dict[type[StrEnum], dict[StrEnum, tuple[str, ...]]] = {
+    Delivery: {
+        Delivery.ON_SITE: (
+            "in sede", "sede", "presso la sede", "presso sede", "in presenza", "presenza",
+            "presso la struttura", "in struttura", "sul posto", "on site", "in person",
+            "in-person",
+        ),
+        Delivery.AT_HOME: (
+            "a domicilio", "domicilio", "domiciliare", "a casa", "presso il domicilio",
+            "at home", "home",
+        ),
+        Delivery.ONLINE: (
+            "online", "on line", "a distanza", "da remoto", "remoto", "in videochiamata",
+            "videochiamata", "telematico", "remote",
+        ),
+    },
+    TargetGroup: {
+        TargetGroup.ELDERLY: (
+            "anziani", "anziano", "anziane", "terza eta", "over 65", "senior", "seniors",
+            "older people", "the elderly",
+        ),
+        TargetGroup.CHILDREN: ("bambini", "bambino", "bambine", "minori", "infanzia", "kids"),
+        TargetGroup.YOUTH: (
+            "giovani", "ragazzi", "ragazze", "adolescenti", "young people", "teenagers",
+        ),
+        TargetGroup.FAMILIES: ("famiglie", "famiglia", "genitori", "family", "parents"),
+        TargetGroup.DISABLED: (
+            "disabili", "disabile", "disabilita", "persone con disabilita",
+            "diversamente abili", "people with disabilities", "disability",
+        ),
+        TargetGroup.CAREGIVERS: (
+            "caregiver", "caregiver familiari", "familiari", "familiari di anziani",
+        ),
+        TargetGroup.JOBSEEKERS: (
+            "disoccupati", "inoccupati", "in cerca di lavoro", "persone in cerca di lavoro",
+            "job seekers", "unemployed",
+        ),
+        TargetGroup.ADULTS: ("adulti", "adulto", "adult"),
+    },
+    PriceUnit: {
+        PriceUnit.HOUR: ("ora", "ore", "orario", "all ora", "l ora", "hourly", "hours"),
+        PriceUnit.SESSION: (
+            "seduta", "sedute", "sessione", "sessioni", "prestazione", "visita", "lezione",
+            "incontro", "colloquio", "sessions",
+        ),
+        PriceUnit.DAY: (
+            "giorno", "giorni", "giornata", "giornaliero", "al giorno", "daily", "days",
+        ),
+        PriceUnit.MONTH: ("mese", "mesi", "mensile", "al mese", "monthly", "months"),
+        PriceUnit.FLAT: (
+            "forfait", "a forfait", "forfettario", "una tantum", "quota fissa", "prezzo fisso",
+            "fisso", "fixed", "one off",
+        ),
+        PriceUnit.FREE: ("gratuito", "gratuita", "gratis", "gratuitamente", "free of charge"),
+    },
+    ProviderKind: {
+        ProviderKind.THIRD_SECTOR: ("terzo settore", "ente del terzo settore", "ETS"),
+        ProviderKind.SOCIAL_COOPERATIVE: (
+            "cooperativa sociale", "cooperative sociali", "coop sociale", "cooperativa", "coop",
+        ),
+        ProviderKind.ASSOCIATION: (
+            "associazione", "APS", "ODV", "associazione di volontariato",
+            "associazione di promozione sociale",
+        ),
+        ProviderKind.BUSINESS: (
+            "impresa", "azienda", "societa", "ditta", "professionista", "libero professionista",
+            "company",
+        ),
+        ProviderKind.PUBLIC_BODY: ("ente pubblico", "pubblico", "comune", "public"),
+    },
+    TuirCategory: {
+        TuirCategory.ART51_F: ("f", "lettera f", "lett f", "art 51 f", "art 51 lett f"),
+        TuirCategory.ART51_F_BIS: (
+            "f bis", "lettera f bis", "lett f bis", "art 51 f bis", "art 51 lett f bis",
+        ),
+        TuirCategory.ART51_F_TER: (
+            "f ter", "lettera f ter", "lett f ter", "art 51 f ter", "art 51 lett f ter",
+        ),
+        TuirCategory.ART51_F_QUATER: (
+            "f quater", "lettera f quater", "lett f quater", "art 51 f quater",
+            "art 51 lett f quater",
+        ),
+        TuirCategory.NONE: ("nessuna", "nessuno"),
+    },
+    GeocodePrecision: {
+        GeocodePrecision.EXACT: ("esatta", "esatto", "precisa"),
+        GeocodePrecision.ADDRESS: ("indirizzo", "civico"),
+        GeocodePrecision.COMUNE: ("centroide", "centroide del comune", "municipality"),
+    },
+    WelfarePointKind: {
+        WelfarePointKind.HUB: ("sportello principale", "centrale"),
+        WelfarePointKind.POINT: ("punto", "sportello", "punto welfare"),
+    },
+}  # fmt: skip

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from ambrogio.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
+from ambrogio.folding import name_index
 from ambrogio.ids import record_id
 
 VOCABULARY = "ambrogio"
@@ -68,6 +69,8 @@ class Term:
     parent: str | None
     position: int
     profile: Profile | None
+    # Other names people give it in files and forms (``SYNONYMS``).
+    synonyms: tuple[str, ...] = ()
 
     @property
     def id(self) -> uuid.UUID:
@@ -264,14 +267,174 @@ _TREE: tuple[tuple[str, str, str, TuirCategory, tuple[_Leaf, ...]], ...] = (
 )
 # fmt: on
 
+# What people write instead of a term's slug or labels, in Italian and English: a job for the
+# service ("fisioterapista"), a plural, an acronym ("CDI", "AFA"), a common service name. The
+# import and the editing mutations accept each of them (``ambrogio.validation.category``),
+# compared without case, accents and punctuation; no name may stand for two terms (checked
+# when this module loads). A category slug or label always wins over a synonym.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "assistenza-e-cura": ("assistenza", "cura", "care"),
+    "badante": (
+        "badanti", "assistente familiare", "assistenti familiari", "badante convivente",
+        "badante a ore", "home carer", "live-in carer", "carer", "caregiver professionale",
+    ),
+    "assistenza-domiciliare": (
+        "assistenza a domicilio", "assistenza domiciliare anziani", "SAD",
+        "servizio di assistenza domiciliare", "assistenza domiciliare integrata", "ADI", "ASA",
+        "OSS", "operatore socio sanitario", "home assistance",
+    ),
+    "infermiere-a-domicilio": (
+        "infermiere", "infermiera", "infermieri", "infermieristica domiciliare",
+        "prestazioni infermieristiche", "servizio infermieristico", "prelievi a domicilio",
+        "home nurse", "nurse", "nursing",
+    ),
+    "centro-diurno": (
+        "centro diurno", "centri diurni", "centro diurno anziani", "centro diurno integrato",
+        "CDI", "day centre", "day center",
+    ),
+    "ricovero-di-sollievo": (
+        "sollievo", "ricoveri di sollievo", "ricovero temporaneo", "soggiorno di sollievo",
+        "RSA sollievo", "respite care",
+    ),
+    "teleassistenza": ("telesoccorso", "telecontrollo", "personal alarm", "telecare service"),
+    "assicurazione-ltc": (
+        "long term care", "LTC", "polizza LTC", "polizza long term care",
+        "assicurazione non autosufficienza", "polizza non autosufficienza", "LTC insurance",
+    ),
+    "infanzia-e-famiglia": ("infanzia", "famiglia", "childhood", "family"),
+    "asilo-nido": (
+        "nido", "asili nido", "asilo", "micronido", "micro nido", "nido d'infanzia",
+        "nido famiglia", "sezione primavera", "nursery", "day nursery", "daycare",
+    ),
+    "doposcuola": (
+        "dopo scuola", "dopo-scuola", "aiuto compiti", "spazio compiti", "after school",
+        "afterschool", "after-school",
+    ),
+    "centro-estivo": (
+        "centri estivi", "campo estivo", "campus estivo", "grest", "CRE", "oratorio estivo",
+        "summer camps", "summer school",
+    ),
+    "babysitting": ("baby sitting", "babysitter", "baby sitter", "tata", "baby-sitter"),
+    "consulenza-familiare": (
+        "consultorio", "consultorio familiare", "mediazione familiare", "consulenza genitoriale",
+        "sostegno alla genitorialita", "family counseling", "parenting support",
+    ),
+    "salute-e-benessere": ("salute", "benessere", "health", "wellbeing"),
+    "fisioterapia": (
+        "fisioterapista", "fisioterapisti", "fisioterapia a domicilio", "fisiokinesiterapia",
+        "riabilitazione", "riabilitazione motoria", "physiotherapist", "physical therapy",
+        "physio",
+    ),
+    "psicologo": (
+        "psicologa", "psicologi", "psicologia", "psicoterapeuta", "psicoterapia",
+        "sostegno psicologico", "supporto psicologico", "psychology", "psychotherapy",
+        "psychotherapist",
+    ),
+    "logopedia": ("logopedista", "logopedisti", "speech therapist", "speech and language therapy"),
+    "nutrizionista": (
+        "dietista", "dietologo", "nutrizione", "biologo nutrizionista", "educazione alimentare",
+        "dietitian", "nutrition",
+    ),
+    "attivita-fisica-adattata": (
+        "AFA", "attivita motoria adattata", "ginnastica dolce", "ginnastica per anziani",
+        "ginnastica over 65", "gentle exercise",
+    ),
+    "istruzione-e-formazione": ("istruzione", "formazione", "education", "training"),
+    "ripetizioni": (
+        "lezioni private", "ripetizioni scolastiche", "sostegno scolastico", "tutoraggio",
+        "tutoring", "tutor",
+    ),
+    "corsi-di-lingua": (
+        "corso di lingua", "corsi di lingue", "corso di lingue", "lingue straniere",
+        "scuola di lingue", "corso di inglese", "italiano per stranieri", "language school",
+    ),
+    "corsi-di-informatica": (
+        "corso di informatica", "informatica", "alfabetizzazione digitale", "computer",
+        "digital skills", "IT courses",
+    ),
+    "scuola-di-musica": (
+        "lezioni di musica", "corsi di musica", "corso di musica", "musica", "music school",
+        "music",
+    ),
+    "inclusione-lavorativa": ("lavoro", "work", "employment"),
+    "orientamento-al-lavoro": (
+        "orientamento", "orientamento professionale", "orientamento lavorativo",
+        "career counselling", "job guidance",
+    ),
+    "bilancio-di-competenze": ("bilancio competenze", "skills audit", "competenze"),
+    "ricerca-lavoro": (
+        "ricerca lavoro", "ricerca del lavoro", "ricerca attiva del lavoro",
+        "accompagnamento al lavoro", "curriculum", "CV", "outplacement", "job search",
+    ),
+    "inserimento-lavorativo": (
+        "inserimento lavorativo disabili", "tirocinio", "tirocini", "tirocinio di inclusione",
+        "SIL", "servizio inserimento lavorativo", "borsa lavoro", "job placement",
+    ),
+    "tempo-libero-e-cultura": ("tempo libero", "cultura", "leisure", "culture"),
+    "sport-e-palestra": (
+        "sport", "palestra", "palestre", "piscina", "nuoto", "fitness", "yoga", "pilates", "gym",
+    ),
+    "teatro-e-spettacoli": (
+        "teatro", "cinema", "spettacoli", "concerti", "theatre", "theater", "shows",
+    ),
+    "musei-e-visite": (
+        "musei", "museo", "visite guidate", "visita guidata", "escursioni", "museums",
+        "museum", "guided tours",
+    ),
+    "viaggi-e-soggiorni": (
+        "viaggi", "soggiorni", "vacanze", "soggiorno climatico", "gite", "travel", "holidays",
+    ),
+    "corsi-e-laboratori": (
+        "laboratori", "laboratorio", "laboratori creativi", "corsi creativi", "hobby",
+        "workshop", "workshops", "corso di cucina",
+    ),
+    "mobilita-e-trasporti": ("mobilita", "trasporti", "trasporto", "transport", "mobility"),
+    "trasporto-disabili": (
+        "trasporto persone con disabilita", "trasporto per disabili", "trasporto disabile",
+        "trasporto carrozzina", "trasporto sociale disabili", "disabled transport",
+        "accessible transport",
+    ),
+    "accompagnamento-visite": (
+        "accompagnamento visite", "accompagnamento a visite", "accompagnamento visite mediche",
+        "accompagnamento in ospedale", "accompagnamento ospedale", "medical escort",
+    ),
+    "trasporto-anziani": (
+        "trasporto per anziani", "trasporto sociale", "trasporto sociale anziani",
+        "elderly transport",
+    ),
+    "trasporto-scolastico": (
+        "scuolabus", "scuola bus", "trasporto alunni", "school bus",
+    ),
+    "servizi-per-la-casa": ("casa", "servizi domestici", "household services"),
+    "spesa-a-domicilio": (
+        "spesa", "consegna spesa", "consegna della spesa", "consegna farmaci",
+        "grocery shopping", "shopping delivery",
+    ),
+    "pasti-a-domicilio": (
+        "pasti", "consegna pasti", "pasti caldi", "pasti caldi a domicilio", "meal delivery",
+        "meals",
+    ),
+    "pulizie-domestiche": (
+        "pulizie", "pulizia casa", "pulizie di casa", "colf", "collaboratrice domestica",
+        "collaboratore domestico", "cleaning", "housekeeping",
+    ),
+    "lavanderia-e-stireria": ("lavanderia", "stireria", "laundry", "ironing"),
+    "piccola-manutenzione": (
+        "manutenzione", "piccole riparazioni", "riparazioni", "tuttofare", "giardinaggio",
+        "manutenzione del verde", "handyman",
+    ),
+}  # fmt: skip
+
 
 def _flatten() -> tuple[Term, ...]:
     terms: list[Term] = []
     for root_position, (slug, label_it, label_en, tuir, leaves) in enumerate(_TREE, start=1):
-        terms.append(Term(slug, label_it, label_en, tuir, None, root_position, None))
+        root_names = SYNONYMS.get(slug, ())
+        terms.append(Term(slug, label_it, label_en, tuir, None, root_position, None, root_names))
         for position, leaf in enumerate(leaves, start=1):
             labels = (leaf.label_it, leaf.label_en)
-            terms.append(Term(leaf.slug, *labels, leaf.tuir, slug, position, leaf.profile))
+            names = SYNONYMS.get(leaf.slug, ())
+            terms.append(Term(leaf.slug, *labels, leaf.tuir, slug, position, leaf.profile, names))
     return tuple(terms)
 
 
@@ -280,3 +443,26 @@ TERMS: tuple[Term, ...] = _flatten()
 ROOTS: tuple[Term, ...] = tuple(term for term in TERMS if term.parent is None)
 LEAVES: tuple[Term, ...] = tuple(term for term in TERMS if term.is_leaf)
 BY_SLUG: dict[str, Term] = {term.slug: term for term in TERMS}
+
+
+def _names() -> dict[str, str]:
+    """Every name of every term (folded) -> its slug: slugs and labels, then synonyms. An
+    English label's bracketed part is optional ("Home carer (badante)" is also "Home carer")."""
+    official: list[tuple[str, str]] = []
+    for term in TERMS:
+        for name in (term.slug, term.label_it, term.label_en):
+            official.append((name, term.slug))
+            if "(" in name:
+                official.append((name.split("(")[0], term.slug))
+    names = name_index(official, "taxonomy labels")
+    synonyms = name_index(
+        ((name, term.slug) for term in TERMS for name in term.synonyms), "taxonomy synonyms"
+    )
+    for key, slug in synonyms.items():
+        if names.setdefault(key, slug) != slug:
+            raise ValueError(f"taxonomy synonyms: {key!r} is already a name of {names[key]!r}")
+    return names
+
+
+# What a file or a form may call a category (folded, see ``ambrogio.folding``) -> its slug.
+NAMES: dict[str, str] = _names()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache, cached_property
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -27,8 +28,10 @@ from shapely.geometry.base import BaseGeometry
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale, iva
 
-from ambrogio.enums import GeocodePrecision
+from ambrogio import taxonomy
+from ambrogio.enums import ALIASES, GeocodePrecision
 from ambrogio.errors import BadUserInput
+from ambrogio.folding import closest, fold, name_index
 from ambrogio.hours.calendar import parse_opening_hours
 
 E = TypeVar("E", bound=StrEnum)
@@ -62,6 +65,15 @@ class Known:
 
     comuni: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     categories: frozenset[str] = frozenset()
+
+    @cached_property
+    def category_names(self) -> dict[str, str]:
+        """What a record may call a known category (folded) -> its slug: the taxonomy's names
+        (slugs, labels, synonyms) and the slug of every other known term."""
+        names = {key: slug for key, slug in taxonomy.NAMES.items() if slug in self.categories}
+        for slug in self.categories:
+            names.setdefault(fold(slug), slug)
+        return names
 
     def comune_of_cap(self, cap: str) -> str | None:
         """The comune with this CAP, when exactly one has it."""
@@ -233,19 +245,49 @@ def area(field: str, value: Any) -> MultiPolygon | None:
     return geometry
 
 
+# Words before a price unit or a delivery mode that say nothing: "per ora", "€/mese".
+_FILLER = re.compile(r"^(?:(?:per|a|al|all|alla|in|euro|eur)\s+)+")
+
+
+@cache
+def _enum_names(enum: type[E]) -> dict[str, E]:
+    """Folded value, member name and aliases (``enums.ALIASES``) -> member."""
+    aliases = ALIASES.get(enum, {})
+    return name_index(
+        (
+            (name, member)
+            for member in enum
+            for name in (member.value, member.name, *aliases.get(member, ()))
+        ),
+        enum.__name__,
+    )
+
+
 def choice(field: str, value: Any, enum: type[E]) -> E | None:
-    """An enumeration value, given as the stored lower-case value or the GraphQL member name."""
+    """An enumeration value: the stored lower-case value, the GraphQL member name, or what
+    people write for it (``enums.ALIASES``: "a domicilio", "anziani", "ora"), case, accents
+    and punctuation ignored."""
     if value is None or value == "":
         return None
     if isinstance(value, enum):
         return value
+    names: dict[str, E] = _enum_names(enum)
     if isinstance(value, str):
-        key = value.strip().lower()
-        for member in enum:
-            if key == member.value:
-                return member
+        key = fold(value)
+        found = names.get(key) or names.get(_FILLER.sub("", key))
+        if found is not None:
+            return found
+        if not key:
+            return None
     allowed = ", ".join(member.value for member in enum)
-    raise BadUserInput(field, value, f"is not one of: {allowed}")
+    guesses = closest(fold(str(value)), names)
+    hint = f"; did you mean {_either(member.value for member in guesses)}?" if guesses else ""
+    raise BadUserInput(field, value, f"is not one of: {allowed}{hint}")
+
+
+def _either(values: Iterable[str]) -> str:
+    quoted = [f"`{value}`" for value in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def choices(field: str, values: Any, enum: type[E]) -> list[E]:
@@ -341,13 +383,25 @@ def comuni(field: str, values: Any, known: Known) -> list[str]:
 
 
 def category(field: str, value: Any, known: Known) -> str | None:
+    """A known category, named by its slug, its Italian or English label or a synonym of the
+    taxonomy (``taxonomy.SYNONYMS``), case, accents and punctuation ignored; an unknown name
+    is refused with the nearest known ones."""
     raw = text(field, value, max_length=100)
     if raw is None:
         return None
-    slug = raw.lower()
-    if slug not in known.categories:
-        raise BadUserInput(field, raw, "is not a known category slug")
-    return slug
+    if raw in known.categories:
+        return raw
+    names = known.category_names
+    key = fold(raw)
+    slug = names.get(key)
+    if slug is not None:
+        return slug
+    guesses = closest(key, names)
+    if guesses:
+        reason = f"is not a known category; did you mean {_either(guesses)}?"
+    else:
+        reason = "is not a known category: give its slug (`badante`) or its Italian or English name"
+    raise BadUserInput(field, raw, reason)
 
 
 def categories(field: str, values: Iterable[Any] | str | None, known: Known) -> list[str]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from ambrogio.enums import Delivery, PriceUnit, ProviderKind, TargetGroup, TuirCategory
 from ambrogio.ids import NAMESPACE
-from ambrogio.taxonomy import BY_SLUG, VOCABULARY
+from ambrogio.taxonomy import VOCABULARY
 
 CATEGORIES = VOCABULARY
 DELIVERY = "ambrogio:delivery"
@@ -108,9 +108,10 @@ def _names_any(text: str, needles: tuple[str, ...]) -> bool:
     return any(needle in words if needle.isalnum() else needle in text for needle in needles)
 
 
-def is_category(vocabulary: str | None, code: str | None) -> bool:
-    """Whether a term is one of Ambrogio's own categories."""
-    return (vocabulary or CATEGORIES).casefold() == CATEGORIES and code in BY_SLUG
+def is_category(vocabulary: str | None) -> bool:
+    """Whether a term is on Ambrogio's own category tree: its code is then a category, by
+    slug, label or synonym (``ambrogio.validation.category`` resolves it, or refuses it)."""
+    return (vocabulary or CATEGORIES).casefold() == CATEGORIES
 
 
 def term_uuid(vocabulary: str, code: str) -> uuid.UUID:

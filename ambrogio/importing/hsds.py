@@ -26,7 +26,8 @@ How HSDS becomes the import profile:
   fields. ``id`` → ``service_id``; ``minimum_age``/``maximum_age``; ``languages`` codes; the
   first cost option in EUR with a unit its words name (``amount_description``: "per hour",
   "per session", …) → ``price_eur``/``price_unit``; attributes on Ambrogio's category tree →
-  ``category`` (the first) and ``categories`` (all, when several), on Ambrogio's facet
+  ``category`` (the first) and ``categories`` (all, when several; a code may be a slug, a
+  label or a synonym, as in the profile), on Ambrogio's facet
   vocabularies (see ``ambrogio.hsds.vocabularies``) →
   ``delivery``, ``target_groups``, ``tuir_category``, ``welfare_eligible``, on any other
   taxonomy → ``external_categories`` (kept, never rejected); service areas naming an ISTAT
@@ -464,7 +465,7 @@ def _terms(
             continue
         vocabulary = _vocabulary(term)
         code = _text(term.get("code")) or _text(term.get("id"))
-        if is_category(vocabulary, code):
+        if is_category(vocabulary) and code:
             result.setdefault("category", code)
             if code != result["category"]:
                 result.setdefault("categories", [result["category"]]).append(code)

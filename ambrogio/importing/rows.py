@@ -21,8 +21,12 @@ when not said, refused without coordinates); ``wheelchair_accessible`` (true or 
 them out keeps what the catalogue has.
 
 Values are as read from the file (text, numbers, lists); validation happens after parsing, in
-one place, whatever the format. A row with no location fields at all (no ``location_id``,
-``address``, ``lat``/``lon``, ``comune_istat``) describes a provider and its services only.
+one place, whatever the format. A category may be named by its slug, its Italian or English
+label or a synonym (``ambrogio.taxonomy.SYNONYMS``), and enumerations by their value or as
+people write them (``ambrogio.enums.ALIASES``: "a domicilio", "anziani", "ora"), case and
+accents ignored; an unknown one is a row error suggesting the nearest known values. A row
+with no location fields at all (no ``location_id``, ``address``, ``lat``/``lon``,
+``comune_istat``) describes a provider and its services only.
 """
 
 from __future__ import annotations

@@ -1,0 +1,116 @@
+"""The shared field checks on values as people write them: names of categories and enumerations."""
+
+from __future__ import annotations
+
+import pytest
+
+from ambrogio import taxonomy, validation
+from ambrogio.enums import Delivery, PriceUnit, ProviderKind, TargetGroup
+from ambrogio.errors import BadUserInput
+from ambrogio.folding import fold
+
+ALL = validation.Known(categories=frozenset(term.slug for term in taxonomy.TERMS))
+
+
+def test_fold_ignores_case_accents_and_punctuation() -> None:
+    assert fold("  Attività  fisica-ADATTATA ") == "attivita fisica adattata"
+    assert fold("nido d'infanzia") == fold("Nido d’Infanzia") == "nido d infanzia"
+
+
+def test_every_leaf_has_synonyms_and_each_names_its_own_term_only() -> None:
+    for leaf in taxonomy.LEAVES:
+        assert len(leaf.synonyms) >= 2, leaf.slug
+    for term in taxonomy.TERMS:
+        for name in (term.slug, term.label_it, term.label_en, *term.synonyms):
+            assert taxonomy.NAMES[fold(name)] == term.slug, (name, term.slug)
+
+
+@pytest.mark.parametrize(
+    ("written", "slug"),
+    [
+        ("asilo-nido", "asilo-nido"),
+        ("Asilo Nido", "asilo-nido"),
+        ("Nursery (0–3)", "asilo-nido"),
+        ("assistenza domiciliare", "assistenza-domiciliare"),
+        ("Trasporto disabili", "trasporto-disabili"),
+        ("  assistente  familiare ", "badante"),
+        ("badanti", "badante"),
+        ("Fisioterapista", "fisioterapia"),
+        ("Mobilità e trasporti", "mobilita-e-trasporti"),
+    ],
+)
+def test_a_category_is_known_by_its_slug_labels_and_synonyms(written: str, slug: str) -> None:
+    assert validation.category("category", written, ALL) == slug
+
+
+def test_a_name_counts_only_when_its_category_is_known() -> None:
+    only_nursery = validation.Known(categories=frozenset({"asilo-nido"}))
+    assert validation.category("category", "nido", only_nursery) == "asilo-nido"
+    with pytest.raises(BadUserInput):
+        validation.category("category", "badanti", only_nursery)
+
+
+def test_an_external_term_is_known_by_its_slug_folded() -> None:
+    known = validation.Known(categories=frozenset({"x-openeligibility-1102"}))
+    assert validation.category("c", "X-OpenEligibility 1102", known) == "x-openeligibility-1102"
+
+
+@pytest.mark.parametrize(
+    ("written", "suggestion"),
+    [("asilo nidoo", "`asilo-nido`"), ("badantte", "`badante`"), ("fisioterpia", "`fisioterapia`")],
+)
+def test_a_misspelt_category_is_refused_with_the_nearest(written: str, suggestion: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        validation.category("services[0].category", written, ALL)
+    assert refused.value.field == "services[0].category"
+    assert refused.value.value == written
+    assert refused.value.reason == f"is not a known category; did you mean {suggestion}?"
+
+
+def test_a_category_like_nothing_known_is_refused_without_a_guess() -> None:
+    with pytest.raises(BadUserInput) as refused:
+        validation.category("category", "chiromanzia", ALL)
+    assert "did you mean" not in refused.value.reason
+    assert "slug" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    ("written", "enum", "member"),
+    [
+        ("a domicilio", Delivery, Delivery.AT_HOME),
+        ("In sede", Delivery, Delivery.ON_SITE),
+        ("on line", Delivery, Delivery.ONLINE),
+        ("AT_HOME", Delivery, Delivery.AT_HOME),
+        ("at-home", Delivery, Delivery.AT_HOME),
+        ("anziani", TargetGroup, TargetGroup.ELDERLY),
+        ("Famiglie", TargetGroup, TargetGroup.FAMILIES),
+        ("bambini", TargetGroup, TargetGroup.CHILDREN),
+        ("persone con disabilità", TargetGroup, TargetGroup.DISABLED),
+        ("ora", PriceUnit, PriceUnit.HOUR),
+        ("€/ora", PriceUnit, PriceUnit.HOUR),
+        ("per seduta", PriceUnit, PriceUnit.SESSION),
+        ("al mese", PriceUnit, PriceUnit.MONTH),
+        ("gratuito", PriceUnit, PriceUnit.FREE),
+        ("Cooperativa sociale", ProviderKind, ProviderKind.SOCIAL_COOPERATIVE),
+    ],
+)
+def test_enumerations_are_accepted_as_people_write_them(
+    written: str, enum: type[Delivery], member: Delivery
+) -> None:
+    assert validation.choice("field", written, enum) is member
+
+
+def test_an_unknown_enumeration_value_lists_the_values_and_the_nearest() -> None:
+    with pytest.raises(BadUserInput) as refused:
+        validation.choice("delivery[0]", "a domiclio", Delivery)
+    assert refused.value.field == "delivery[0]"
+    assert refused.value.reason == (
+        "is not one of: on_site, at_home, online; did you mean `at_home`?"
+    )
+
+
+def test_choices_resolve_a_list_in_italian_each_once() -> None:
+    assert validation.choices("target_groups", "anziani|Anziani|famiglie", TargetGroup) == [
+        TargetGroup.ELDERLY,
+        TargetGroup.FAMILIES,
+    ]
