@@ -12,27 +12,42 @@ transaction as the reservation: a concurrent retry with the same key waits on th
 until the first commits, then replays its stored outcome — success or the expected error — and
 never books twice. The same key with other arguments is a CONFLICT. Keys are kept at least 24
 hours (``purge_idempotency_keys``).
+
+Callers own what they make. A signed-in user's or an API key's keys and reservations are
+theirs (``Caller.key``): another caller's same key is another request, and nobody else may
+cancel. An anonymous caller has no identity to scope a key to, so its reservation comes with a
+secret **reservation token**, returned once, in the response that made it; only its SHA-256
+digest is kept (as the reservation's owner, ``token:<digest>``), and ``cancelReservation``
+requires it (the key of that cancellation is scoped to the token). Anonymous keys still never
+book twice, but since anyone could send the same key, their replay never shows the reservation:
+a retry of a successful anonymous reservation is a CONFLICT saying so. Reviewers and admins may
+cancel anyone's reservation; each such cancellation is an audit event.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.catalogue.visibility import service_visible
+from ambrogio.db import audit
 from ambrogio.db.models import IdempotencyKey, Reservation, Service, Slot
 from ambrogio.errors import AmbrogioError, BadUserInput, Conflict, NotFound
 
 KEEP_KEYS = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+TOKEN_PREFIX = "rsv_"
+# Anonymous idempotency keys share one namespace; their replays never show a reservation.
+ANONYMOUS_KEYS = "anonymous"
 ERRORS: dict[str, type[AmbrogioError]] = {"CONFLICT": Conflict, "NOT_FOUND": NotFound}
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -61,6 +76,38 @@ class Outcome:
         if self.reservation_id is not None:
             return self.reservation_id
         raise ERRORS[self.error_code or "CONFLICT"](self.error_message or "")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who asks: a signed-in user's or an API key's ``Caller.key``, or None when anonymous;
+    a reservation token sent with the request; whether they may cancel anyone's reservation
+    (reviewers, admins), and how the audit trail names them."""
+
+    caller: str | None
+    token: str | None = None
+    cancels_any: bool = False
+    actor: str = "anonymous"
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Booked:
+    reservation_id: uuid.UUID
+    # The anonymous caller's secret, in the first response only.
+    token: str | None = None
+
+
+def token_owner(token: str) -> str:
+    """How a reservation made anonymously names its owner: the digest of its token."""
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_token(token: str) -> None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_KEY_LENGTH:
+        raise BadUserInput(
+            "reservationToken", token, "is not a reservation token returned by reserveSlot"
+        )
 
 
 def _check_key(key: str) -> None:
@@ -131,15 +178,24 @@ async def _why_not(session: AsyncSession, slot_id: uuid.UUID, seats: int) -> Out
 
 
 async def reserve(
-    sessions: Sessions, caller: str, slot_id: uuid.UUID, key: str, seats: int
-) -> uuid.UUID:
-    """The reservation's id; Conflict or NotFound when the slot cannot take the seats."""
+    sessions: Sessions, owner: Owner, slot_id: uuid.UUID, key: str, seats: int
+) -> Booked:
+    """The reservation (and, made anonymously, its token); Conflict or NotFound when the slot
+    cannot take the seats."""
     _check_key(key)
     if seats < 1:
         raise BadUserInput("seats", seats, "must be at least 1")
     digest = _digest("reserveSlot", {"slot": str(slot_id), "seats": seats})
+    scope = owner.caller or ANONYMOUS_KEYS
+    token = None if owner.caller else TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with sessions() as session, session.begin():
-        replay = await _claim(session, caller, key, "reserveSlot", digest)
+        replay = await _claim(session, scope, key, "reserveSlot", digest)
+        if replay is not None and owner.caller is None and replay.reservation_id is not None:
+            raise Conflict(
+                f"idempotencyKey: {key!r} already made a reservation without credentials; "
+                "it was shown once, with its reservationToken, to whoever sent it first. "
+                "Use a new key (a random UUID) for a new reservation"
+            )
         if replay is None:
             taken = await session.execute(
                 update(Slot)
@@ -157,31 +213,46 @@ async def reserve(
                 outcome = await _why_not(session, slot_id, seats)
             else:
                 reservation_id = uuid.uuid4()
+                made_by = owner.caller or token_owner(token or "")
                 session.add(
-                    Reservation(id=reservation_id, slot_id=slot_id, seats=seats, caller=caller)
+                    Reservation(id=reservation_id, slot_id=slot_id, seats=seats, caller=made_by)
                 )
                 outcome = Outcome(reservation_id=reservation_id)
-            await _store(session, caller, key, outcome)
-    return (replay or outcome).result()
+            await _store(session, scope, key, outcome)
+    if replay is not None:
+        return Booked(replay.result())
+    return Booked(outcome.result(), token)
 
 
-async def cancel(sessions: Sessions, caller: str, reservation_id: uuid.UUID, key: str) -> uuid.UUID:
-    """Cancel one's own reservation and give its seats back."""
+async def cancel(
+    sessions: Sessions, owner: Owner, reservation_id: uuid.UUID, key: str
+) -> uuid.UUID:
+    """Cancel a reservation one owns (by credentials or its token), or any as a reviewer, and
+    give its seats back."""
     _check_key(key)
+    if owner.token is not None:
+        _check_token(owner.token)
+    elif owner.caller is None:
+        raise BadUserInput(
+            "reservationToken",
+            None,
+            "is required without credentials: send the token reserveSlot returned",
+        )
+    owners = [name for name in (owner.caller, owner.token and token_owner(owner.token)) if name]
+    scope = owner.caller or owners[0]
+    mine = true() if owner.cancels_any else Reservation.caller.in_(owners)
     digest = _digest("cancelReservation", {"reservation": str(reservation_id)})
     async with sessions() as session, session.begin():
-        replay = await _claim(session, caller, key, "cancelReservation", digest)
+        replay = await _claim(session, scope, key, "cancelReservation", digest)
         if replay is None:
             cancelled = (
                 await session.execute(
                     update(Reservation)
                     .where(
-                        Reservation.id == reservation_id,
-                        Reservation.caller == caller,
-                        Reservation.status == "confirmed",
+                        Reservation.id == reservation_id, mine, Reservation.status == "confirmed"
                     )
                     .values(status="cancelled", cancelled_at=func.now())
-                    .returning(Reservation.slot_id, Reservation.seats)
+                    .returning(Reservation.slot_id, Reservation.seats, Reservation.caller)
                 )
             ).first()
             if cancelled is not None:
@@ -190,12 +261,12 @@ async def cancel(sessions: Sessions, caller: str, reservation_id: uuid.UUID, key
                     .where(Slot.id == cancelled.slot_id)
                     .values(taken=Slot.taken - cancelled.seats)
                 )
+                if cancelled.caller not in owners:
+                    await _audit_override(session, owner, reservation_id, cancelled)
                 outcome = Outcome(reservation_id=reservation_id)
             else:
                 state = await session.scalar(
-                    select(Reservation.status).where(
-                        Reservation.id == reservation_id, Reservation.caller == caller
-                    )
+                    select(Reservation.status).where(Reservation.id == reservation_id, mine)
                 )
                 outcome = (
                     Outcome(
@@ -208,8 +279,29 @@ async def cancel(sessions: Sessions, caller: str, reservation_id: uuid.UUID, key
                         error_message="reservationId: the reservation is already cancelled",
                     )
                 )
-            await _store(session, caller, key, outcome)
+            await _store(session, scope, key, outcome)
     return (replay or outcome).result()
+
+
+async def _audit_override(
+    session: AsyncSession, owner: Owner, reservation_id: uuid.UUID, cancelled: Any
+) -> None:
+    """A reviewer or an admin cancelled somebody else's reservation: the trail says who."""
+    await audit.record(
+        session,
+        actor=owner.actor,
+        action="cancel_reservation",
+        entity_type="reservation",
+        entity_id=reservation_id,
+        before={
+            "status": "confirmed",
+            "seats": cancelled.seats,
+            "slot": str(cancelled.slot_id),
+            "owner": cancelled.caller,
+        },
+        after={"status": "cancelled"},
+        request_id=owner.request_id,
+    )
 
 
 async def purge_idempotency_keys(sessions: Sessions) -> int:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import strawberry
 
 from ambrogio import ids, validation
+from ambrogio.auth.permissions import reviews_directly
 from ambrogio.availability import publishing, reservations
 from ambrogio.catalogue import listings as q
 from ambrogio.context import Context
@@ -35,12 +36,25 @@ async def slots(info: Info, service_id: str, start: datetime, end: datetime) -> 
     return [Slot.from_row(row) for row in rows]
 
 
-async def _reservation(info: Info, reservation_id: uuid.UUID) -> Reservation:
+async def _reservation(
+    info: Info, reservation_id: uuid.UUID, token: str | None = None
+) -> Reservation:
     # Read after the commit, from a new session: the replayed and the first response agree.
     async with info.context.sessionmaker() as session:
         row = await session.get(ReservationRow, reservation_id)
     assert row is not None
-    return Reservation.from_row(row)
+    return Reservation.from_row(row, token)
+
+
+def _owner(info: Info, token: str | None = None) -> reservations.Owner:
+    caller = info.context.caller
+    return reservations.Owner(
+        caller=None if caller.anonymous else caller.key,
+        token=token,
+        cancels_any=reviews_directly(caller),
+        actor=caller.actor,
+        request_id=info.context.request_id,
+    )
 
 
 async def publish_slots(
@@ -111,17 +125,17 @@ async def publish_slots(
 
 async def reserve_slot(info: Info, slot_id: str, idempotency_key: str, seats: int) -> Reservation:
     slot = ids.decode(slot_id, "Slot", "slotId")
-    caller = info.context.caller.key
-    reservation_id = await reservations.reserve(
-        info.context.sessionmaker, caller, slot, idempotency_key, seats
+    booked = await reservations.reserve(
+        info.context.sessionmaker, _owner(info), slot, idempotency_key, seats
     )
-    return await _reservation(info, reservation_id)
+    return await _reservation(info, booked.reservation_id, booked.token)
 
 
-async def cancel_reservation(info: Info, reservation_id: str, idempotency_key: str) -> Reservation:
+async def cancel_reservation(
+    info: Info, reservation_id: str, idempotency_key: str, reservation_token: str | None
+) -> Reservation:
     reservation = ids.decode(reservation_id, "Reservation", "reservationId")
-    caller = info.context.caller.key
     cancelled = await reservations.cancel(
-        info.context.sessionmaker, caller, reservation, idempotency_key
+        info.context.sessionmaker, _owner(info, reservation_token), reservation, idempotency_key
     )
     return await _reservation(info, cancelled)

@@ -21,14 +21,14 @@ from ambrogio.ids import from_global_id, to_global_id
 RESERVE = """
 mutation Reserve($slot: ID!, $key: String!, $seats: Int) {
   reserveSlot(slotId: $slot, idempotencyKey: $key, seats: $seats) {
-    id seats cancelled slot { remaining capacity }
+    id seats cancelled reservationToken slot { remaining capacity }
   }
 }
 """
 
 CANCEL = """
-mutation Cancel($reservation: ID!, $key: String!) {
-  cancelReservation(reservationId: $reservation, idempotencyKey: $key) {
+mutation Cancel($reservation: ID!, $key: String!, $token: String) {
+  cancelReservation(reservationId: $reservation, idempotencyKey: $key, reservationToken: $token) {
     id cancelled slot { remaining }
   }
 }
@@ -106,8 +106,12 @@ async def wide_client(settings, db_url) -> AsyncIterator[httpx.AsyncClient]:
     await engine.dispose()
 
 
-async def _post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
+async def _post(
+    client: httpx.AsyncClient, query: str, _headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=_headers or {}
+    )
     assert response.status_code < 500
     return response.json()
 
@@ -156,12 +160,16 @@ async def test_a_crowd_never_overbooks(wide_client, new_slot, engine) -> None:
 
 
 async def test_repeated_keys_book_once_and_replay_the_same_response(
-    wide_client, new_slot, engine
+    wide_client, new_slot, engine, login
 ) -> None:
+    # A signed-in caller's retries replay the first response (anonymous ones: below).
+    user = await login("retrier", "mapper")
     slot = to_global_id("Slot", await new_slot(capacity=10))
     keys = [f"retry-{i % 20}" for i in range(CONCURRENCY)]
 
-    bodies = await asyncio.gather(*(_post(wide_client, RESERVE, slot=slot, key=k) for k in keys))
+    bodies = await asyncio.gather(
+        *(_post(wide_client, RESERVE, user, slot=slot, key=k) for k in keys)
+    )
 
     by_key: dict[str, set[str]] = defaultdict(set)
     for key, body in zip(keys, bodies, strict=True):
@@ -174,6 +182,26 @@ async def test_repeated_keys_book_once_and_replay_the_same_response(
         outcome for outcomes in by_key.values() for outcome in outcomes if outcome != "CONFLICT"
     )
     assert len(reservations) == 10
+    assert await _taken(engine, uuid.UUID(from_global_id(slot)[1])) == (10, 10)
+
+
+async def test_repeated_anonymous_keys_book_once_and_never_replay_the_reservation(
+    wide_client, new_slot, engine
+) -> None:
+    slot = to_global_id("Slot", await new_slot(capacity=10))
+    keys = [f"anon-retry-{i % 20}" for i in range(CONCURRENCY)]
+
+    bodies = await asyncio.gather(*(_post(wide_client, RESERVE, slot=slot, key=k) for k in keys))
+
+    booked: Counter[str] = Counter()
+    for key, body in zip(keys, bodies, strict=True):
+        if body.get("errors"):
+            assert body["errors"][0]["extensions"]["code"] == "CONFLICT"
+            assert body.get("data") is None
+        else:
+            booked[key] += 1
+    # Each key booked at most once, and only its first request saw the reservation.
+    assert sum(booked.values()) == 10 and set(booked.values()) == {1}
     assert await _taken(engine, uuid.UUID(from_global_id(slot)[1])) == (10, 10)
 
 
@@ -206,11 +234,12 @@ async def test_cancelling_frees_the_seats_once(gql, new_slot) -> None:
     slot = to_global_id("Slot", await new_slot(capacity=3))
     booked = await gql(RESERVE, slot=slot, key="c-book", seats=2)
     reservation = booked.data["reserveSlot"]["id"]
+    token = booked.data["reserveSlot"]["reservationToken"]
     assert booked.data["reserveSlot"]["slot"]["remaining"] == 1
 
-    cancelled = await gql(CANCEL, reservation=reservation, key="c-cancel")
-    replayed = await gql(CANCEL, reservation=reservation, key="c-cancel")
-    twice = await gql(CANCEL, reservation=reservation, key="c-cancel-again")
+    cancelled = await gql(CANCEL, reservation=reservation, key="c-cancel", token=token)
+    replayed = await gql(CANCEL, reservation=reservation, key="c-cancel", token=token)
+    twice = await gql(CANCEL, reservation=reservation, key="c-cancel-again", token=token)
 
     assert cancelled.data["cancelReservation"] == {
         "id": reservation,

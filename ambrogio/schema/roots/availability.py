@@ -15,8 +15,15 @@ from ambrogio.schema.types.availability import PublishedSlots, Reservation
 Info = strawberry.Info[Context, None]
 
 KEY = (
-    "Your unique key for this request (1–255 characters). Retrying with the same key returns "
-    "the first response and never books twice; the same key with other arguments is a CONFLICT."
+    "Your unique key for this request (1–255 characters; a random UUID). Retrying with the "
+    "same key never books twice and returns the first response; the same key with other "
+    "arguments is a CONFLICT. Keys are scoped to your credentials (user or API key), or to "
+    "the reservation token; without credentials a retry of a reservation that succeeded is a "
+    "CONFLICT, since anyone could send the same key."
+)
+TOKEN = (
+    "The `reservationToken` that `reserveSlot` returned: required to cancel a reservation made "
+    "without credentials."
 )
 
 
@@ -60,11 +67,18 @@ class AvailabilityMutation:
             info, service_id, rule, first, days, minutes, start, end, capacity, location_id
         )
 
-    @strawberry.mutation(description="Cancel one of your reservations; its seats are freed.")
+    @strawberry.mutation(
+        description="Cancel one of your reservations (by your credentials, or with its "
+        "`reservationToken`); its seats are freed. Reviewers and admins may cancel anyone's, "
+        "recorded in the audit trail. NOT_FOUND for a reservation that is not yours."
+    )
     async def cancel_reservation(
         self,
         info: Info,
         reservation_id: strawberry.ID,
         idempotency_key: Annotated[str, strawberry.argument(description=KEY)],
+        reservation_token: Annotated[str | None, strawberry.argument(description=TOKEN)] = None,
     ) -> Reservation:
-        return await availability.cancel_reservation(info, reservation_id, idempotency_key)
+        return await availability.cancel_reservation(
+            info, reservation_id, idempotency_key, reservation_token
+        )

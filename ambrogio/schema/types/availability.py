@@ -71,9 +71,15 @@ class Reservation(Node):
     cancelled: bool
     created_at: datetime
     cancelled_at: datetime | None
+    reservation_token: str | None = strawberry.field(
+        default=None,
+        description="Only in the response that made a reservation without credentials: the "
+        "secret that `cancelReservation` requires (as `reservationToken`). Shown once; keep "
+        "it. Null for signed-in users and API keys, whose reservations are theirs.",
+    )
 
     @classmethod
-    def from_row(cls, row: models.Reservation) -> Reservation:
+    def from_row(cls, row: models.Reservation, token: str | None = None) -> Reservation:
         return cls(
             id=strawberry.ID(to_global_id("Reservation", row.id)),
             slot_pk=row.slot_id,
@@ -81,6 +87,7 @@ class Reservation(Node):
             cancelled=row.status == "cancelled",
             created_at=row.created_at,
             cancelled_at=row.cancelled_at,
+            reservation_token=token,
         )
 
     @strawberry.field
