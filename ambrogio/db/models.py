@@ -729,3 +729,55 @@ class OpenInterval(Base):
 
     # ``openAt`` asks which sets are open at an instant: ``during @> t`` on this index.
     __table_args__ = (Index("ix_open_interval_during", "during", postgresql_using="gist"),)
+
+
+class ChangeEvent(Base):
+    """One change of a provider, location, service or welfare point, written by a trigger in
+    the same transaction (migration 0007), so no write path can forget it.
+
+    ``txid`` is the writing transaction's id: the change feed reads only the changes of
+    transactions older than every running one (``pg_snapshot_xmin``), in ``(txid, seq)`` order,
+    so a transaction that commits late can never land behind a cursor already handed out.
+    """
+
+    __tablename__ = "change_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    txid: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint")
+    )
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    entity: Mapped[str] = mapped_column(Text)
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    change: Mapped[str] = mapped_column(Text)
+    # The provider a merged-away provider now lives in.
+    survivor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Whether the record was published before and after: the public feed shows a change only
+    # when one of the two holds (a draft's life stays private).
+    published_before: Mapped[bool] = mapped_column(Boolean)
+    published_after: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        Index("ix_change_event_txid_seq", "txid", "seq"),
+        Index("ix_change_event_at", "at"),
+        CheckConstraint(
+            "entity IN ('provider', 'location', 'service', 'welfare_point')", name="entity"
+        ),
+        CheckConstraint(
+            "change IN ('create', 'update', 'publish', 'archive', 'merge', 'delete')",
+            name="change",
+        ),
+    )
+
+
+class ChangeHorizon(Base):
+    """How far the change feed was purged: a cursor before it cannot be continued."""
+
+    __tablename__ = "change_horizon"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    purged_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

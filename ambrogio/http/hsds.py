@@ -31,9 +31,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ambrogio import __version__
+from ambrogio.catalogue.changes import TYPE_NAMES
 from ambrogio.catalogue.text import TextQuery
+from ambrogio.db.models import ChangeEvent
 from ambrogio.errors import BadUserInput
-from ambrogio.export import pages
+from ambrogio.export import feed, pages
 from ambrogio.settings import Settings
 
 HSDS_VERSION = "3.0"
@@ -106,6 +108,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "taxonomy_term_id": _uuid,
     "organization_id": _uuid,
     "modified_after": _instant,
+    "after": lambda name, raw: raw,
 }
 
 
@@ -228,6 +231,17 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
     async def service(session: AsyncSession, request: Request, params: Params) -> Any:
         return await pages.service(session, _uuid("id", request.path_params["id"]))
 
+    async def change_feed(session: AsyncSession, request: Request, params: Params) -> Any:
+        limit = params["per_page"]
+        rows, cursors = await feed.read(session, params.get("after"), limit)
+        page = rows[:limit]
+        return {
+            "contents": [change_document(row) for row in page],
+            "size": len(page),
+            "next_after": cursors[len(page) - 1] if page else params.get("after"),
+            "has_more": len(rows) > limit,
+        }
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url)))
 
@@ -242,7 +256,23 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
         ),
         Route("/hsds/services", endpoint(SERVICES, services), methods=["GET"]),
         Route("/hsds/services/{id}", endpoint((), service, "service"), methods=["GET"]),
+        Route("/hsds/changes", endpoint(("after", "per_page"), change_feed), methods=["GET"]),
     ]
+
+
+def change_document(row: ChangeEvent) -> dict[str, Any]:
+    """A change in HSDS's terms: the record's table (``organization`` for a provider) and id."""
+    return {
+        "type": HSDS_TABLES[row.entity],
+        "id": str(row.record_id),
+        "change": row.change,
+        "published": row.published_after,
+        "survivor_id": str(row.survivor_id) if row.survivor_id else None,
+        "at": row.at.isoformat(),
+    }
+
+
+HSDS_TABLES = {entity: "organization" if entity == "provider" else entity for entity in TYPE_NAMES}
 
 
 @cache
@@ -270,4 +300,69 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     }
     document["servers"] = [{"url": f"{base_url}hsds"}]
     document["paths"] = {path: document["paths"][path] for path in SERVED}
+    document["paths"]["/changes"] = CHANGES_PATH
     return document
+
+
+# Our extension of the HSDS API, described as the reference describes its own paths.
+CHANGES_PATH: dict[str, Any] = {
+    "get": {
+        "summary": "The change feed (an Ambrogio extension)",
+        "description": "Every create, update, publish, archive, merge and delete of an "
+        "organization, location, service or welfare point the public can see (or saw before), "
+        "oldest first, in a commit-safe order: following `next_after` misses nothing. "
+        "`published: false` means: drop the record from your copy. Changes are kept 90 days; "
+        "an older cursor is a 400 (read the catalogue afresh).",
+        "parameters": [
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The `next_after` of the previous call; none: from the oldest kept.",
+            },
+            {"$ref": "#/components/parameters/per_page"},
+        ],
+        "responses": {
+            "200": {
+                "description": "A page of changes.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "contents": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "type": {"type": "string"},
+                                            "id": {"type": "string", "format": "uuid"},
+                                            "change": {
+                                                "type": "string",
+                                                "enum": [
+                                                    "create",
+                                                    "update",
+                                                    "publish",
+                                                    "archive",
+                                                    "merge",
+                                                    "delete",
+                                                ],
+                                            },
+                                            "published": {"type": "boolean"},
+                                            "survivor_id": {"type": ["string", "null"]},
+                                            "at": {"type": "string", "format": "date-time"},
+                                        },
+                                    },
+                                },
+                                "size": {"type": "integer"},
+                                "next_after": {"type": ["string", "null"]},
+                                "has_more": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    }
+}

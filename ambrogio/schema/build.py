@@ -16,6 +16,7 @@ from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.roots.availability import AvailabilityMutation
 from ambrogio.schema.roots.catalogue import CatalogueQuery
+from ambrogio.schema.roots.changes import ChangesQuery
 from ambrogio.schema.roots.editing import EditingMutation
 from ambrogio.schema.roots.importing import ImportMutation, ImportQuery
 from ambrogio.schema.roots.map import MapQuery
@@ -34,7 +35,9 @@ MAX_DEPTH = 12
 DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
 
 # Each capability contributes its own root fields; they merge into one `Query`.
-Query = merge_types("Query", (CatalogueQuery, MapQuery, ReviewQuery, ImportQuery, AccountsQuery))
+Query = merge_types(
+    "Query", (CatalogueQuery, MapQuery, ChangesQuery, ReviewQuery, ImportQuery, AccountsQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (AvailabilityMutation, EditingMutation, ReviewMutation, ImportMutation, AccountsMutation),

@@ -63,6 +63,7 @@ async def test_the_root_says_the_version_and_where_the_openapi_document_is(clien
         "/services/{id}",
         "/organizations",
         "/organizations/{id}",
+        "/changes",
     }
 
 
@@ -206,3 +207,26 @@ async def test_unknown_ids_are_404(client) -> None:
         response = await client.get(path)
         assert response.status_code == 404
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_change_feed_pages_as_graphql_does(client, gql) -> None:
+    # given the demo catalogue's changes as GraphQL lists them
+    graphql = await gql("{ changes(first: 100) { edges { node { id change published } } } }")
+    expected = [
+        (from_global_id(e["node"]["id"])[1], e["node"]["change"].lower(), e["node"]["published"])
+        for e in graphql.data["changes"]["edges"]
+    ]
+
+    # when /hsds/changes is followed page by page
+    seen: list[tuple[str, str, bool]] = []
+    after = ""
+    while len(seen) < len(expected):
+        page = (await client.get(f"/hsds/changes?per_page=30{after}")).json()
+        seen += [(c["id"], c["change"], c["published"]) for c in page["contents"]]
+        assert page["size"] == len(page["contents"]) <= 30
+        after = f"&after={page['next_after']}"
+
+    # then it gives the same changes in the same order
+    assert seen[: len(expected)] == expected and expected
+    bad = await client.get("/hsds/changes?after=nope")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["extensions"]["field"] == "after"
