@@ -53,10 +53,15 @@ async def flag(
     return list(found.all())
 
 
+def listed(status: DuplicateStatus) -> Select[DuplicateCandidate]:
+    """Every candidate pair with this status (what ``totalCount`` counts)."""
+    return select(DuplicateCandidate).where(DuplicateCandidate.status == status.value)
+
+
 def page(status: DuplicateStatus, after: int | None, limit: int) -> Select[DuplicateCandidate]:
     """In the order they were flagged."""
-    stmt = select(DuplicateCandidate).where(DuplicateCandidate.status == status.value)
-    return keyset_page(stmt, [DuplicateCandidate.id], [after] if after is not None else None, limit)
+    cursor = [after] if after is not None else None
+    return keyset_page(listed(status), [DuplicateCandidate.id], cursor, limit)
 
 
 async def providers(

@@ -86,6 +86,18 @@ def queue(
     limit: int,
 ) -> Select[Any]:
     """One page of due records, with a flag per reason."""
+    stmt, order = _due(months, reason, entity)
+    return keyset_page(stmt, order, after, limit)
+
+
+def every_due(months: int, reason: FreshnessReason | None, entity: Entity | None) -> Select[Any]:
+    """The whole queue, unordered (what ``totalCount`` counts)."""
+    return _due(months, reason, entity)[0]
+
+
+def _due(
+    months: int, reason: FreshnessReason | None, entity: Entity | None
+) -> tuple[Select[Any], list[Any]]:
     entities = [entity] if entity is not None else list(Entity)
     records = union_all(*(_part(kind) for kind in entities)).subquery("record")
     cutoff = func.now() - func.make_interval(0, months)
@@ -103,8 +115,7 @@ def queue(
     stmt = select(records, *(flag.label(kind.value) for kind, flag in flags.items())).where(
         or_(false(), *wanted)
     )
-    order = [records.c.since, records.c.entity, records.c.id]
-    return keyset_page(stmt, order, after, limit)
+    return stmt, [records.c.since, records.c.entity, records.c.id]
 
 
 def due(row: Any) -> Due:

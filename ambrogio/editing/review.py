@@ -136,12 +136,17 @@ async def verify(session: AsyncSession, editor: Editor, entity: Entity, key: uui
     return Outcome(entity, row)
 
 
+def change_requests(status: ChangeStatus) -> Select[ChangeRequest]:
+    """Every change request with this status (what ``totalCount`` counts)."""
+    return select(ChangeRequest).where(ChangeRequest.status == status.value)
+
+
 def change_requests_page(
     status: ChangeStatus, after: Sequence[Any] | None, limit: int
 ) -> Select[ChangeRequest]:
     """Oldest first: the queue a reviewer works through."""
-    stmt = select(ChangeRequest).where(ChangeRequest.status == status.value)
-    return keyset_page(stmt, [ChangeRequest.created_at, ChangeRequest.id], after, limit)
+    order = [ChangeRequest.created_at, ChangeRequest.id]
+    return keyset_page(change_requests(status), order, after, limit)
 
 
 def change_cursor(change: ChangeRequest) -> tuple[datetime, uuid.UUID]:

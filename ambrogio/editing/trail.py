@@ -22,15 +22,19 @@ def _provider_and_merged(key: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return select(lineage.c.id)
 
 
-def events_page(
-    entity: Entity, key: uuid.UUID, after: int | None, limit: int
-) -> Select[AuditEvent]:
-    """Event ids grow with time, so they order the trail and serve as the cursor."""
+def events(entity: Entity, key: uuid.UUID) -> Select[AuditEvent]:
+    """The whole trail of a record, unordered (what ``totalCount`` counts)."""
     about: ColumnElement[bool]
     if entity is Entity.PROVIDER:
         about = AuditEvent.entity_id.in_(_provider_and_merged(key))
     else:
         about = AuditEvent.entity_id == key
-    stmt = select(AuditEvent).where(AuditEvent.entity_type == entity.value, about)
+    return select(AuditEvent).where(AuditEvent.entity_type == entity.value, about)
+
+
+def events_page(
+    entity: Entity, key: uuid.UUID, after: int | None, limit: int
+) -> Select[AuditEvent]:
+    """Event ids grow with time, so they order the trail and serve as the cursor."""
     cursor = [after] if after is not None else None
-    return keyset_page(stmt, [AuditEvent.id], cursor, limit, descending=True)
+    return keyset_page(events(entity, key), [AuditEvent.id], cursor, limit, descending=True)

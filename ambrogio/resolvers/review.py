@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio import ids
 from ambrogio.catalogue.pagination import (
+    counter,
     decode_cursor,
     encode_cursor,
     instant_key,
@@ -125,6 +126,7 @@ async def change_requests(
         [encode_cursor([row.created_at.isoformat(), row.id]) for row in rows],
         limit=limit,
         after=after,
+        count=counter(info.context.sessionmaker, review.change_requests(status)),
     )
 
 
@@ -143,6 +145,7 @@ async def duplicate_candidates(
         [encode_cursor([row.id]) for row in rows],
         limit=limit,
         after=after,
+        count=counter(info.context.sessionmaker, duplicates.listed(status)),
     )
 
 
@@ -184,6 +187,7 @@ async def freshness_queue(
         [encode_cursor([item.since.isoformat(), item.entity.value, item.id]) for item in due],
         limit=limit,
         after=after,
+        count=counter(info.context.sessionmaker, freshness.every_due(months, reason, entity_type)),
     )
 
 
@@ -201,4 +205,5 @@ async def audit_trail(
         [encode_cursor([row.id]) for row in rows],
         limit=limit,
         after=after,
+        count=counter(info.context.sessionmaker, trail.events(entity, key)),
     )
