@@ -115,6 +115,17 @@ def bad_character(text: str) -> str | None:
     return None
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` as a message may quote it: NUL and lone surrogates written as escapes."""
+    out = []
+    for char in text[:limit]:
+        if char == "\x00" or "\ud800" <= char <= "\udfff":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
@@ -134,12 +145,9 @@ def check_variables(variables: Any) -> None:
     for where, text in _strings(variables, ""):
         reason = bad_character(text)
         if reason is not None:
-            shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            field = where or "variables"
             raise TransportError(
-                400,
-                f"{where or 'variables'}: {shown[:80]!r} {reason}",
-                field=where or "variables",
-                value=shown[:80],
+                400, f'{field}: "{shown(text)}" {reason}', field=field, value=shown(text)
             )
 
 
@@ -147,7 +155,9 @@ def check_request(data: Any, where: str = "body") -> dict[str, Any]:
     """One GraphQL request: a JSON object whose known members have the right types."""
     if isinstance(data, list):
         raise TransportError(
-            400, f"{where}: batched operations (a JSON array) are not accepted; send one object"
+            400,
+            f"{where}: batched operations (a JSON array) are not accepted; send one object",
+            field=where,
         )
     if not isinstance(data, dict):
         raise TransportError(

@@ -42,10 +42,10 @@ class TextLiterals(ValidationRule):
         if "\x00" not in node.value:
             return
         field = ".".join(self.path) or "argument"
-        shown = node.value.replace("\x00", "\\u0000")[:80]
+        shown = node.value[:80].replace("\x00", "\\u0000")
         self.report_error(
             GraphQLError(
-                f"{field}: {shown!r} contains a NUL character (U+0000), which is not text",
+                f'{field}: "{shown}" contains a NUL character (U+0000), which is not text',
                 node,
                 extensions={"code": "BAD_USER_INPUT", "field": field, "value": shown},
             )

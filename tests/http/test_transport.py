@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ambrogio.http.transport import bad_character
 from ambrogio.ids import to_global_id
 
 JSON = {"content-type": "application/json"}
@@ -181,6 +182,10 @@ async def test_nul_and_lone_surrogates_in_variables_name_the_variable(
 
     error = refused(response, 400, field)
     assert "NUL" in error["message"] or "surrogate" in error["message"]
+    # the value is quoted with escapes: no NUL or lone surrogate goes back to the client
+    value = error["extensions"]["value"]
+    assert "\\u" in value
+    assert bad_character(value) is None and bad_character(error["message"]) is None
 
 
 @pytest.mark.parametrize(
@@ -199,6 +204,7 @@ async def test_nul_in_a_string_literal_names_the_argument(
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["extensions"]["field"] == field
     assert "NUL" in result.errors[0]["message"]
+    assert result.errors[0]["extensions"]["value"].endswith("\\u0000")
 
 
 async def test_a_surrogate_pair_is_ordinary_text(client: httpx.AsyncClient) -> None:
