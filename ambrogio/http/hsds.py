@@ -19,7 +19,6 @@ import json
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Protocol
@@ -36,6 +35,7 @@ from ambrogio.catalogue.text import TextQuery
 from ambrogio.db.models import ChangeEvent
 from ambrogio.errors import BadUserInput
 from ambrogio.export import feed, pages
+from ambrogio.http.params import boolean, instant
 from ambrogio.settings import Settings
 
 HSDS_VERSION = "3.0"
@@ -63,27 +63,11 @@ def _integer(name: str, raw: str, low: int, high: int) -> int:
     return int(raw)
 
 
-def _boolean(name: str, raw: str) -> bool:
-    if raw.lower() not in ("true", "false"):
-        raise BadUserInput(name, raw, "must be true or false")
-    return raw.lower() == "true"
-
-
 def _uuid(name: str, raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
         raise BadUserInput(name, raw, "is not an id of this API (a UUID)") from None
-
-
-def _instant(name: str, raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadUserInput(name, raw, "is not an ISO 8601 date-time") from None
-    if value.tzinfo is None:
-        raise BadUserInput(name, raw, "needs a UTC offset, e.g. 2025-01-31T08:00:00Z")
-    return value
 
 
 def _search(name: str, raw: str) -> TextQuery:
@@ -101,13 +85,13 @@ def _format(name: str, raw: str) -> str:
 
 PARSERS: dict[str, Callable[[str, str], Any]] = {
     "search": _search,
-    "full": _boolean,
-    "full_service": _boolean,
-    "minimal": _boolean,
+    "full": boolean,
+    "full_service": boolean,
+    "minimal": boolean,
     "format": _format,
     "taxonomy_term_id": _uuid,
     "organization_id": _uuid,
-    "modified_after": _instant,
+    "modified_after": instant,
     "after": lambda name, raw: raw,
 }
 

@@ -33,6 +33,7 @@ from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
 from ambrogio.catalogue.filters import service_conditions
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.tiles import Layer, Tile, tile_stmt
+from ambrogio.http import params
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "public, max-age=300"
@@ -54,22 +55,6 @@ def _number(name: str, raw: str) -> float:
         return float(raw)
     except ValueError:
         raise BadUserInput(name, raw, "is not a number") from None
-
-
-def _boolean(name: str, raw: str) -> bool:
-    if raw.lower() not in ("true", "false"):
-        raise BadUserInput(name, raw, "must be true or false")
-    return raw.lower() == "true"
-
-
-def _instant(name: str, raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadUserInput(name, raw, "is not an ISO 8601 date-time") from None
-    if value.tzinfo is None:
-        raise BadUserInput(name, raw, "needs a UTC offset, e.g. 2025-01-31T08:00:00Z")
-    return value
 
 
 def _text(name: str, raw: str) -> str:
@@ -101,7 +86,7 @@ def _interval(name: str, raw: str) -> tuple[datetime, datetime]:
     start, slash, end = raw.partition("/")
     if not slash:
         raise BadUserInput(name, raw, "is not an interval start/end of ISO 8601 date-times")
-    return _instant(name, start), _instant(name, end)
+    return params.instant(name, start), params.instant(name, end)
 
 
 def _scalar_parser(hint: Any) -> Callable[[str, str], Any]:
@@ -111,8 +96,8 @@ def _scalar_parser(hint: Any) -> Callable[[str, str], Any]:
         str: _text,
         int: _integer,
         float: _number,
-        bool: _boolean,
-        datetime: _instant,
+        bool: params.boolean,
+        datetime: params.instant,
         tuple[datetime, datetime]: _interval,
     }
     if hint not in parsers:
