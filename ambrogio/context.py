@@ -41,10 +41,11 @@ class Caller:
 
     @property
     def key(self) -> str:
-        """A stable identity for per-caller state such as idempotency keys."""
+        """A stable identity for per-caller state (idempotency keys, reservations): the user or
+        the API key, whatever their role; anonymous callers have none of their own."""
         if self.key_id:
-            return f"{self.role.value}:{self.key_id}"
-        return f"{self.role.value}:{self.subject}" if self.subject else "anonymous"
+            return f"key:{self.key_id}"
+        return f"user:{self.subject}" if self.subject else "anonymous"
 
     @property
     def actor(self) -> str:

@@ -210,7 +210,7 @@ async def test_a_reviewer_cancels_anyones_reservation_and_the_trail_says_so(
         (ids[0], "own-rita", "reservation"),
         (ids[1], "own-rita", "reservation"),
     ]
-    assert events[0][3].startswith("token:") and events[1][3] == "mapper:own-ada"
+    assert events[0][3].startswith("token:") and events[1][3] == "user:own-ada"
 
 
 async def test_an_owner_cancelling_their_own_is_not_an_override(
@@ -230,3 +230,21 @@ async def test_an_owner_cancelling_their_own_is_not_an_override(
             {"id": from_global_id(reservation)[1]},
         )
     assert events == 0
+
+
+async def test_a_users_reservation_stays_theirs_when_their_role_changes(
+    gql: Any, slot: Callable[[], Awaitable[str]], engine: AsyncEngine, login: Any
+) -> None:
+    where = await slot()
+    as_reviewer = await login("own-dora", "reviewer")
+    made = await gql(RESERVE, _headers=as_reviewer, slot=where, key="own-role")
+    as_mapper = await login("own-dora", "mapper")  # demoted: the role is read on each request
+
+    again = await gql(RESERVE, _headers=as_mapper, slot=where, key="own-role")
+    cancelled = await gql(
+        CANCEL, _headers=as_mapper, reservation=made.data["reserveSlot"]["id"], key="own-role-c"
+    )
+
+    assert again.data == made.data  # the same key replays: the identity is the user
+    assert cancelled.data["cancelReservation"]["cancelled"] is True
+    assert await taken(engine, where) == 0
