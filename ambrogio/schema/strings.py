@@ -18,6 +18,7 @@ from graphql import (
     StringValueNode,
     ValidationContext,
     ValidationRule,
+    VariableDefinitionNode,
 )
 
 
@@ -25,6 +26,12 @@ class TextLiterals(ValidationRule):
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
         self.path: list[str] = []
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
+        self.path.append(node.variable.name.value)  # a default value names its variable
+
+    def leave_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
+        self.path.pop()
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
         self.path.append(node.name.value)
@@ -41,7 +48,7 @@ class TextLiterals(ValidationRule):
     def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
         if "\x00" not in node.value:
             return
-        field = ".".join(self.path) or "argument"
+        field = ".".join(self.path)
         shown = node.value[:80].replace("\x00", "\\u0000")
         self.report_error(
             GraphQLError(

@@ -193,6 +193,7 @@ async def test_nul_and_lone_surrogates_in_variables_name_the_variable(
     [
         ('services(text: "fisio\\u0000", first: 1)', "text"),
         ('services(filter: {categories: ["badante\\u0000"]}, first: 1)', "filter.categories"),
+        ('services(text: """block\u0000""", first: 1)', "text"),
     ],
 )
 async def test_nul_in_a_string_literal_names_the_argument(
@@ -205,6 +206,15 @@ async def test_nul_in_a_string_literal_names_the_argument(
     assert result.errors[0]["extensions"]["field"] == field
     assert "NUL" in result.errors[0]["message"]
     assert result.errors[0]["extensions"]["value"].endswith("\\u0000")
+
+
+async def test_nul_in_a_variables_default_names_the_variable(gql: Any) -> None:
+    query = 'query($t: String = "fisio\\u0000") { services(text: $t, first: 1) { totalCount } }'
+
+    result = await gql(query)
+
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["extensions"]["field"] == "t"
 
 
 async def test_a_surrogate_pair_is_ordinary_text(client: httpx.AsyncClient) -> None:
