@@ -30,6 +30,18 @@ class BadUserInput(AmbrogioError):
         self.reason = reason
 
 
+class BadUserInputs(BadUserInput):
+    """Several bad fields of one input, found at once: the GraphQL error extension reports each
+    as its own ``BAD_USER_INPUT`` error (field, value, reason); the first one stands for all
+    where a single error is expected."""
+
+    def __init__(self, problems: list[BadUserInput]) -> None:
+        first = problems[0]
+        super().__init__(first.field, first.value, first.reason)
+        self.problems = tuple(problems)
+        self.message = "; ".join(problem.message for problem in problems)
+
+
 class NotFound(AmbrogioError):
     code = "NOT_FOUND"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -30,11 +30,12 @@ from stdnum.it import codicefiscale, iva
 
 from ambrogio import taxonomy
 from ambrogio.enums import ALIASES, GeocodePrecision
-from ambrogio.errors import BadUserInput
+from ambrogio.errors import BadUserInput, BadUserInputs
 from ambrogio.folding import closest, fold, name_index
 from ambrogio.hours.calendar import parse_opening_hours
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 MAX_NAME = 200
 MAX_TEXT = 5000
@@ -79,6 +80,34 @@ class Known:
         """The comune with this CAP, when exactly one has it."""
         owners = [code for code, caps in self.comuni.items() if cap in caps]
         return owners[0] if len(owners) == 1 else None
+
+
+class Problems:
+    """The bad fields of one input, collected so that it reports them all at once.
+
+    ``check`` runs a validator and keeps its ``BadUserInput`` (every problem of a
+    ``BadUserInputs``) instead of raising; ``raise_any`` raises what was found: the one
+    problem, or ``BadUserInputs`` with all of them.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[BadUserInput] = []
+
+    def check(self, validator: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        try:
+            return validator(*args, **kwargs)
+        except BadUserInput as error:
+            self.add(error)
+            return None
+
+    def add(self, error: BadUserInput) -> None:
+        self.found.extend(error.problems if isinstance(error, BadUserInputs) else [error])
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise BadUserInputs(self.found)
 
 
 def text(

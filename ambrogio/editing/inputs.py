@@ -7,7 +7,9 @@ column allows it). The result maps columns (and, for services, the relations ``c
 It is applied to a row at once, or stored as a change request's payload and applied when a
 reviewer publishes it, so it must survive a trip through JSON unchanged.
 
-Errors name the GraphQL field (``input.taxCode``) and the value, and nothing is written.
+Errors name the GraphQL field (``input.taxCode``) and the value, and nothing is written. Every
+bad field of an input is reported at once (``BadUserInputs``, one GraphQL error each), as the
+import reports every bad field of a row.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ambrogio import validation
 from ambrogio.enums import Delivery, PriceUnit, ProviderKind, TargetGroup, TuirCategory
 from ambrogio.enums import WelfarePointKind as PointKind
 from ambrogio.errors import BadUserInput
-from ambrogio.validation import Known
+from ambrogio.validation import Known, Problems
 
 Values = dict[str, Any]
 Check = Callable[[str, Any], Any]
@@ -77,32 +79,44 @@ def _required_choice(enum: type[Any]) -> Check:
     return check
 
 
-def _checked(given: Mapping[str, Any], checks: Mapping[str, tuple[str, Check]]) -> Values:
+def _checked(
+    given: Mapping[str, Any], checks: Mapping[str, tuple[str, Check]], problems: Problems
+) -> Values:
     return {
-        column: check(field_name(name), given[name])
+        column: problems.check(check, field_name(name), given[name])
         for name, (column, check) in checks.items()
         if name in given
     }
 
 
-def _require(given: Mapping[str, Any], names: tuple[str, ...], creating: bool) -> None:
+def _require(
+    given: Mapping[str, Any], names: tuple[str, ...], creating: bool, problems: Problems
+) -> None:
     for name in names:
         if creating and name not in given:
-            raise BadUserInput(field_name(name), None, "is required")
+            problems.add(BadUserInput(field_name(name), None, "is required"))
 
 
-def _point(given: Mapping[str, Any], rules: Rules) -> Values:
+def _point(given: Mapping[str, Any], rules: Rules, problems: Problems) -> Values:
     """``point`` ({lat, lon} or null) to the geometry, its precision and the territory flag."""
     if "point" not in given:
         return {}
     point = given["point"]
     if point is None:
         return {"geom": None, "geocode_precision": None, "outside_territory": False}
-    found = validation.coordinates(
-        "input.point.lat", point.get("lat"), "input.point.lon", point.get("lon"), rules.territory
+    before = len(problems.found)
+    found = problems.check(
+        validation.coordinates,
+        "input.point.lat",
+        point.get("lat"),
+        "input.point.lon",
+        point.get("lon"),
+        rules.territory,
     )
     if found is None:
-        raise BadUserInput("input.point", point, "needs lat and lon")
+        if len(problems.found) == before:
+            problems.add(BadUserInput("input.point", point, "needs lat and lon"))
+        return {}
     lat, lon, outside = found
     return {
         "geom": {"type": "Point", "coordinates": [lon, lat]},
@@ -123,22 +137,29 @@ def _hours(given: Mapping[str, Any]) -> Check:
     )
 
 
-def _ages(given: Mapping[str, Any]) -> Values:
+def _ages(given: Mapping[str, Any], problems: Problems) -> Values:
     if "min_age" in given and "max_age" in given:
-        low, high = validation.age_range(
-            "input.minAge", given["min_age"], "input.maxAge", given["max_age"]
+        ages = problems.check(
+            validation.age_range, "input.minAge", given["min_age"], "input.maxAge", given["max_age"]
         )
-        return {"min_age": low, "max_age": high}
+        return {"min_age": ages[0], "max_age": ages[1]} if ages is not None else {}
     values: Values = {}
     for name in ("min_age", "max_age"):
         if name in given:
-            values[name] = validation.age(field_name(name), given[name])
+            values[name] = problems.check(validation.age, field_name(name), given[name])
+    return values
+
+
+def _all(values: Values, problems: Problems) -> Values:
+    """The values, or every problem found on the way."""
+    problems.raise_any()
     return values
 
 
 def provider_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -> Values:
-    _require(given, ("name", "kind"), creating)
-    return _checked(
+    problems = Problems()
+    _require(given, ("name", "kind"), creating, problems)
+    values = _checked(
         given,
         {
             "name": ("name", validation.name),
@@ -150,10 +171,13 @@ def provider_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -
             "phone": ("phone", validation.phone),
             "website": ("website", validation.url),
         },
+        problems,
     )
+    return _all(values, problems)
 
 
 def location_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -> Values:
+    problems = Problems()
     values = _checked(
         given,
         {
@@ -165,12 +189,14 @@ def location_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -
             "wheelchair_accessible": ("wheelchair_accessible", validation.boolean),
             "accessibility": ("accessibility", _text()),
         },
+        problems,
     )
-    return values | _point(given, rules)
+    return _all(values | _point(given, rules, problems), problems)
 
 
 def welfare_point_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -> Values:
-    _require(given, ("name", "kind"), creating)
+    problems = Problems()
+    _require(given, ("name", "kind"), creating, problems)
     values = _checked(
         given,
         {
@@ -187,8 +213,9 @@ def welfare_point_values(given: Mapping[str, Any], rules: Rules, *, creating: bo
                 lambda field, value: validation.comuni(field, value, rules.known),
             ),
         },
+        problems,
     )
-    return values | _point(given, rules)
+    return _all(values | _point(given, rules, problems), problems)
 
 
 def _area(field: str, value: Any) -> dict[str, Any] | None:
@@ -198,15 +225,23 @@ def _area(field: str, value: Any) -> dict[str, Any] | None:
 
 def _cost_options(field: str, value: Any) -> list[dict[str, Any]]:
     options: list[dict[str, Any]] = []
+    problems = Problems()
     for index, option in enumerate(validation.split_list(field, value)):
         where = f"{field}[{index}]"
         if not isinstance(option, Mapping):
-            raise BadUserInput(where, option, "must be an object {amount, unit, description}")
-        unit = _required_choice(PriceUnit)(f"{where}.unit", option.get("unit"))
-        amount = validation.price(f"{where}.amount", option.get("amount"))
+            problems.add(
+                BadUserInput(where, option, "must be an object {amount, unit, description}")
+            )
+            continue
+        unit = problems.check(_required_choice(PriceUnit), f"{where}.unit", option.get("unit"))
+        amount = problems.check(validation.price, f"{where}.amount", option.get("amount"))
         if unit == PriceUnit.FREE.value and amount:
-            raise BadUserInput(f"{where}.amount", option.get("amount"), "must be 0 when FREE")
-        description = validation.text(f"{where}.description", option.get("description"))
+            problems.add(
+                BadUserInput(f"{where}.amount", option.get("amount"), "must be 0 when FREE")
+            )
+        description = problems.check(
+            validation.text, f"{where}.description", option.get("description")
+        )
         options.append(
             {
                 "amount": str(amount) if amount is not None else None,
@@ -214,24 +249,29 @@ def _cost_options(field: str, value: Any) -> list[dict[str, Any]]:
                 "description": description,
             }
         )
+    problems.raise_any()
     return options
 
 
 def _location_ids(field: str, value: Any) -> list[str]:
     """Location keys (the resolver has turned global ids into uuids, or left them as sent)."""
     keys: list[str] = []
+    problems = Problems()
     for index, item in enumerate(validation.split_list(field, value)):
         try:
             key = str(uuid.UUID(str(item)))
         except ValueError:
-            raise BadUserInput(f"{field}[{index}]", item, "is not the id of a Location") from None
+            problems.add(BadUserInput(f"{field}[{index}]", item, "is not the id of a Location"))
+            continue
         if key not in keys:
             keys.append(key)
+    problems.raise_any()
     return keys
 
 
 def service_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) -> Values:
-    _require(given, ("name",), creating)
+    problems = Problems()
+    _require(given, ("name",), creating, problems)
     values = _checked(
         given,
         {
@@ -254,7 +294,10 @@ def service_values(given: Mapping[str, Any], rules: Rules, *, creating: bool) ->
             ),
             "location_ids": ("location_ids", _location_ids),
         },
+        problems,
     )
+    values |= _ages(given, problems)
+    problems.raise_any()
     if values.get("tuir_category", "") is None:
         values["tuir_category"] = TuirCategory.NONE.value
-    return values | _ages(given)
+    return values

@@ -43,7 +43,7 @@ from ambrogio.schema.types.editing import (
 )
 from ambrogio.schema.types.inputs import LatLonInput
 from ambrogio.schema.types.welfare_point import WelfarePoint
-from ambrogio.validation import Known
+from ambrogio.validation import Known, Problems
 
 Info = strawberry.Info[Context, None]
 In = TypeVar("In")  # the GraphQL input of a kind of record
@@ -89,12 +89,17 @@ def _provider_key(sent: dict[str, Any], creating: bool) -> uuid.UUID | None:
     return ids.decode(raw, "Provider", "input.providerId") if raw is not None else None
 
 
-def _location_keys(sent: dict[str, Any]) -> None:
+def _location_keys(sent: dict[str, Any], problems: Problems) -> None:
     if isinstance(sent.get("location_ids"), list):
-        sent["location_ids"] = [
-            str(ids.decode(raw, "Location", f"input.locationIds[{index}]"))
+        before = len(problems.found)
+        keys = [
+            problems.check(ids.decode, raw, "Location", f"input.locationIds[{index}]")
             for index, raw in enumerate(sent["location_ids"])
         ]
+        if len(problems.found) > before:
+            del sent["location_ids"]  # reported; not checked again as ids
+        else:
+            sent["location_ids"] = [str(key) for key in keys]
 
 
 async def _values(
@@ -103,11 +108,16 @@ async def _values(
     kind: Editable[Any, Any],
     sent: dict[str, Any],
     creating: bool,
+    problems: Problems,
 ) -> inputs.Values:
+    """The validated values, or every bad field of the input (with those of its ids)."""
     # Providers name no comune or category: spare them the reference data.
     known = Known() if kind.entity is Entity.PROVIDER else await load_known(session)
     rules = inputs.Rules(known, info.context.settings.territory_bbox)
-    return kind.values(sent, rules, creating=creating)
+    values = problems.check(kind.values, sent, rules, creating=creating)
+    problems.raise_any()
+    assert values is not None
+    return values
 
 
 async def _duplicates(session: AsyncSession, outcome: Outcome) -> list[DuplicateCandidate]:
@@ -192,11 +202,12 @@ async def _run(
 
 async def create(info: Info, kind: Editable[In, P], input: In) -> P:
     sent = given(input)
-    provider = _provider_key(sent, creating=True)
-    _location_keys(sent)
+    problems = Problems()
+    provider = problems.check(_provider_key, sent, creating=True)
+    _location_keys(sent, problems)
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
-        values = await _values(session, info, kind, sent, creating=True)
+        values = await _values(session, info, kind, sent, True, problems)
         return await changes.create(session, editor, kind.entity, values, provider)
 
     return await _run(info, kind, work)
@@ -207,11 +218,12 @@ async def update(
 ) -> P:
     key = ids.decode(id, kind.entity.type_name, "id")
     sent = given(input)
-    _provider_key(sent, creating=False)
-    _location_keys(sent)
+    problems = Problems()
+    problems.check(_provider_key, sent, creating=False)
+    _location_keys(sent, problems)
 
     async def work(session: AsyncSession, editor: Editor) -> Outcome:
-        values = await _values(session, info, kind, sent, creating=False)
+        values = await _values(session, info, kind, sent, False, problems)
         return await changes.update(session, editor, kind.entity, key, version, values)
 
     return await _run(info, kind, work)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ambrogio.errors import AmbrogioError
+from ambrogio.errors import AmbrogioError, BadUserInputs
 
 log = logging.getLogger("ambrogio.graphql")
 
@@ -48,6 +48,27 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     )
 
 
+def _each(error: GraphQLError, request_id: str | None) -> list[GraphQLError]:
+    """The coded error, or one per problem of a ``BadUserInputs`` (every bad field at once)."""
+    original = error.original_error
+    if not isinstance(original, BadUserInputs):
+        return [_coded(error, request_id)]
+    return [
+        _coded(
+            GraphQLError(
+                problem.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=problem,
+            ),
+            request_id,
+        )
+        for problem in original.problems
+    ]
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Coded errors and invalid requests: the client's business, not worth an error log."""
     return isinstance(error.original_error, AmbrogioError) or error.path is None
@@ -57,8 +78,11 @@ def code_result_errors(result: object, request_id: str | None) -> None:
     errors = getattr(result, "errors", None)
     if errors and not all("code" in (error.extensions or {}) for error in errors):
         result.errors = [  # type: ignore[attr-defined]
-            error if "code" in (error.extensions or {}) else _coded(error, request_id)
+            coded
             for error in errors
+            for coded in (
+                [error] if "code" in (error.extensions or {}) else _each(error, request_id)
+            )
         ]
 
 
@@ -71,4 +95,4 @@ class CodedErrors(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
-        result.errors = [_coded(error, request_id) for error in errors]
+        result.errors = [coded for error in errors for coded in _each(error, request_id)]
