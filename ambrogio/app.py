@@ -32,7 +32,13 @@ from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
-from ambrogio.http.transport import PREFLIGHT_HEADERS, Transport, TransportError, check_multipart
+from ambrogio.http.transport import (
+    PREFLIGHT_HEADERS,
+    Transport,
+    TransportError,
+    check_multipart,
+    load_json,
+)
 from ambrogio.http.uploads import UploadLimit
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.schema.build import build_schema
@@ -64,6 +70,14 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.state = state
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON no deeper than ``AMBROGIO_MAX_JSON_DEPTH``. Websocket messages come here: a
+        deeper one is invalid JSON (the connection closes with 4400), never a RecursionError."""
+        try:
+            return load_json(data, "message", self.settings.max_json_depth)
+        except TransportError as error:
+            raise json.JSONDecodeError(error.message, "", 0) from None
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """A GraphQL multipart request, its ``operations`` and ``map`` checked first."""
