@@ -1,18 +1,27 @@
-"""The nearby statement keeps PostgreSQL on a KNN scan of the geography GiST index."""
+"""The nearby statement keeps PostgreSQL on a KNN scan of the geography GiST index.
+
+The statements are explained as the resolvers run them (``nearby_providers_query``,
+``nearby_services_query``): with bind parameters, and under the generic plan a prepared
+statement settles on, which cannot see the point, the radius or the filter's values."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import event, text
 
 from ambrogio.catalogue.filters import ServiceFilterSpec, service_conditions
-from ambrogio.db.session import drop_database
-from ambrogio.geo.nearby import NearbySearch, nearby_providers, nearby_services
+from ambrogio.db.session import create_engine, drop_database
+from ambrogio.geo.nearby import (
+    NearbySearch,
+    Query,
+    nearby_providers_query,
+    nearby_services_query,
+)
 from ambrogio.geo.point import LatLon
+from ambrogio.settings import Settings
 from tests.support.database import create_test_database
 
 LECCO = LatLon(45.8566, 9.3977)
@@ -31,34 +40,67 @@ async def scaled_url(settings, template_db):
     await drop_database(settings, name)
 
 
-async def _plan(url: str, stmt) -> str:
-    compiled = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    engine = create_async_engine(url)
+def _argument(value: Any) -> str:
+    """A parameter's value as an SQL string literal, which EXECUTE casts to the parameter's type
+    (the types come from the casts the asyncpg dialect writes into the statement)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, list | tuple):
+        items = (str(item).replace("\\", "\\\\").replace('"', '\\"') for item in value)
+        value = "{" + ",".join(f'"{item}"' for item in items) + "}"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def _plan(settings: Settings, url: str, query: Query) -> str:
+    """The plan of a nearby statement as production runs it: compiled by the asyncpg dialect
+    with bind parameters, on the application's engine, then prepared; with
+    ``force_generic_plan``, the plan PostgreSQL keeps for the prepared statement once it stops
+    planning per value set (after five executions, by default)."""
+    stmt, params = query
+    sent: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        sent.append((statement, parameters))
+
+    engine = create_engine(settings, url)
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
         async with engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
-            rows = (await conn.execute(text(f"EXPLAIN {compiled}"))).all()
+            sent.clear()
+            await conn.execute(stmt, dict(params))
+            [(sql, values)] = sent
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute("SET plan_cache_mode = force_generic_plan")
+            await driver.execute(f"PREPARE nearby_plan AS {sql}")
+            arguments = ", ".join(_argument(value) for value in values)
+            rows = await driver.fetch(f"EXPLAIN EXECUTE nearby_plan({arguments})")
+            await driver.execute("DEALLOCATE nearby_plan")
+            await driver.execute("RESET plan_cache_mode")
     finally:
         await engine.dispose()
-    return "\n".join(row[0] for row in rows)
+    plan = "\n".join(row[0] for row in rows)
+    assert values and "$1" in plan, f"a generic plan names its parameters:\n{plan}"
+    return plan
 
 
 @pytest.mark.parametrize("radius", [2000.0, None])
-async def test_nearby_providers_walk_the_geography_index(scaled_url, radius) -> None:
+async def test_nearby_providers_walk_the_geography_index(settings, scaled_url, radius) -> None:
     search = NearbySearch(LECCO, radius, None, 20)
 
-    plan = await _plan(scaled_url, nearby_providers(search, [], 84))
+    plan = await _plan(settings, scaled_url, nearby_providers_query(search, [], 84))
 
     assert "Index Scan using ix_location_geog on location" in plan, plan
     assert "Order By: ((geom)::geography <-> " in plan, plan
     assert "Seq Scan on location" not in plan, plan
 
 
-async def test_filtered_nearby_services_walk_the_geography_index(scaled_url) -> None:
+async def test_filtered_nearby_services_walk_the_geography_index(settings, scaled_url) -> None:
     search = NearbySearch(LECCO, 5000.0, None, 20)
     conditions = service_conditions(ServiceFilterSpec(delivery=["on_site"], age=40))
 
-    plan = await _plan(scaled_url, nearby_services(search, conditions, 84))
+    plan = await _plan(settings, scaled_url, nearby_services_query(search, conditions, 84))
 
     # KNN or bitmap scan, as the planner sees fit: both read the geography index, bounded.
     assert "using ix_location_geog on location" in plan or "on ix_location_geog" in plan, plan
