@@ -54,8 +54,8 @@ def _argument(value: Any) -> str:
 async def _plan(settings: Settings, url: str, query: Query) -> str:
     """The plan of a nearby statement as production runs it: compiled by the asyncpg dialect
     with bind parameters, on the application's engine, then prepared; with
-    ``force_generic_plan``, the plan PostgreSQL keeps for the prepared statement once it stops
-    planning per value set (after five executions, by default)."""
+    ``force_generic_plan``, the generic plan: the one PostgreSQL switches to after five
+    executions when it costs no more than planning per value set."""
     stmt, params = query
     sent: list[tuple[str, Any]] = []
 
