@@ -103,7 +103,7 @@ FAR_SITE = """
 @pytest.fixture
 async def slot(engine: AsyncEngine):
     """The slot the tests reserve, and probes: ``probe`` (same service and location),
-    ``far_probe`` and ``far_barrier`` (another service's location more than 10 km away, at
+    ``far_probe`` and ``far_barrier`` (at a visible service's location more than 10 km away,
     ``far``).
 
     A subscriber shows it is live by answering a notification of a probe it watches: no
