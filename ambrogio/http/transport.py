@@ -444,7 +444,10 @@ def _json_errors(send: Send) -> Send:
         if message.get("more_body", False):
             return
         reason = b"".join(parts).decode("utf-8", "replace").strip() or "bad request"
-        await _refuse(send, TransportError(held["status"], reason))
+        error = TransportError(held["status"], reason)
+        if held["status"] == 404:  # GraphiQL, turned off in production
+            error.extensions["code"] = "NOT_FOUND"
+        await _refuse(send, error)
 
     return rewriting_send
 

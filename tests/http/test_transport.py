@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ambrogio.app import build_app
 from ambrogio.http.transport import bad_character
 from ambrogio.ids import to_global_id
+from ambrogio.settings import Environment, Settings
 
 JSON = {"content-type": "application/json"}
 PREFLIGHT = {"Apollo-Require-Preflight": "true"}
@@ -388,3 +390,21 @@ async def test_get_variables_are_checked_too(
     response = await client.get("/graphql", params={"query": SEARCH, "variables": variables})
 
     refused(response, 400, field)
+
+
+async def test_without_graphiql_the_page_is_a_coded_404(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    production = settings.model_copy(
+        update={"env": Environment.PRODUCTION, "token_secret": "s" * 48}
+    )
+    app = build_app(production, engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
+            page = await c.get("/graphql", headers={"accept": "text/html"})
+            query = await c.get("/graphql", params={"query": "{ __typename }"})
+
+    assert page.status_code == 404
+    assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert query.json() == {"data": {"__typename": "Query"}}
