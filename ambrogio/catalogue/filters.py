@@ -156,6 +156,15 @@ def by_open_at(instant: datetime) -> ColumnElement[bool]:
     return _at_a_location(lambda place: location_open_at(instant, place))
 
 
+def by_modified_after(instant: datetime) -> ColumnElement[bool]:
+    """The service, or a published location where it is offered, changed after ``instant``:
+    what a client showing the service shows changed. (Archives and deletions are in the change
+    feed, ``catalogue.changes``.)"""
+    return or_(
+        Service.updated_at > instant, _at_a_location(lambda place: place.updated_at > instant)
+    )
+
+
 def by_free_slot(start: datetime, end: datetime) -> ColumnElement[bool]:
     """An open, future slot with a free seat inside [start, end) (GiST index on ``during``)."""
     return (
@@ -194,7 +203,7 @@ def service_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
     if spec.comuni:
         clauses.append(by_comuni(spec.comuni))
     if spec.modified_after is not None:
-        clauses.append(Service.updated_at > spec.modified_after)
+        clauses.append(by_modified_after(spec.modified_after))
     if spec.open_at is not None:
         clauses.append(by_open_at(spec.open_at))
     if spec.free_between is not None:

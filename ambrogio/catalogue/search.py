@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, select
+from sqlalchemy import ColumnElement, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue import text as text_search
@@ -115,17 +116,38 @@ def located(kind: Kind, point: LatLon, radius: float | None) -> ColumnElement[bo
 
 def provider_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
     """A provider matches a filter when one of its published services does; ``openAt`` is
-    about the provider's own locations."""
+    about the provider's own locations, ``modifiedAfter`` about the provider as a whole."""
     clauses: list[ColumnElement[bool]] = [
         exists().where(
             Service.organization_id == Organization.id,
             Service.status == PUBLISHED,
-            *service_conditions(replace(spec, open_at=None)),
+            *service_conditions(replace(spec, open_at=None, modified_after=None)),
         )
     ]
     if spec.open_at is not None:
         clauses.append(provider_open_at(spec.open_at))
+    if spec.modified_after is not None:
+        clauses.append(provider_modified_after(spec.modified_after))
     return clauses
+
+
+def provider_modified_after(instant: datetime) -> ColumnElement[bool]:
+    """The provider, one of its published locations or one of its published services changed
+    after ``instant``."""
+    place, offer = aliased(Location), aliased(Service)
+    return or_(
+        Organization.updated_at > instant,
+        exists().where(
+            place.organization_id == Organization.id,
+            place.status == PUBLISHED,
+            place.updated_at > instant,
+        ),
+        exists().where(
+            offer.organization_id == Organization.id,
+            offer.status == PUBLISHED,
+            offer.updated_at > instant,
+        ),
+    )
 
 
 def service_search(

@@ -54,7 +54,11 @@ class ServiceFilter:
         description="6-digit ISTAT codes: offered at a location there, or reaching it at home.",
     )
     modified_after: datetime | None = strawberry.field(
-        default=None, description="Changed after this instant (incremental sync)."
+        default=None,
+        description="Changed after this instant. On services: the service or a published "
+        "location where it is offered; on providers: the provider, one of its published "
+        "locations or one of its published services. Archives, merges and deletions are in "
+        "`changes`, the change feed.",
     )
     open_at: datetime | None = strawberry.field(
         default=None,
