@@ -24,10 +24,17 @@ from ambrogio.catalogue import text as text_search
 from ambrogio.catalogue.filters import ServiceFilterSpec, descendants_of
 from ambrogio.catalogue.search import service_search
 from ambrogio.catalogue.text import TextQuery
-from ambrogio.catalogue.visibility import Condition, Stmt, provider_visible, service_visible
-from ambrogio.db.models import Organization, Service
+from ambrogio.catalogue.visibility import (
+    Condition,
+    Stmt,
+    location_visible,
+    provider_visible,
+    service_visible,
+)
+from ambrogio.db.models import Comune, Location, Organization, Service, ServiceAtLocation
 from ambrogio.export import hsds
 from ambrogio.export.catalogue import batch_of
+from ambrogio.geo.point import geography
 
 
 @dataclass(frozen=True)
@@ -183,3 +190,111 @@ SERVICE_NESTED = frozenset(
 
 def one_to_one(document: dict[str, Any], nested: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in nested}
+
+
+@dataclass(frozen=True)
+class Near:
+    """``postcode`` and ``proximity``: the comune centroid of a CAP, and metres around it."""
+
+    postcode: str
+    metres: float | None = None
+
+
+def _near_clauses(near: Near, centroid: Any) -> tuple[list[Condition], Any]:
+    """The clauses a postcode adds, and the distance to order by (None without proximity)."""
+    if near.metres is None:
+        return [Location.cap == near.postcode], None
+    point = geography(Location.geom)
+    return (
+        [func.ST_DWithin(point, centroid, near.metres)],
+        func.ST_Distance(point, centroid),
+    )
+
+
+def postcode_centroid(postcode: str) -> Stmt:
+    """The centroid (as geography) of the comune holding this CAP; no row when none does."""
+    return (
+        select(geography(Comune.centroid))
+        .where(Comune.caps.contains([postcode]), Comune.centroid.is_not(None))
+        .order_by(Comune.istat_code)
+        .limit(1)
+    )
+
+
+async def service_at_locations(
+    session: AsyncSession,
+    query: ServiceQuery,
+    near: Near | None,
+    number: int,
+    size: int,
+    *,
+    nested: bool,
+) -> Page | None:
+    """Services where they are offered; with ``near``, at locations with that CAP, or with
+    ``proximity``, within that many metres of its comune's centroid, nearest first. None when
+    the postcode names no comune."""
+    where = [*await _service_conditions(session, query), location_visible()]
+    order: list[Any] = [Service.name, Location.name, ServiceAtLocation.id]
+    if near is not None:
+        centroid = postcode_centroid(near.postcode)
+        if (await session.execute(centroid)).first() is None:
+            return None
+        clauses, distance = _near_clauses(near, centroid.scalar_subquery())
+        where += clauses
+        if distance is not None:
+            order = [distance, ServiceAtLocation.id]
+    stmt = (
+        select(ServiceAtLocation.id, Service.organization_id)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .where(*where)
+    )
+    rows = (await session.execute(_paged(stmt, order, number, size))).all()
+    documents = await _site_documents(session, rows, nested=nested)
+    return Page(documents, await _count(session, stmt))
+
+
+async def service_at_location(session: AsyncSession, key: uuid.UUID) -> dict[str, Any] | None:
+    stmt = (
+        select(ServiceAtLocation.id, Service.organization_id)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .where(ServiceAtLocation.id == key, service_visible(), location_visible())
+    )
+    documents = await _site_documents(session, (await session.execute(stmt)).all(), nested=True)
+    return documents[0] if documents else None
+
+
+async def _site_documents(
+    session: AsyncSession, rows: Sequence[Any], *, nested: bool
+) -> list[dict[str, Any]]:
+    owners = list(dict.fromkeys(owner for _, owner in rows))
+    providers = await _providers(session, owners)
+    batch = await batch_of(session, providers)
+    sites: dict[uuid.UUID, dict[str, Any]] = {}
+    for provider in providers:
+        document = hsds.organization(provider, batch)
+        places = {place["id"]: place for place in document.get("locations", [])}
+        for entry in document.get("services", []):
+            for site in entry.get("service_at_locations", []):
+                place = places[site["location_id"]]
+                sites[uuid.UUID(site["id"])] = {
+                    **site,
+                    "service": entry if nested else one_to_one(entry, SERVICE_NESTED),
+                    "location": place if nested else one_to_one(place, LOCATION_NESTED),
+                }
+    return [sites[key] for key, _ in rows if key in sites]
+
+
+LOCATION_NESTED = frozenset(
+    {
+        "languages",
+        "addresses",
+        "contacts",
+        "accessibility",
+        "phones",
+        "schedules",
+        "attributes",
+        "metadata",
+    }
+)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cache
@@ -35,12 +36,14 @@ from ambrogio.catalogue.text import TextQuery
 from ambrogio.db.models import ChangeEvent
 from ambrogio.errors import BadUserInput
 from ambrogio.export import feed, pages
+from ambrogio.geo.point import checked_radius
 from ambrogio.http.params import boolean, instant
 from ambrogio.settings import Settings
 
 HSDS_VERSION = "3.0"
 PROFILE = "https://docs.openreferral.org/en/latest/hsds/"
 MAX_SEARCH = 200
+CAP = re.compile(r"[0-9]{5}")
 Params = Mapping[str, Any]
 
 
@@ -77,6 +80,22 @@ def _search(name: str, raw: str) -> TextQuery:
     return TextQuery(words)
 
 
+def _postcode(name: str, raw: str) -> str:
+    if not CAP.fullmatch(raw):
+        raise BadUserInput(name, raw, "is not a CAP (5 digits)")
+    return raw
+
+
+def _metres(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadUserInput(name, raw, "is not a number of metres") from None
+    radius = checked_radius(value, name)
+    assert radius is not None
+    return radius
+
+
 def _format(name: str, raw: str) -> str:
     if raw != "json":
         raise BadUserInput(name, raw, "must be json (ndjson is not offered)")
@@ -93,6 +112,8 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "organization_id": _uuid,
     "modified_after": instant,
     "after": lambda name, raw: raw,
+    "postcode": _postcode,
+    "proximity": _metres,
 }
 
 
@@ -143,6 +164,27 @@ SERVICES = (
 )
 
 
+def _service_query(params: Params) -> pages.ServiceQuery:
+    return pages.ServiceQuery(
+        text=params.get("search"),
+        taxonomy_term=params.get("taxonomy_term_id"),
+        organization=params.get("organization_id"),
+        modified_after=params.get("modified_after"),
+    )
+
+
+SITES = (
+    "search",
+    "taxonomy_term_id",
+    "organization_id",
+    "modified_after",
+    "full",
+    "postcode",
+    "proximity",
+    *LIST,
+)
+
+
 def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
     size = settings.max_page_size
 
@@ -188,12 +230,7 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
 
     async def services(session: AsyncSession, request: Request, params: Params) -> Any:
         number, per_page = params["page"], params["per_page"]
-        query = pages.ServiceQuery(
-            text=params.get("search"),
-            taxonomy_term=params.get("taxonomy_term_id"),
-            organization=params.get("organization_id"),
-            modified_after=params.get("modified_after"),
-        )
+        query = _service_query(params)
         page = await pages.services(
             session, query, number, per_page, nested=params.get("full", False)
         )
@@ -226,6 +263,30 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
             "has_more": len(rows) > limit,
         }
 
+    async def sites(session: AsyncSession, request: Request, params: Params) -> Any:
+        number, per_page = params["page"], params["per_page"]
+        if "proximity" in params and "postcode" not in params:
+            raise BadUserInput("proximity", params["proximity"], "needs `postcode`")
+        near = (
+            pages.Near(params["postcode"], params.get("proximity"))
+            if "postcode" in params
+            else None
+        )
+        page = await pages.service_at_locations(
+            session,
+            _service_query(params),
+            near,
+            number,
+            per_page,
+            nested=params.get("full", False),
+        )
+        if page is None:
+            raise BadUserInput("postcode", params["postcode"], "is not the CAP of a known comune")
+        return _envelope(page, number, per_page)
+
+    async def site(session: AsyncSession, request: Request, params: Params) -> Any:
+        return await pages.service_at_location(session, _uuid("id", request.path_params["id"]))
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url)))
 
@@ -240,6 +301,12 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
         ),
         Route("/hsds/services", endpoint(SERVICES, services), methods=["GET"]),
         Route("/hsds/services/{id}", endpoint((), service, "service"), methods=["GET"]),
+        Route("/hsds/service_at_locations", endpoint(SITES, sites), methods=["GET"]),
+        Route(
+            "/hsds/service_at_locations/{id}",
+            endpoint((), site, "service at location"),
+            methods=["GET"],
+        ),
         Route("/hsds/changes", endpoint(("after", "per_page"), change_feed), methods=["GET"]),
     ]
 
@@ -264,7 +331,15 @@ def _reference() -> str:
     return (resources.files("ambrogio") / "data" / "hsds-openapi.json").read_text("utf-8")
 
 
-SERVED = ("/", "/services", "/services/{id}", "/organizations", "/organizations/{id}")
+SERVED = (
+    "/",
+    "/services",
+    "/services/{id}",
+    "/organizations",
+    "/organizations/{id}",
+    "/service_at_locations",
+    "/service_at_locations/{id}",
+)
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:

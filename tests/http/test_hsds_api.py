@@ -3,12 +3,14 @@ schemas, the paginated envelope, and the same answers as GraphQL for the same qu
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from typing import Any
 
 import jsonschema
 import pytest
+from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -63,6 +65,8 @@ async def test_the_root_says_the_version_and_where_the_openapi_document_is(clien
         "/services/{id}",
         "/organizations",
         "/organizations/{id}",
+        "/service_at_locations",
+        "/service_at_locations/{id}",
         "/changes",
     }
 
@@ -230,3 +234,83 @@ async def test_the_change_feed_pages_as_graphql_does(client, gql) -> None:
     assert seen[: len(expected)] == expected and expected
     bad = await client.get("/hsds/changes?after=nope")
     assert bad.status_code == 400 and bad.json()["errors"][0]["extensions"]["field"] == "after"
+
+
+SITES_SQL = """
+SELECT a.id, l.cap, ST_Y(l.geom), ST_X(l.geom)
+FROM service_at_location a
+JOIN service s ON s.id = a.service_id JOIN location l ON l.id = a.location_id
+JOIN organization o ON o.id = s.organization_id
+WHERE s.status = 'published' AND l.status = 'published' AND o.status = 'published'
+  AND o.merged_into_id IS NULL
+"""
+
+
+async def test_service_at_locations_near_a_postcode_match_a_geodesic_oracle(client, engine) -> None:
+    # given the published sites and the centroid of Lecco's CAP, as the database holds them
+    async with engine.connect() as conn:
+        sites = (await conn.execute(text(SITES_SQL))).all()
+        lat, lon = (
+            await conn.execute(
+                text(
+                    "SELECT ST_Y(centroid), ST_X(centroid) FROM comune"
+                    " WHERE caps @> ARRAY['23900'] ORDER BY istat_code LIMIT 1"
+                )
+            )
+        ).one()
+    geod = Geod(ellps="WGS84")
+    metres = {str(key): geod.inv(lon, lat, x, y)[2] for key, _, y, x in sites if y is not None}
+    radius = 3000.0
+
+    # when the sites within 3 km of it are asked for
+    got = await all_pages(client, f"/hsds/service_at_locations?postcode=23900&proximity={radius}")
+
+    # then they are those within 3 km on the ellipsoid, nearest first
+    ids = [site["id"] for site in got]
+    near = {key for key, d in metres.items() if d <= radius - 0.5}
+    far = {key for key, d in metres.items() if d > radius + 0.5}
+    assert near <= set(ids) and not far & set(ids) and near and far
+    distances = [metres[key] for key in ids]
+    assert all(a <= b + 0.01 for a, b in itertools.pairwise(distances))
+    lists = checker("service_at_location_list")
+    for site in got[:20]:
+        lists.validate(site)
+
+
+async def test_a_postcode_alone_keeps_the_sites_with_that_cap(client, engine) -> None:
+    async with engine.connect() as conn:
+        sites = (await conn.execute(text(SITES_SQL))).all()
+    expected = {str(key) for key, cap, _, _ in sites if cap == "23900"}
+
+    got = await all_pages(client, "/hsds/service_at_locations?postcode=23900")
+
+    assert {site["id"] for site in got} == expected and expected
+
+
+async def test_a_service_at_location_is_valid_hsds(client, engine) -> None:
+    async with engine.connect() as conn:
+        key = str((await conn.execute(text(SITES_SQL + " ORDER BY a.id LIMIT 1"))).one()[0])
+
+    site = await client.get(f"/hsds/service_at_locations/{key}")
+
+    assert site.status_code == 200 and site.json()["id"] == key
+    checker("service_at_location").validate(site.json())
+    assert site.json()["service"]["id"] == site.json()["service_id"]
+    assert site.json()["location"]["id"] == site.json()["location_id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/hsds/service_at_locations?proximity=1000", "proximity"),
+        ("/hsds/service_at_locations?postcode=99999", "postcode"),
+        ("/hsds/service_at_locations?postcode=lecco", "postcode"),
+        ("/hsds/service_at_locations?postcode=23900&proximity=-5", "proximity"),
+        ("/hsds/service_at_locations?postcode=23900&proximity=far", "proximity"),
+    ],
+)
+async def test_bad_postcodes_and_proximities_are_400(client, path, field) -> None:
+    response = await client.get(path)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["field"] == field
