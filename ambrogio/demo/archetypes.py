@@ -137,7 +137,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype(
         "home-services", 6, (BUSINESS,),
         ("Pulizie {surname}", "{surname} Multiservizi", "Casa Facile {place}",
-         "Lavanderia {kids}"),
+         "Lavanderia {place}"),
         ("pulizie-domestiche", "lavanderia-e-stireria", "piccola-manutenzione",
          "spesa-a-domicilio"),
         ("Mo-Fr 08:00-18:00; Sa 08:00-12:00; PH off", "Mo-Sa 08:30-12:30,15:00-19:00; PH off"),

@@ -21,6 +21,7 @@ from stdnum.it import iva
 
 from ambrogio.demo import archetypes as words
 from ambrogio.demo.archetypes import ARCHETYPES, Archetype
+from ambrogio.demo.naming import named_delivery, named_groups, named_min_age
 from ambrogio.demo.records import (
     BASE_TIME,
     SOURCE,
@@ -255,17 +256,21 @@ class _Builder:
             status = Status.DRAFT
         created = org["created_at"] + timedelta(days=rng.randint(0, 20))
         row = provenance(ext, status, created, max(created, org["updated_at"]))
-        delivery = pick_some(rng, profile.delivery, 0.35)
+        drawn = pick_some(rng, profile.delivery, 0.35)
+        name = rng.choice(profile.service_names)
+        # The name overrules the draws: "Fisioterapia a domicilio" is at home only.
+        delivery = named_delivery(name, drawn)
+        groups = named_groups(name, pick_some(rng, profile.target_groups, 0.7))
         home = sites[0].place
         area = [p.istat_code for p in within(home, SERVICE_AREA_KM)]
         row |= {
             "organization_id": org["id"],
-            "name": rng.choice(profile.service_names),
+            "name": name,
             "description": f"{leaf.label_it}: {org['name']}, {home.name}.",
             "welfare_eligible": leaf.tuir is not TuirCategory.NONE,
             "tuir_category": leaf.tuir.value,
-            "target_groups": [group.value for group in pick_some(rng, profile.target_groups, 0.7)],
-            "min_age": profile.min_age,
+            "target_groups": [group.value for group in groups],
+            "min_age": named_min_age(name, profile.min_age),
             "max_age": profile.max_age,
             "languages": languages(rng, leaf),
             "delivery": [mode.value for mode in delivery],

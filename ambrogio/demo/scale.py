@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.demo import archetypes as words
+from ambrogio.demo.naming import named_delivery, named_groups, named_min_age
 from ambrogio.demo.network import SERVICE_AREA_KM, price_step
 from ambrogio.demo.purge import delete_source
 from ambrogio.demo.records import BASE_TIME
@@ -85,11 +86,16 @@ def _leaves_params() -> dict[str, Any]:
         "price_mins": [profile.price_min for _, profile in profiles],
         "price_maxs": [profile.price_max for _, profile in profiles],
         # Text arrays of different lengths cannot form one 2-D array: joined, split in SQL.
+        # What the name says overrules the profile (``ambrogio.demo.naming``).
         "deliveries": [
-            ",".join(mode.value for mode in profile.delivery) for _, profile in profiles
+            ",".join(mode.value for mode in named_delivery(p.service_names[0], p.delivery))
+            for _, p in profiles
         ],
-        "groups": [",".join(g.value for g in profile.target_groups) for _, profile in profiles],
-        "min_ages": [profile.min_age for _, profile in profiles],
+        "groups": [
+            ",".join(g.value for g in named_groups(p.service_names[0], p.target_groups))
+            for _, p in profiles
+        ],
+        "min_ages": [named_min_age(p.service_names[0], p.min_age) for _, p in profiles],
         "max_ages": [profile.max_age for _, profile in profiles],
         "steps": [price_step(profile) for _, profile in profiles],
     }
