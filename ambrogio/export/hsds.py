@@ -268,7 +268,7 @@ def _facet_term(vocabulary: str, code: str, description: str) -> dict[str, Any]:
     }
 
 
-def _category_term(term: TaxonomyTerm) -> dict[str, Any]:
+def category_term(term: TaxonomyTerm) -> dict[str, Any]:
     # An external term keeps the code of its own vocabulary (an import's ``external_id``).
     own = term.vocabulary == "ambrogio"
     return _compact(
@@ -286,7 +286,7 @@ def _category_term(term: TaxonomyTerm) -> dict[str, Any]:
 
 def _attributes(entry: AreaService, terms: list[TaxonomyTerm]) -> list[dict[str, Any]]:
     service = entry.service
-    attributes = [_attribute(service.id, _category_term(term)) for term in terms]
+    attributes = [_attribute(service.id, category_term(term)) for term in terms]
     facets = [
         *((DELIVERY, code, "Modalità di erogazione") for code in service.delivery),
         *((TARGET_GROUP, code, "Destinatari") for code in service.target_groups),

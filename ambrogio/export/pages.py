@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.catalogue import text as text_search
@@ -25,16 +25,25 @@ from ambrogio.catalogue.filters import ServiceFilterSpec, descendants_of
 from ambrogio.catalogue.search import service_search
 from ambrogio.catalogue.text import TextQuery
 from ambrogio.catalogue.visibility import (
+    PUBLISHED,
     Condition,
     Stmt,
     location_visible,
     provider_visible,
     service_visible,
 )
-from ambrogio.db.models import Comune, Location, Organization, Service, ServiceAtLocation
+from ambrogio.db.models import (
+    Comune,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 from ambrogio.export import hsds
 from ambrogio.export.catalogue import batch_of
 from ambrogio.geo.point import geography
+from ambrogio.ids import NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -298,3 +307,90 @@ LOCATION_NESTED = frozenset(
         "metadata",
     }
 )
+
+
+def taxonomy_id(vocabulary: str) -> uuid.UUID:
+    """A vocabulary's HSDS taxonomy id: the same in every answer, derived from its name."""
+    return uuid.uuid5(NAMESPACE, f"taxonomy:{vocabulary}")
+
+
+def _taxonomy(vocabulary: str) -> dict[str, Any]:
+    own = vocabulary == "ambrogio"
+    return {
+        "id": str(taxonomy_id(vocabulary)),
+        "name": vocabulary,
+        "description": "Ambrogio's welfare categories (Italian and English labels, mapped to "
+        "art. 51 TUIR)"
+        if own
+        else f"Terms of the {vocabulary} vocabulary, kept as imported",
+    }
+
+
+async def _vocabularies(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(published_vocabularies())).all())
+
+
+def published_vocabularies() -> Select[str]:
+    return (
+        select(TaxonomyTerm.vocabulary)
+        .where(TaxonomyTerm.status == PUBLISHED)
+        .group_by(TaxonomyTerm.vocabulary)
+        .order_by(TaxonomyTerm.vocabulary)
+    )
+
+
+async def taxonomies(session: AsyncSession, text: TextQuery | None, number: int, size: int) -> Page:
+    found = [_taxonomy(v) for v in await _vocabularies(session)]
+    if text is not None:
+        words = text.text.casefold()
+        found = [t for t in found if words in f"{t['name']} {t['description']}".casefold()]
+    start = (number - 1) * size
+    return Page(found[start : start + size], len(found))
+
+
+async def taxonomy(session: AsyncSession, key: uuid.UUID) -> dict[str, Any] | None:
+    return next((_taxonomy(v) for v in await _vocabularies(session) if taxonomy_id(v) == key), None)
+
+
+@dataclass(frozen=True)
+class TermQuery:
+    text: str | None = None
+    taxonomy: uuid.UUID | None = None
+    top_only: bool = False
+    parent: uuid.UUID | None = None
+
+
+def _term_document(term: TaxonomyTerm) -> dict[str, Any]:
+    return {**hsds.category_term(term), "taxonomy_id": str(taxonomy_id(term.vocabulary))}
+
+
+async def taxonomy_terms(session: AsyncSession, query: TermQuery, number: int, size: int) -> Page:
+    where: list[Condition] = [TaxonomyTerm.status == PUBLISHED]
+    if query.taxonomy is not None:
+        names = [v for v in await _vocabularies(session) if taxonomy_id(v) == query.taxonomy]
+        where.append(TaxonomyTerm.vocabulary.in_(names))
+    if query.top_only:
+        where.append(TaxonomyTerm.parent_id.is_(None))
+    if query.parent is not None:
+        where.append(TaxonomyTerm.parent_id == query.parent)
+    if query.text is not None:
+        literal_text = query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal_text}%"
+        where.append(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (TaxonomyTerm.label_it, TaxonomyTerm.label_en, TaxonomyTerm.slug)
+                )
+            )
+        )
+    stmt = select(TaxonomyTerm).where(*where)
+    order = [TaxonomyTerm.vocabulary, TaxonomyTerm.position, TaxonomyTerm.slug]
+    terms = (await session.scalars(_paged(stmt, order, number, size))).all()
+    return Page([_term_document(term) for term in terms], await _count(session, stmt))
+
+
+async def taxonomy_term(session: AsyncSession, key: uuid.UUID) -> dict[str, Any] | None:
+    stmt = select(TaxonomyTerm).where(TaxonomyTerm.id == key, TaxonomyTerm.status == PUBLISHED)
+    term = (await session.scalars(stmt)).first()
+    return _term_document(term) if term is not None else None

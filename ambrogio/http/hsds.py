@@ -4,7 +4,10 @@
 ``GET /hsds/`` (version, profile, where the OpenAPI document is), ``/hsds/organizations``
 (``search``, ``full_service``, ``full``, ``page``, ``per_page``) and ``/hsds/organizations/{id}``
 (``full_service``), ``/hsds/services`` (``search``, ``taxonomy_term_id``, ``organization_id``,
-``modified_after``, ``full``, ``page``, ``per_page``) and ``/hsds/services/{id}``. Lists come in
+``modified_after``, ``full``, ``page``, ``per_page``) and ``/hsds/services/{id}``,
+``/hsds/service_at_locations`` (the same, and ``postcode`` with ``proximity``),
+``/hsds/taxonomies`` and ``/hsds/taxonomy_terms`` (``taxonomy_id``, ``top_only``,
+``parent_id``), each with its ``/{id}``. Lists come in
 the paginated envelope (``total_items``, ``total_pages``, ``page_number``, ``size``,
 ``first_page``, ``last_page``, ``empty``, ``contents``). Published records only, read with the
 GraphQL API's builders (``export.pages``).
@@ -113,6 +116,9 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "modified_after": instant,
     "after": lambda name, raw: raw,
     "postcode": _postcode,
+    "taxonomy_id": _uuid,
+    "top_only": boolean,
+    "parent_id": _uuid,
     "proximity": _metres,
 }
 
@@ -183,6 +189,9 @@ SITES = (
     "proximity",
     *LIST,
 )
+
+
+TERMS = ("search", "taxonomy_id", "top_only", "parent_id", *LIST)
 
 
 def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
@@ -287,6 +296,30 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
     async def site(session: AsyncSession, request: Request, params: Params) -> Any:
         return await pages.service_at_location(session, _uuid("id", request.path_params["id"]))
 
+    async def taxonomies(session: AsyncSession, request: Request, params: Params) -> Any:
+        number, per_page = params["page"], params["per_page"]
+        page = await pages.taxonomies(session, params.get("search"), number, per_page)
+        return _envelope(page, number, per_page)
+
+    async def taxonomy(session: AsyncSession, request: Request, params: Params) -> Any:
+        return await pages.taxonomy(session, _uuid("id", request.path_params["id"]))
+
+    async def terms(session: AsyncSession, request: Request, params: Params) -> Any:
+        number, per_page = params["page"], params["per_page"]
+        search = params.get("search")
+        query = pages.TermQuery(
+            text=search.text if search is not None else None,
+            taxonomy=params.get("taxonomy_id"),
+            top_only=params.get("top_only", False),
+            parent=params.get("parent_id"),
+        )
+        return _envelope(
+            await pages.taxonomy_terms(session, query, number, per_page), number, per_page
+        )
+
+    async def term(session: AsyncSession, request: Request, params: Params) -> Any:
+        return await pages.taxonomy_term(session, _uuid("id", request.path_params["id"]))
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url)))
 
@@ -307,6 +340,10 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
             endpoint((), site, "service at location"),
             methods=["GET"],
         ),
+        Route("/hsds/taxonomies", endpoint(("search", *LIST), taxonomies), methods=["GET"]),
+        Route("/hsds/taxonomies/{id}", endpoint((), taxonomy, "taxonomy"), methods=["GET"]),
+        Route("/hsds/taxonomy_terms", endpoint(TERMS, terms), methods=["GET"]),
+        Route("/hsds/taxonomy_terms/{id}", endpoint((), term, "taxonomy term"), methods=["GET"]),
         Route("/hsds/changes", endpoint(("after", "per_page"), change_feed), methods=["GET"]),
     ]
 
@@ -339,6 +376,10 @@ SERVED = (
     "/organizations/{id}",
     "/service_at_locations",
     "/service_at_locations/{id}",
+    "/taxonomies",
+    "/taxonomies/{id}",
+    "/taxonomy_terms",
+    "/taxonomy_terms/{id}",
 )
 
 

@@ -67,6 +67,10 @@ async def test_the_root_says_the_version_and_where_the_openapi_document_is(clien
         "/organizations/{id}",
         "/service_at_locations",
         "/service_at_locations/{id}",
+        "/taxonomies",
+        "/taxonomies/{id}",
+        "/taxonomy_terms",
+        "/taxonomy_terms/{id}",
         "/changes",
     }
 
@@ -314,3 +318,56 @@ async def test_bad_postcodes_and_proximities_are_400(client, path, field) -> Non
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["field"] == field
+
+
+def schema_checker(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((HSDS / "schema" / f"{name}.json").read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+async def test_taxonomies_and_their_terms(client, engine) -> None:
+    # given the published terms, as the database holds them
+    async with engine.connect() as conn:
+        terms = {
+            str(row.id): row
+            for row in await conn.execute(
+                text(
+                    "SELECT id, parent_id, vocabulary FROM taxonomy_term WHERE status = 'published'"
+                )
+            )
+        }
+    roots = {key for key, row in terms.items() if row.parent_id is None}
+
+    # when the taxonomies and the terms are read
+    taxonomies = (await client.get("/hsds/taxonomies")).json()["contents"]
+    everything = await all_pages(client, "/hsds/taxonomy_terms")
+    top = await all_pages(client, "/hsds/taxonomy_terms?top_only=true")
+    [ours] = [t for t in taxonomies if t["name"] == "ambrogio"]
+    mine = await all_pages(client, f"/hsds/taxonomy_terms?taxonomy_id={ours['id']}")
+    parent = next(key for key in roots if any(str(r.parent_id) == key for r in terms.values()))
+    children = await all_pages(client, f"/hsds/taxonomy_terms?parent_id={parent}")
+    one = (await client.get(f"/hsds/taxonomies/{ours['id']}")).json()
+
+    # then every published term comes once, the filters keep what they say, and all is HSDS
+    assert sorted(t["id"] for t in everything) == sorted(terms) and terms
+    assert {t["id"] for t in top} == roots and roots != set(terms)
+    assert {t["id"] for t in mine} == {k for k, r in terms.items() if r.vocabulary == "ambrogio"}
+    assert {t["id"] for t in children} == {
+        k for k, r in terms.items() if str(r.parent_id) == parent
+    } and children
+    assert one == ours
+    term_schema, taxonomy_schema = schema_checker("taxonomy_term"), schema_checker("taxonomy")
+    for item in everything:
+        term_schema.validate(item)
+        assert item["taxonomy_id"] in {t["id"] for t in taxonomies}
+    for item in taxonomies:
+        taxonomy_schema.validate(item)
+
+
+async def test_term_search_is_literal_text(client) -> None:
+    found = await all_pages(client, "/hsds/taxonomy_terms?search=badant")
+    wildcard = (await client.get("/hsds/taxonomy_terms?search=%25")).json()
+
+    assert found and all("badant" in (t["code"] + t["name"]).lower() for t in found)
+    assert wildcard["total_items"] == 0
