@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,13 +36,16 @@ def _records(fmt: ExportFormat, batch: Batch) -> Iterator[dict[str, Any]]:
 
 
 async def chunks(
-    sessionmaker: async_sessionmaker[AsyncSession], fmt: ExportFormat
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fmt: ExportFormat,
+    modified_after: datetime | None = None,
 ) -> AsyncIterator[bytes]:
-    """The export as UTF-8 JSON, one chunk per batch of providers."""
+    """The export as UTF-8 JSON, one chunk per batch of providers (with ``modified_after``,
+    of the providers changed since; deletions are in the change feed)."""
     opening, closing = _FRAMES[fmt]
     yield opening
     first = True
-    async for batch in published_catalogue(sessionmaker):
+    async for batch in published_catalogue(sessionmaker, modified_after=modified_after):
         parts = [json.dumps(record, ensure_ascii=False) for record in _records(fmt, batch)]
         if parts:
             yield (b"" if first else b",\n") + ",\n".join(parts).encode()

@@ -13,11 +13,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.catalogue.pagination import keyset_page
+from ambrogio.catalogue.search import provider_modified_after
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible
 from ambrogio.db.models import (
     Comune,
@@ -68,8 +70,12 @@ class Batch:
     sites: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = field(default_factory=dict)
 
 
-def providers_batch(after: tuple[str, uuid.UUID] | None, limit: int) -> Stmt:
+def providers_batch(
+    after: tuple[str, uuid.UUID] | None, limit: int, modified_after: datetime | None = None
+) -> Stmt:
     stmt = select(Organization).where(provider_visible())
+    if modified_after is not None:
+        stmt = stmt.where(provider_modified_after(modified_after))
     return keyset_page(stmt, [Organization.name, Organization.id], after, limit)
 
 
@@ -157,9 +163,13 @@ async def batch_of(session: AsyncSession, providers: list[Organization]) -> Batc
 
 
 async def published_catalogue(
-    sessionmaker: async_sessionmaker[AsyncSession], batch_size: int = BATCH
+    sessionmaker: async_sessionmaker[AsyncSession],
+    batch_size: int = BATCH,
+    modified_after: datetime | None = None,
 ) -> AsyncIterator[Batch]:
-    """The published catalogue, one batch of providers (by name, then id) at a time."""
+    """The published catalogue, one batch of providers (by name, then id) at a time; with
+    ``modified_after``, the providers that changed since (themselves, a location or a service:
+    ``catalogue.search.provider_modified_after``), each written whole."""
     async with sessionmaker() as session:
         await session.connection(
             execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
@@ -170,7 +180,9 @@ async def published_catalogue(
         }
         after: tuple[str, uuid.UUID] | None = None
         while True:
-            providers = list((await session.scalars(providers_batch(after, batch_size))).all())
+            providers = list(
+                (await session.scalars(providers_batch(after, batch_size, modified_after))).all()
+            )
             more = len(providers) > batch_size
             providers = providers[:batch_size]
             if not providers:

@@ -1,22 +1,39 @@
 """The public download routes of the exports: ``/export/hsds.json``, ``/export/catalogue.geojson``.
 
 Published data only, streamed as it is read; no credentials needed, as for the map tiles.
+``?modified_after=`` keeps the providers changed since that instant (an incremental download;
+archives, merges and deletions are in the change feed, ``/hsds/changes``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ambrogio.errors import BadUserInput
 from ambrogio.export import FILENAMES, MEDIA_TYPES, ExportFormat, chunks
+from ambrogio.http.params import instant
+from ambrogio.http.tiles import bad_request
 
 
 class HasSessions(Protocol):
     sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def _modified_after(request: Request) -> datetime | None:
+    """``?modified_after=`` (an ISO 8601 instant with offset), the only parameter taken."""
+    for name in request.query_params:
+        if name != "modified_after":
+            raise BadUserInput(
+                name, request.query_params[name], "is not a parameter; known: modified_after"
+            )
+    raw = request.query_params.get("modified_after")
+    return instant("modified_after", raw) if raw is not None else None
 
 
 def export_endpoint(
@@ -25,9 +42,13 @@ def export_endpoint(
     """The endpoint; ``state.sessionmaker`` is read per request (the lifespan sets it)."""
 
     async def download(request: Request) -> Response:
+        try:
+            since = _modified_after(request)
+        except BadUserInput as error:
+            return bad_request(error)
         headers = {"Content-Disposition": f'attachment; filename="{FILENAMES[fmt]}"'}
         return StreamingResponse(
-            chunks(state.sessionmaker, fmt), media_type=MEDIA_TYPES[fmt], headers=headers
+            chunks(state.sessionmaker, fmt, since), media_type=MEDIA_TYPES[fmt], headers=headers
         )
 
     return download
