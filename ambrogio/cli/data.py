@@ -15,11 +15,13 @@ from ambrogio.settings import Settings
 
 
 def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from ambrogio.cli.progress import bars
     from ambrogio.demo import load_demo, load_scale
 
     started = time.perf_counter()
     if args.scale is not None:
-        count = asyncio.run(load_scale(settings, args.scale, seed=args.seed))
+        with bars() as progress:
+            count = asyncio.run(load_scale(settings, args.scale, seed=args.seed, progress=progress))
         print(f"{count} synthetic providers in {time.perf_counter() - started:.1f} s")
         print(f"Opening hours: {asyncio.run(refresh_intervals(settings))}")
     else:

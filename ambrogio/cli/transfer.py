@@ -16,6 +16,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
     from pathlib import Path
 
+    from ambrogio.cli.progress import bars
     from ambrogio.db.session import create_engine, create_sessionmaker
     from ambrogio.enums import ImportFormat
     from ambrogio.errors import AmbrogioError
@@ -36,16 +37,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"ambrogio: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 2
-    options = ImportOptions(
-        source=args.source,
-        format=fmt,
-        filename=path.name,
-        dry_run=args.dry_run,
-        skip_bad_rows=args.skip_bad_rows,
-        actor=f"cli:{getpass.getuser()}",
-    )
 
-    async def run() -> Any:
+    async def run(options: ImportOptions) -> Any:
         engine = create_engine(settings)
         try:
             return await run_import(create_sessionmaker(engine), settings, data, options)
@@ -54,7 +47,20 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        job = asyncio.run(run())
+        with bars() as progress:
+            job = asyncio.run(
+                run(
+                    ImportOptions(
+                        source=args.source,
+                        format=fmt,
+                        filename=path.name,
+                        dry_run=args.dry_run,
+                        skip_bad_rows=args.skip_bad_rows,
+                        actor=f"cli:{getpass.getuser()}",
+                        progress=progress,
+                    )
+                )
+            )
     except AmbrogioError as error:
         print(f"ambrogio: {error.message}", file=sys.stderr)
         return 2
@@ -82,14 +88,20 @@ def export_catalogue(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
     from typing import BinaryIO
 
+    from ambrogio.cli.progress import bars
     from ambrogio.db.session import create_engine, create_sessionmaker
     from ambrogio.export import ExportFormat, chunks
 
     async def run(out: BinaryIO) -> None:
         engine = create_engine(settings)
+        written = 0
         try:
-            async for chunk in chunks(create_sessionmaker(engine), ExportFormat(args.format)):
-                out.write(chunk)
+            # Not over the data itself when it goes to the terminal.
+            with bars(show=not out.isatty()) as progress:
+                async for chunk in chunks(create_sessionmaker(engine), ExportFormat(args.format)):
+                    out.write(chunk)
+                    written += len(chunk)
+                    progress("writing (bytes)", written, None)
         finally:
             await engine.dispose()
 

@@ -28,6 +28,7 @@ from ambrogio.demo.records import BASE_TIME
 from ambrogio.demo.territory import LANDWARD, places
 from ambrogio.enums import TuirCategory
 from ambrogio.ids import NAMESPACE
+from ambrogio.progress import Report, silent
 from ambrogio.reference import load_reference
 from ambrogio.settings import Settings
 from ambrogio.taxonomy import LEAVES
@@ -261,16 +262,22 @@ def _params(n: int) -> dict[str, Any]:
     }
 
 
-async def _generate(session: AsyncSession, n: int, seed: int) -> None:
+async def _generate(session: AsyncSession, n: int, seed: int, progress: Report) -> None:
     params = _params(n)
     for statement in SETUP_SQL:
         await session.execute(text(statement), params)
     await session.execute(text("SELECT setseed(:seed)"), {"seed": _seed_value(seed)})
-    for statement in (PROVIDERS_SQL, SERVICES_SQL, *INSERTS_SQL):
+    statements = (PROVIDERS_SQL, SERVICES_SQL, *INSERTS_SQL)
+    for done, statement in enumerate(statements):
+        progress(GENERATING, done, len(statements))
         await session.execute(text(statement), params)
+    progress(GENERATING, len(statements), len(statements))
 
 
-async def load_scale(settings: Settings, n: int, seed: int) -> int:
+GENERATING = "generating (statements)"
+
+
+async def load_scale(settings: Settings, n: int, seed: int, progress: Report = silent) -> int:
     """Replace the synthetic providers with ``n`` new ones (0 removes them); return ``n``.
 
     Nothing is done when exactly ``n`` are already there. One transaction: a failure leaves
@@ -287,8 +294,9 @@ async def load_scale(settings: Settings, n: int, seed: int) -> int:
                     return n
                 await delete_source(session, SOURCE)
                 if n:
-                    await _generate(session, n, seed)
+                    await _generate(session, n, seed, progress)
             # Fresh statistics, or the planner takes a million rows for an empty table.
+            progress("analyzing", 0, None)
             async with engine.connect() as connection:
                 await connection.execute(text(f"ANALYZE {', '.join(TABLES)}"))
                 await connection.commit()

@@ -49,6 +49,7 @@ from ambrogio.importing.geocode import Nominatim, locate
 from ambrogio.importing.rows import Parsed, RowIssue
 from ambrogio.importing.upsert import MergeCounts, merge
 from ambrogio.importing.validate import Validated, validate
+from ambrogio.progress import Report, silent
 from ambrogio.settings import Settings
 from ambrogio.validation import text
 
@@ -70,6 +71,8 @@ class ImportOptions:
     # The import waits for a reviewer instead of being written (a mapper's).
     review: bool = False
     request_id: str | None = None
+    # Told each step and the rows validated (the command line draws bars from it).
+    progress: Report = silent
 
 
 def format_of(filename: str) -> ImportFormat | None:
@@ -179,8 +182,11 @@ async def _run(
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
 ) -> ImportJob:
+    options.progress("reading the file", 0, None)
     parsed = await _parse(parse, data, options, settings, job_id)
-    records = await _validate_and_locate(sessionmaker, settings, parsed, source, job_id, geocoder)
+    records = await _validate_and_locate(
+        sessionmaker, settings, parsed, source, job_id, geocoder, options.progress
+    )
     fails = bool(records.errors) and not options.skip_bad_rows
     outcome: dict[str, object] = {
         "rows": records.rows,
@@ -251,12 +257,16 @@ async def _validate_and_locate(
     source: str,
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
+    progress: Report,
 ) -> Validated:
     async with sessionmaker() as session:
         known = await load_known(session)
     began = time.perf_counter()
-    records = await asyncio.to_thread(validate, parsed, source, known, settings.territory_bbox)
+    records = await asyncio.to_thread(
+        validate, parsed, source, known, settings.territory_bbox, progress
+    )
     log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
+    progress("locating places", 0, None)
     async with sessionmaker() as session:
         records.warnings.extend(
             await locate(session, records.locations.values(), known, settings, geocoder)
@@ -294,11 +304,14 @@ async def _write(
         transaction = await session.begin()
         try:
             began = time.perf_counter()
+            options.progress("writing", 0, None)
             counts = await merge(session, records, source, Status.PUBLISHED.value)
             merged = time.perf_counter()
             pairs = {(loc.opening_hours, loc.comune_istat) for loc in records.locations.values()}
+            options.progress("opening hours", 0, None)
             await sync_open_intervals(session, pairs)
             hours = time.perf_counter()
+            options.progress("looking for duplicates", 0, None)
             flagged = await flag_duplicates(session, counts.changed_ids)
             log.info(
                 "import %s: stage and merge %.1f s, open intervals %.1f s, duplicates %.1f s",

@@ -36,9 +36,12 @@ from ambrogio.enums import Delivery, PriceUnit, ProviderKind, TargetGroup, TuirC
 from ambrogio.errors import BadUserInput
 from ambrogio.ids import record_id
 from ambrogio.importing.rows import Parsed, RowIssue, SourceRow
+from ambrogio.progress import Report, silent
 from ambrogio.validation import Known
 
 T = TypeVar("T")
+VALIDATING = "validating rows"
+PROGRESS_EVERY = 1000  # rows between two progress reports
 ROW_FIELD = "_row"  # a service's own row number, when its format has one (CSV)
 LOCATION_FIELDS = (
     "location_id",
@@ -200,14 +203,23 @@ class _Row:
 
 
 def validate(
-    parsed: Parsed, source: str, known: Known, territory: tuple[float, float, float, float]
+    parsed: Parsed,
+    source: str,
+    known: Known,
+    territory: tuple[float, float, float, float],
+    progress: Report = silent,
 ) -> Validated:
     out = Validated(errors=list(parsed.errors), warnings=list(parsed.warnings))
     seen_locations: dict[str, int] = {}
     memo: _Memo = {}
-    for source_row in parsed.rows:
+    total = len(parsed.rows)
+    progress(VALIDATING, 0, total)
+    for done, source_row in enumerate(parsed.rows, start=1):
         out.warnings.extend(source_row.warnings)
         _validate_row(source_row, source, known, territory, out, seen_locations, memo)
+        if done % PROGRESS_EVERY == 0:
+            progress(VALIDATING, done, total)
+    progress(VALIDATING, total, total)
     out.rows = len({row.number for row in parsed.rows} | {issue.row for issue in parsed.errors})
     out.errors.sort(key=lambda issue: issue.row)
     out.warnings.sort(key=lambda issue: issue.row)
