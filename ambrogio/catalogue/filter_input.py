@@ -20,10 +20,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ambrogio import validation
+from ambrogio import taxonomy, validation
 from ambrogio.catalogue.filters import PriceRange, ServiceFilterSpec, descendant_terms, known_comuni
 from ambrogio.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
 from ambrogio.errors import BadUserInput
+from ambrogio.folding import closest, fold
 from ambrogio.hours.calendar import local
 from ambrogio.hours.open_at import coverage
 
@@ -76,14 +77,19 @@ async def resolve_filter(session: AsyncSession, given: FilterInput | None) -> Se
     )
 
 
-async def _categories(session: AsyncSession, slugs: list[str] | None) -> list[uuid.UUID] | None:
-    if slugs is None:
+async def _categories(session: AsyncSession, names: list[str] | None) -> list[uuid.UUID] | None:
+    """The terms under the categories named: by slug, or by a label or synonym of the taxonomy
+    (``taxonomy.NAMES``, as the import and the editing mutations accept them)."""
+    if names is None:
         return None
+    slugs = [taxonomy.NAMES.get(fold(name), name) for name in names]
     rows = (await session.execute(descendant_terms(slugs))).all()
     found = {root for root, _ in rows}
-    for slug in slugs:
+    for name, slug in zip(names, slugs, strict=True):
         if slug not in found:
-            raise BadUserInput("filter.categories", slug, "is not a category slug")
+            guesses = closest(fold(name), taxonomy.NAMES)
+            hint = f"; did you mean {' or '.join(f'`{g}`' for g in guesses)}?" if guesses else ""
+            raise BadUserInput("filter.categories", name, f"is not a category slug or name{hint}")
     return sorted({term_id for _, term_id in rows})
 
 
