@@ -90,7 +90,13 @@ class ServiceInput:
     )
     name: str | None = UNSET
     description: str | None = UNSET
-    categories: list[str] | None = strawberry.field(default=UNSET, description="Category slugs.")
+    categories: list[str] | None = strawberry.field(
+        default=UNSET,
+        description=(
+            "Categories: slugs, Italian or English labels, or synonyms such as `badanti`; "
+            "case and accents are ignored."
+        ),
+    )
     tuir_category: TuirCategory | None = UNSET
     welfare_eligible: bool | None = UNSET
     target_groups: list[TargetGroup] | None = UNSET

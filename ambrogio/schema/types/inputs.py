@@ -35,7 +35,11 @@ class PriceInput:
 )
 class ServiceFilter:
     categories: list[str] | None = strawberry.field(
-        default=None, description="Taxonomy slugs; a category includes its sub-categories."
+        default=None,
+        description=(
+            "Taxonomy slugs (or labels, or synonyms such as `badanti`); a category includes "
+            "its sub-categories."
+        ),
     )
     target_groups: list[TargetGroup] | None = None
     age: int | None = strawberry.field(
