@@ -22,8 +22,8 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
-from ambrogio.availability.notifications import SlotChanges
 from ambrogio.context import Context
+from ambrogio.db.notifications import Notifications
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
@@ -52,7 +52,7 @@ class State:
 
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    slot_changes: SlotChanges | None = None
+    notifications: Notifications | None = None
     limiter: RateLimiter
 
     def __init__(self) -> None:
@@ -98,7 +98,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
-            slot_changes=self.state.slot_changes,
+            notifications=self.state.notifications,
         )
         try:
             context.caller = await resolve_caller(
@@ -118,10 +118,10 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         own = engine is None
         state.engine = engine if engine is not None else create_engine(settings)
         state.sessionmaker = create_sessionmaker(state.engine)
-        changes = SlotChanges(state.engine.url.render_as_string(hide_password=False))
+        changes = Notifications(state.engine.url.render_as_string(hide_password=False))
         try:
             await changes.start()
-            state.slot_changes = changes
+            state.notifications = changes
         except (OSError, asyncpg.PostgresError):
             # Queries still work; subscriptions answer UNAVAILABLE until a restart.
             log.warning("cannot listen for slot changes", exc_info=True)
@@ -129,7 +129,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             yield
         finally:
             await changes.stop()
-            state.slot_changes = None
+            state.notifications = None
             if own:
                 await state.engine.dispose()
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.availability.notifications import SlotChanges
+from ambrogio.db.notifications import Notifications
 from ambrogio.errors import AmbrogioError
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.settings import Settings
@@ -64,7 +64,7 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     loaders: Loaders
     caller: Caller = ANONYMOUS
-    slot_changes: SlotChanges | None = None
+    notifications: Notifications | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Credentials were sent and did not hold: the operation answers with this error.
     auth_failure: AmbrogioError | None = None

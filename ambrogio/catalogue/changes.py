@@ -16,15 +16,41 @@ the purged horizon cannot be continued, and the client is told to read the catal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Delete, Insert, Text, cast, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Delete,
+    Insert,
+    String,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.catalogue.visibility import Stmt
-from ambrogio.db.models import ChangeEvent, ChangeHorizon
+from ambrogio.db.models import (
+    ChangeEvent,
+    ChangeHorizon,
+    Location,
+    Service,
+    ServiceAtLocation,
+    WelfarePoint,
+)
+from ambrogio.geo.point import LatLon, geography
+from ambrogio.geo.reach import reaches
 
 KEEP_DAYS = 90
 # The GraphQL type of each entity (and of its global id).
@@ -86,3 +112,63 @@ def purge(txid: int, seq: int) -> tuple[Insert, Delete]:
         (ChangeEvent.txid < txid) | ((ChangeEvent.txid == txid) & (ChangeEvent.seq <= seq))
     )
     return mark, gone
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a live subscriber looks: within ``radius`` metres of ``point``, or in ``comuni``."""
+
+    point: LatLon | None = None
+    radius: float | None = None
+    comuni: Sequence[str] | None = None
+
+
+def _in_area(area: Area, geom: Any, comune: Any) -> ColumnElement[bool]:
+    if area.point is not None and area.radius is not None:
+        return func.ST_DWithin(geography(geom), area.point.geography(), literal(area.radius))
+    inside: ColumnElement[bool] = comune.in_(list(area.comuni or ()))
+    return inside
+
+
+def _service_reaches(area: Area, service_id: Any) -> ColumnElement[bool]:
+    """An at-home service whose area takes in the subscriber's area."""
+    if area.point is not None:
+        return exists().where(Service.id == service_id, reaches(area.point))
+    codes = cast(literal(list(area.comuni or ()), ARRAY(String(6))), ARRAY(String(6)))
+    return exists().where(Service.id == service_id, Service.service_area_comuni.op("&&")(codes))
+
+
+def relevant(seq: int, area: Area) -> Stmt:
+    """The public change ``seq`` when the record it is about lies in the area; a deletion
+    always (nothing is left to place it)."""
+    event = ChangeEvent
+    place, site = aliased(Location), aliased(ServiceAtLocation)
+    here = _in_area(area, place.geom, place.comune_istat)
+    located = or_(
+        and_(event.entity == "location", exists().where(place.id == event.record_id, here)),
+        and_(
+            event.entity == "provider",
+            exists().where(place.organization_id == event.record_id, here),
+        ),
+        and_(
+            event.entity == "service",
+            or_(
+                exists().where(
+                    site.service_id == event.record_id, place.id == site.location_id, here
+                ),
+                _service_reaches(area, event.record_id),
+            ),
+        ),
+        and_(
+            event.entity == "welfare_point",
+            exists().where(
+                WelfarePoint.id == event.record_id,
+                _in_area(area, WelfarePoint.geom, WelfarePoint.comune_istat),
+            ),
+        ),
+    )
+    return select(event).where(
+        event.seq == seq,
+        or_(event.published_before, event.published_after),
+        or_(event.change == "delete", located),
+    )

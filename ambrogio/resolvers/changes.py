@@ -1,14 +1,22 @@
-"""``changes`` and ``changesHead``: the change feed as GraphQL connections."""
+"""``changes`` and ``changesHead``: the change feed as GraphQL connections; ``catalogueChanged``:
+the same entries live, for the records in an area."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 
+from ambrogio import validation
 from ambrogio.catalogue import changes as statements
 from ambrogio.catalogue.pagination import counter, page_size
 from ambrogio.context import Context
+from ambrogio.db.notifications import CATALOGUE_CHANNEL
+from ambrogio.errors import BadUserInput, Unavailable
 from ambrogio.export import feed
+from ambrogio.geo.point import LatLon, checked_radius
 from ambrogio.schema.types.changes import Change
+from ambrogio.schema.types.inputs import LatLonInput
 from ambrogio.schema.types.node import Connection, build_connection
 
 Info = strawberry.Info[Context, None]
@@ -28,3 +36,45 @@ async def changes(info: Info, after: str | None, first: int | None) -> Connectio
 async def changes_head(info: Info) -> str | None:
     async with info.context.sessionmaker() as session:
         return await feed.head(session)
+
+
+async def catalogue_changed(
+    info: Info,
+    near: LatLonInput | None,
+    radius_m: float | None,
+    comuni: list[str] | None,
+) -> AsyncGenerator[Change, None]:
+    area = _area(near, radius_m, comuni)
+    notifications = info.context.notifications
+    if notifications is None:
+        raise Unavailable("catalogueChanged: live updates are unavailable; retry later")
+    async with notifications.subscribe(CATALOGUE_CHANNEL) as queue:
+        while True:
+            payload = await queue.get()
+            if not payload.isdigit():
+                continue
+            async with info.context.sessionmaker() as session:
+                row = await session.scalar(statements.relevant(int(payload), area))
+            if row is not None:
+                yield Change.from_row(row)
+
+
+def _area(
+    near: LatLonInput | None, radius_m: float | None, comuni: list[str] | None
+) -> statements.Area:
+    """Exactly one of ``near`` with ``radiusMeters``, or ``comuni``."""
+    if (near is None) == (comuni is None):
+        raise BadUserInput("near", None, "give exactly one of near (with radiusMeters) or comuni")
+    if comuni is not None:
+        if radius_m is not None:
+            raise BadUserInput("radiusMeters", radius_m, "goes with `near`, not `comuni`")
+        if not comuni:
+            raise BadUserInput("comuni", comuni, "must name at least one comune")
+        codes = [validation.istat_code(f"comuni[{i}]", code) for i, code in enumerate(comuni)]
+        return statements.Area(comuni=codes)
+    assert near is not None
+    point = LatLon.checked(near.lat, near.lon, "near")
+    radius = checked_radius(radius_m)
+    if radius is None:
+        raise BadUserInput("radiusMeters", radius_m, "is required with `near`")
+    return statements.Area(point=point, radius=radius)

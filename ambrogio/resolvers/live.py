@@ -10,6 +10,7 @@ import strawberry
 from ambrogio import ids
 from ambrogio.availability import live
 from ambrogio.context import Context
+from ambrogio.db.notifications import SLOT_CHANNEL
 from ambrogio.errors import BadUserInput, NotFound, Unavailable
 from ambrogio.geo.point import LatLon, checked_radius
 from ambrogio.schema.types.availability import Slot
@@ -40,12 +41,15 @@ async def slot_availability_changed(
         if radius is None:
             raise BadUserInput("radiusMeters", radius_m, "is required with `near`")
         watched = live.near(point, radius)
-    changes = info.context.slot_changes
+    changes = info.context.notifications
     if changes is None:
         raise Unavailable("slotAvailabilityChanged: live updates are unavailable; retry later")
-    async with changes.subscribe() as queue:
+    async with changes.subscribe(SLOT_CHANNEL) as queue:
         while True:
-            slot_id: uuid.UUID = await queue.get()
+            try:
+                slot_id = uuid.UUID(await queue.get())
+            except ValueError:
+                continue
             async with info.context.sessionmaker() as session:
                 row = await session.scalar(live.changed_slot(slot_id, watched))
             if row is not None:

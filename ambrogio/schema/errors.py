@@ -14,6 +14,8 @@ from ambrogio.errors import AmbrogioError, BadUserInputs
 log = logging.getLogger("ambrogio.graphql")
 
 TOO_DEEP = "exceeds maximum operation depth"
+# How graphql-core words a variable or argument that does not coerce to its type.
+COERCION = ("Variable ", "Argument ", "Expected ", "Int cannot", "Float cannot", "String cannot")
 
 
 def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -24,8 +26,10 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     elif original is None and "code" in (error.extensions or {}):
         # A validation rule of ours that already names its code (and field).
         return error
-    elif original is None or error.path is None:
+    elif original is None or (error.path is None and error.message.startswith(COERCION)):
         # Not raised while resolving a field: the document or its variables did not validate.
+        # (An exception of ours with no path, e.g. from a subscription's generator, is not
+        # the client's doing: it is masked below.)
         message = error.message
         if TOO_DEEP in message:
             code = "QUERY_TOO_COMPLEX"

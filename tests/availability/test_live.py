@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.ids import to_global_id
+from tests.support.servers import serving
 
 SUBSCRIBE = """
 subscription Changes($service: ID, $near: LatLonInput, $r: Float) {
@@ -37,51 +34,11 @@ mutation Reserve($slot: ID!, $key: String!) {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _ready(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @pytest.fixture(scope="module")
-def servers(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+def servers(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, ...]]:
     """Two `ambrogio serve` processes on the test database, once both answer ``/readyz``."""
-    ports = (_free_port(), _free_port())
-    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
-    logs = tmp_path_factory.mktemp("live")
-    processes = []
-    for port in ports:
-        with (logs / f"serve-{port}.log").open("wb") as log:
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "ambrogio.cli", "serve", "--port", str(port)],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    try:
-        # /readyz answering is the signal; between polls, a pause, 30 s in all at most.
-        deadline = time.monotonic() + 30
-        for port, process in zip(ports, processes, strict=True):
-            while not _ready(port):
-                log_text = (logs / f"serve-{port}.log").read_text(errors="replace")
-                assert process.poll() is None, f"ambrogio serve exited:\n{log_text}"
-                assert time.monotonic() < deadline, f"ambrogio serve not ready:\n{log_text}"
-                time.sleep(0.2)
+    with serving(db_url, tmp_path_factory.mktemp("live"), count=2) as ports:
         yield ports
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
 
 
 # A slot of a visible service at a published location, or (with :lat, :lon) the first one

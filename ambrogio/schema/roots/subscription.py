@@ -7,8 +7,9 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from ambrogio.context import Context
-from ambrogio.resolvers import live
+from ambrogio.resolvers import changes, live
 from ambrogio.schema.types.availability import Slot
+from ambrogio.schema.types.changes import Change
 from ambrogio.schema.types.inputs import LatLonInput
 
 Info = strawberry.Info[Context, None]
@@ -30,3 +31,20 @@ class Subscription:
     ) -> AsyncGenerator[Slot, None]:
         async for slot in live.slot_availability_changed(info, service_id, near, radius_meters):
             yield slot
+
+    @strawberry.subscription(
+        description="The change feed's entries live, as each change commits, for the records "
+        "in an area: exactly one of `near` with `radiusMeters` (a provider by any of its "
+        "locations, a service by where it is offered or the homes it reaches), or `comuni` "
+        "(ISTAT codes). Deletions reach every subscriber. A live view may drop entries when a "
+        "client falls far behind; to miss nothing, follow `changes`."
+    )
+    async def catalogue_changed(
+        self,
+        info: Info,
+        near: LatLonInput | None = None,
+        radius_meters: float | None = None,
+        comuni: list[str] | None = None,
+    ) -> AsyncGenerator[Change, None]:
+        async for change in changes.catalogue_changed(info, near, radius_meters, comuni):
+            yield change
