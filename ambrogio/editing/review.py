@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -147,7 +146,3 @@ def change_requests_page(
     """Oldest first: the queue a reviewer works through."""
     order = [ChangeRequest.created_at, ChangeRequest.id]
     return keyset_page(change_requests(status), order, after, limit)
-
-
-def change_cursor(change: ChangeRequest) -> tuple[datetime, uuid.UUID]:
-    return change.created_at, change.id
