@@ -5,57 +5,23 @@ never a RecursionError in the log, and the server goes on serving. Over a real s
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import websockets
 
+from tests.support.servers import serving
+
 SUBSCRIBE = "subscription($s: ID) { slotAvailabilityChanged(serviceId: $s) { remaining } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _ready(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     """One ``ambrogio serve`` on the test database, once it answers ``/readyz``; and its log."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("ws") / "serve.log"
-    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ambrogio.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _ready(port):
-            assert process.poll() is None, log_path.read_text(errors="replace")
-            assert time.monotonic() < deadline, log_path.read_text(errors="replace")
-            time.sleep(0.2)
-        yield port, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    logs = tmp_path_factory.mktemp("ws")
+    with serving(db_url, logs) as (port,):
+        yield port, logs / f"serve-{port}.log"
 
 
 def subscribe(variables: str) -> str:
