@@ -554,6 +554,9 @@ class ImportJob(Base):
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
     rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # While it runs: the rows validated so far, of how many (None until the file is read).
+    rows_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rows_total: Mapped[int | None] = mapped_column(Integer)
     created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -12,10 +12,12 @@ and whenever jobs are listed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,8 @@ from ambrogio.catalogue.pagination import keyset_page
 from ambrogio.catalogue.visibility import Stmt
 from ambrogio.db.models import ImportJob
 from ambrogio.importing.rows import RowIssue
+from ambrogio.importing.validate import VALIDATING
+from ambrogio.progress import Report
 
 # Seconds a new job may run before it holds its lock (it is created first, then locks).
 LOCK_GRACE_SECONDS = 30
@@ -115,17 +119,21 @@ EXISTS (
 async def holding(
     sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID
 ) -> AsyncIterator[None]:
-    """Hold the job's lock on a connection of its own while the import runs."""
-    async with sessionmaker() as session:
-        await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(job_id)})
-        await session.commit()
+    """Hold the job's lock on a connection of its own while the import runs.
+
+    One connection, kept out of the pool until the end (in autocommit: no transaction stays
+    open): a session would hand its connection back to the pool at each commit, and with
+    several idle connections the unlock could run on another one, leaving the lock held.
+    """
+    engine = sessionmaker.kw["bind"]
+    key = {"key": lock_key(job_id)}
+    async with engine.connect() as connection:
+        pinned = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await pinned.execute(text("SELECT pg_advisory_lock(:key)"), key)
         try:
             yield
         finally:
-            await session.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(job_id)}
-            )
-            await session.commit()
+            await pinned.execute(text("SELECT pg_advisory_unlock(:key)"), key)
 
 
 async def mark_interrupted(session: AsyncSession) -> int:
@@ -139,6 +147,43 @@ async def mark_interrupted(session: AsyncSession) -> int:
         {"failed": FAILED, "why": INTERRUPTED, "running": RUNNING, "grace": LOCK_GRACE_SECONDS},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+class JobProgress:
+    """A ``Report`` that also records on the running job how many rows are validated, of how
+    many (``rows_done``, ``rows_total``), for clients polling ``importJob``; every other call
+    goes on to ``forward``. Validation reports from its worker thread, every
+    ``validate.PROGRESS_EVERY`` rows: each report is a short update on the event loop, never
+    lowering ``rows_done`` whatever order they commit in. Create it on the event loop;
+    ``flush`` waits for the updates under way.
+    """
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, forward: Report
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.job_id = job_id
+        self.forward = forward
+        self.loop = asyncio.get_running_loop()
+        self.pending: list[Future[None]] = []
+
+    def __call__(self, step: str, done: int, total: int | None) -> None:
+        self.forward(step, done, total)
+        if step == VALIDATING and total is not None:
+            write = self._write(done, total)
+            self.pending.append(asyncio.run_coroutine_threadsafe(write, self.loop))
+
+    async def _write(self, done: int, total: int) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == self.job_id)
+                .values(rows_done=func.greatest(ImportJob.rows_done, done), rows_total=total)
+            )
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        await asyncio.gather(*(asyncio.wrap_future(future) for future in pending))
 
 
 async def finish_job(

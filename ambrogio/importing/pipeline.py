@@ -26,6 +26,7 @@ already says which file (its SHA-256) did what, and when, and on whose behalf.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import time
@@ -182,11 +183,16 @@ async def _run(
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
 ) -> ImportJob:
-    options.progress("reading the file", 0, None)
+    progress = jobs.JobProgress(sessionmaker, job_id, options.progress)
+    options = dataclasses.replace(options, progress=progress)
+    progress("reading the file", 0, None)
     parsed = await _parse(parse, data, options, settings, job_id)
-    records = await _validate_and_locate(
-        sessionmaker, settings, parsed, source, job_id, geocoder, options.progress
-    )
+    try:
+        records = await _validate_and_locate(
+            sessionmaker, settings, parsed, source, job_id, geocoder, progress
+        )
+    finally:
+        await progress.flush()
     fails = bool(records.errors) and not options.skip_bad_rows
     outcome: dict[str, object] = {
         "rows": records.rows,

@@ -59,6 +59,12 @@ class ImportReport:
     filename: str | None
     caller: str = strawberry.field(description="Who ran the import.")
     rows: int = strawberry.field(description="Rows read: provider locations.")
+    rows_done: int = strawberry.field(
+        description="Rows validated so far: with `rowsTotal`, how far a running import has got."
+    )
+    rows_total: int | None = strawberry.field(
+        description="Rows of the file, once it is read (null before)."
+    )
     created: int
     updated: int
     unchanged: int
@@ -87,6 +93,8 @@ class ImportReport:
             filename=job.filename,
             caller=job.caller,
             rows=job.rows,
+            rows_done=job.rows_done,
+            rows_total=job.rows_total,
             created=job.created,
             updated=job.updated,
             unchanged=job.unchanged,
