@@ -306,8 +306,6 @@ def choice(field: str, value: Any, enum: type[E]) -> E | None:
         found = names.get(key) or names.get(_FILLER.sub("", key))
         if found is not None:
             return found
-        if not key:
-            return None
     allowed = ", ".join(member.value for member in enum)
     guesses = closest(fold(str(value)), names)
     hint = f"; did you mean {_either(member.value for member in guesses)}?" if guesses else ""

@@ -114,3 +114,11 @@ def test_choices_resolve_a_list_in_italian_each_once() -> None:
         TargetGroup.ELDERLY,
         TargetGroup.FAMILIES,
     ]
+
+
+@pytest.mark.parametrize("written", ["-", "—", "?"])
+def test_punctuation_alone_is_no_enumeration_value(written: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        validation.choice("delivery[0]", written, Delivery)
+    assert refused.value.value == written
+    assert refused.value.reason.startswith("is not one of: on_site, at_home, online")
