@@ -58,6 +58,7 @@ class Page:
 class ServiceQuery:
     text: TextQuery | None = None
     taxonomy_term: uuid.UUID | None = None
+    taxonomy: uuid.UUID | None = None
     organization: uuid.UUID | None = None
     modified_after: datetime | None = None
 
@@ -122,11 +123,18 @@ async def organization(
 
 
 async def _service_conditions(session: AsyncSession, query: ServiceQuery) -> list[Condition]:
-    terms = None
+    # An unknown term or taxonomy matches nothing (an empty page), as any other value would.
+    terms: set[uuid.UUID] | None = None
     if query.taxonomy_term is not None:
-        # An unknown term matches nothing (an empty page), as any other filter value would.
-        terms = list((await session.scalars(descendants_of(query.taxonomy_term))).all())
-    spec = ServiceFilterSpec(category_ids=terms, modified_after=query.modified_after)
+        terms = set((await session.scalars(descendants_of(query.taxonomy_term))).all())
+    if query.taxonomy is not None:
+        names = [v for v in await _vocabularies(session) if taxonomy_id(v) == query.taxonomy]
+        of_taxonomy = set((await session.scalars(terms_of(names))).all())
+        terms = of_taxonomy if terms is None else terms & of_taxonomy
+    spec = ServiceFilterSpec(
+        category_ids=sorted(terms) if terms is not None else None,
+        modified_after=query.modified_after,
+    )
     conditions = service_search(spec, query.text, None, None)
     if query.organization is not None:
         conditions.append(Service.organization_id == query.organization)
@@ -328,6 +336,13 @@ def _taxonomy(vocabulary: str) -> dict[str, Any]:
 
 async def _vocabularies(session: AsyncSession) -> list[str]:
     return list((await session.scalars(published_vocabularies())).all())
+
+
+def terms_of(vocabularies: Sequence[str]) -> Select[uuid.UUID]:
+    """The published terms of these vocabularies."""
+    return select(TaxonomyTerm.id).where(
+        TaxonomyTerm.vocabulary.in_(vocabularies), TaxonomyTerm.status == PUBLISHED
+    )
 
 
 def published_vocabularies() -> Select[str]:

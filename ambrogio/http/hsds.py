@@ -2,12 +2,12 @@
 ``openapi.json`` describes it (our filled-in copy is served at ``/hsds/openapi.json``).
 
 ``GET /hsds/`` (version, profile, where the OpenAPI document is), ``/hsds/organizations``
-(``search``, ``full_service``, ``full``, ``page``, ``per_page``) and ``/hsds/organizations/{id}``
-(``full_service``), ``/hsds/services`` (``search``, ``taxonomy_term_id``, ``organization_id``,
-``modified_after``, ``full``, ``page``, ``per_page``) and ``/hsds/services/{id}``,
-``/hsds/service_at_locations`` (the same, and ``postcode`` with ``proximity``),
-``/hsds/taxonomies`` and ``/hsds/taxonomy_terms`` (``taxonomy_id``, ``top_only``,
-``parent_id``), each with its ``/{id}``. Lists come in
+(``search``, ``full_service``, ``full``, ``page``, ``per_page``) and
+``/hsds/organizations/{id}`` (``full_service``), ``/hsds/services`` (``search``,
+``taxonomy_term_id``, ``taxonomy_id``, ``organization_id``, ``modified_after``, ``full``,
+``page``, ``per_page``) and ``/hsds/services/{id}``, ``/hsds/service_at_locations`` (the same,
+and ``postcode`` with ``proximity``), ``/hsds/taxonomies`` and ``/hsds/taxonomy_terms``
+(``taxonomy_id``, ``top_only``, ``parent_id``), each with its ``/{id}``. Lists come in
 the paginated envelope (``total_items``, ``total_pages``, ``page_number``, ``size``,
 ``first_page``, ``last_page``, ``empty``, ``contents``). Published records only, read with the
 GraphQL API's builders (``export.pages``).
@@ -162,6 +162,7 @@ ORGANIZATIONS = ("search", "full_service", "full", *LIST)
 SERVICES = (
     "search",
     "taxonomy_term_id",
+    "taxonomy_id",
     "organization_id",
     "modified_after",
     "minimal",
@@ -174,6 +175,7 @@ def _service_query(params: Params) -> pages.ServiceQuery:
     return pages.ServiceQuery(
         text=params.get("search"),
         taxonomy_term=params.get("taxonomy_term_id"),
+        taxonomy=params.get("taxonomy_id"),
         organization=params.get("organization_id"),
         modified_after=params.get("modified_after"),
     )
@@ -182,6 +184,7 @@ def _service_query(params: Params) -> pages.ServiceQuery:
 SITES = (
     "search",
     "taxonomy_term_id",
+    "taxonomy_id",
     "organization_id",
     "modified_after",
     "full",

@@ -371,3 +371,32 @@ async def test_term_search_is_literal_text(client) -> None:
 
     assert found and all("badant" in (t["code"] + t["name"]).lower() for t in found)
     assert wildcard["total_items"] == 0
+
+
+async def test_taxonomy_id_keeps_the_services_with_a_term_of_that_taxonomy(client, engine) -> None:
+    # given the services that have a published term of Ambrogio's own vocabulary
+    async with engine.connect() as conn:
+        expected = {
+            str(row[0])
+            for row in await conn.execute(
+                text(
+                    PUBLISHED_SERVICES
+                    + " AND EXISTS (SELECT 1 FROM service_category c JOIN taxonomy_term t"
+                    " ON t.id = c.term_id WHERE c.service_id = s.id AND t.vocabulary = 'ambrogio'"
+                    " AND t.status = 'published')"
+                )
+            )
+        }
+    [ours] = [
+        t
+        for t in (await client.get("/hsds/taxonomies")).json()["contents"]
+        if t["name"] == "ambrogio"
+    ]
+
+    # when the services of that taxonomy, and of an unknown one, are asked for
+    got = await all_pages(client, f"/hsds/services?taxonomy_id={ours['id']}")
+    none = (await client.get(f"/hsds/services?taxonomy_id={uuid.uuid4()}")).json()
+
+    # then they are those services, and an unknown taxonomy has none
+    assert {s["id"] for s in got} == expected and expected
+    assert none["total_items"] == 0
