@@ -14,7 +14,7 @@ from ambrogio.context import Context
 from ambrogio.db.notifications import CATALOGUE_CHANNEL
 from ambrogio.errors import BadUserInput, Unavailable
 from ambrogio.export import feed
-from ambrogio.geo.point import LatLon, checked_radius
+from ambrogio.resolvers.search import checked_circle
 from ambrogio.schema.types.changes import Change
 from ambrogio.schema.types.inputs import LatLonInput
 from ambrogio.schema.types.node import Connection, build_connection
@@ -73,8 +73,5 @@ def _area(
         codes = [validation.istat_code(f"comuni[{i}]", code) for i, code in enumerate(comuni)]
         return statements.Area(comuni=codes)
     assert near is not None
-    point = LatLon.checked(near.lat, near.lon, "near")
-    radius = checked_radius(radius_m)
-    if radius is None:
-        raise BadUserInput("radiusMeters", radius_m, "is required with `near`")
+    point, radius = checked_circle(near, radius_m)
     return statements.Area(point=point, radius=radius)

@@ -12,7 +12,7 @@ from ambrogio.availability import live
 from ambrogio.context import Context
 from ambrogio.db.notifications import SLOT_CHANNEL
 from ambrogio.errors import BadUserInput, NotFound, Unavailable
-from ambrogio.geo.point import LatLon, checked_radius
+from ambrogio.resolvers.search import checked_circle
 from ambrogio.schema.types.availability import Slot
 from ambrogio.schema.types.inputs import LatLonInput
 
@@ -36,11 +36,7 @@ async def slot_availability_changed(
         watched = live.of_service(service)
     else:
         assert near is not None
-        point = LatLon.checked(near.lat, near.lon, "near")
-        radius = checked_radius(radius_m)
-        if radius is None:
-            raise BadUserInput("radiusMeters", radius_m, "is required with `near`")
-        watched = live.near(point, radius)
+        watched = live.near(*checked_circle(near, radius_m))
     changes = info.context.notifications
     if changes is None:
         raise Unavailable("slotAvailabilityChanged: live updates are unavailable; retry later")

@@ -79,6 +79,15 @@ def checked_near(
     return point, radius
 
 
+def checked_circle(near: LatLonInput, radius_m: float | None) -> tuple[LatLon, float]:
+    """``near`` with the ``radiusMeters`` it requires (the live subscriptions' area)."""
+    point, radius = checked_near(near, radius_m)
+    if radius is None:
+        raise BadUserInput("radiusMeters", radius_m, "is required with `near`")
+    assert point is not None
+    return point, radius
+
+
 async def _require_words(session: AsyncSession, query: TextQuery) -> None:
     if not await session.scalar(text_search.lexeme_count(query)):
         raise BadUserInput("text", query.text, "holds only stop words")
