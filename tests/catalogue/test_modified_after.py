@@ -3,19 +3,13 @@ brings back its provider and the services offered there, though neither row chan
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.ids import from_global_id
-
-# Far ahead of any demo timestamp, so that only the touched location is "recent".
-TOUCHED = datetime(2990, 1, 1, tzinfo=UTC)
-SINCE = "2989-12-31T00:00:00+00:00"
+from tests.support.touched import SINCE, Touched, location_edited_in_2990
 
 QUERY = """
 query Since($since: DateTime!) {
@@ -26,43 +20,13 @@ query Since($since: DateTime!) {
 
 
 @pytest.fixture
-async def touched(engine: AsyncEngine) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID, set[str]]]:
-    """A published location of a published provider, stamped as edited in 2990; restored."""
-    async with engine.begin() as conn:
-        location, provider, before = (
-            await conn.execute(
-                text(
-                    "SELECT l.id, l.organization_id, l.updated_at FROM location l"
-                    " JOIN organization o ON o.id = l.organization_id"
-                    " WHERE l.status = 'published' AND o.status = 'published'"
-                    " AND o.merged_into_id IS NULL AND EXISTS (SELECT 1 FROM service_at_location"
-                    " a JOIN service s ON s.id = a.service_id WHERE a.location_id = l.id"
-                    " AND s.status = 'published') ORDER BY l.id LIMIT 1"
-                )
-            )
-        ).one()
-        offered = {
-            str(row[0])
-            for row in await conn.execute(
-                text(
-                    "SELECT s.id FROM service s JOIN service_at_location a ON a.service_id = s.id"
-                    " WHERE a.location_id = :l AND s.status = 'published'"
-                ),
-                {"l": location},
-            )
-        }
-        await conn.execute(
-            text("UPDATE location SET updated_at = :t WHERE id = :l"), {"t": TOUCHED, "l": location}
-        )
-    yield location, provider, offered
-    async with engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE location SET updated_at = :t WHERE id = :l"), {"t": before, "l": location}
-        )
+async def touched(engine: AsyncEngine) -> AsyncIterator[Touched]:
+    async with location_edited_in_2990(engine) as found:
+        yield found
 
 
 async def test_a_location_edit_brings_back_its_provider_and_services(gql, touched) -> None:
-    _, provider, offered = touched
+    provider, offered = touched.provider, touched.offered
 
     result = await gql(QUERY, since=SINCE)
 

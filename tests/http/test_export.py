@@ -3,45 +3,22 @@ incremental download holds exactly the providers changed since, each whole."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-TOUCHED = datetime(2990, 1, 1, tzinfo=UTC)
-SINCE = "2989-12-31T00:00:00%2B00:00"
+from tests.support.touched import SINCE, location_edited_in_2990
 
 
 async def test_modified_after_keeps_the_providers_changed_since(
     client, engine: AsyncEngine
 ) -> None:
     # given one published provider whose location alone was edited "in 2990"
-    async with engine.begin() as conn:
-        location, provider, before = (
-            await conn.execute(
-                text(
-                    "SELECT l.id, l.organization_id, l.updated_at FROM location l"
-                    " JOIN organization o ON o.id = l.organization_id"
-                    " WHERE l.status = 'published' AND o.status = 'published'"
-                    " AND o.merged_into_id IS NULL ORDER BY l.id LIMIT 1"
-                )
-            )
-        ).one()
-        await conn.execute(
-            text("UPDATE location SET updated_at = :t WHERE id = :l"), {"t": TOUCHED, "l": location}
-        )
-    try:
+    async with location_edited_in_2990(engine) as touched:
         # when both exports are asked for what changed since the day before
-        hsds = await client.get(f"/export/hsds.json?modified_after={SINCE}")
-        geo = await client.get(f"/export/catalogue.geojson?modified_after={SINCE}")
+        hsds = await client.get("/export/hsds.json", params={"modified_after": SINCE})
+        geo = await client.get("/export/catalogue.geojson", params={"modified_after": SINCE})
         everything = await client.get("/export/hsds.json")
-    finally:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("UPDATE location SET updated_at = :t WHERE id = :l"),
-                {"t": before, "l": location},
-            )
+    location, provider = touched.location, touched.provider
 
     # then they hold that provider only, with all its locations
     assert [org["id"] for org in hsds.json()] == [str(provider)]
