@@ -19,6 +19,8 @@ class Role(StrEnum):
     MAPPER = "mapper"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    # Sees the aggregates of needs (gaps, trends), never an individual need record.
+    PLANNER = "planner"
     API_CLIENT = "api_client"
 
 
@@ -32,6 +34,8 @@ class Caller:
     scopes: frozenset[str] = frozenset()
     # A mapper of a welfare point edits only records in these comuni; None is unrestricted.
     comuni: frozenset[str] | None = None
+    # The welfare point a user works at: its operators read and write its need records.
+    welfare_point: uuid.UUID | None = None
     # An API key's public prefix (names of keys need not be unique).
     key_id: str | None = None
 

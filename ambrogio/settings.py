@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     # Records not verified for this many months appear in the reviewers' freshness queue.
     freshness_months: int = 12
 
+    # Needs and gaps (ambrogio.needs): a published cell holds at least ``needs_k`` needs; need
+    # records are kept this many months (``ambrogio needs purge`` drops older ones); on-site
+    # services reach a comune within this many metres of its centroid; free seats are counted
+    # over this many coming weeks.
+    needs_k: int = Field(default=5, ge=2)
+    needs_retention_months: int = Field(default=24, ge=1)
+    needs_onsite_radius_m: float = Field(default=5_000.0, gt=0)
+    needs_capacity_weeks: int = Field(default=4, ge=1, le=26)
+
     # The transport of /graphql (ambrogio.http.transport): the largest JSON body, and how
     # deeply JSON (the body, variables, multipart operations) may nest.
     max_body_bytes: int = 1024 * 1024

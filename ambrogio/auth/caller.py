@@ -44,6 +44,7 @@ async def _user_caller(session: AsyncSession, settings: Settings, token: str) ->
         role=Role(user.role),
         subject=user.name,
         comuni=frozenset(comuni or ()) if limited else None,
+        welfare_point=user.welfare_point_id,
     )
 
 

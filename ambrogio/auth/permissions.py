@@ -21,12 +21,16 @@ class Permission(StrEnum):
     IMPORT = "import"  # bulk import (mappers' imports wait for a reviewer)
     REVIEW = "review"  # publish, reject, merge, duplicates, freshness queue, audit trail
     ADMIN = "admin"  # users and API keys
+    PLAN = "plan"  # the aggregates of needs: gaps and trends (k-anonymous)
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PUBLIC: frozenset(),
-    Role.MAPPER: frozenset({Permission.EDIT, Permission.IMPORT}),
-    Role.REVIEWER: frozenset({Permission.EDIT, Permission.IMPORT, Permission.REVIEW}),
+    Role.MAPPER: frozenset({Permission.EDIT, Permission.IMPORT, Permission.PLAN}),
+    Role.REVIEWER: frozenset(
+        {Permission.EDIT, Permission.IMPORT, Permission.REVIEW, Permission.PLAN}
+    ),
+    Role.PLANNER: frozenset({Permission.PLAN}),
     Role.ADMIN: frozenset(Permission),
     Role.API_CLIENT: frozenset(),
 }

@@ -26,8 +26,8 @@ async def add_user(
     display_name: str | None = None,
     welfare_point_id: uuid.UUID | None = None,
 ) -> AppUser:
-    if role not in (Role.MAPPER, Role.REVIEWER, Role.ADMIN):
-        raise UserError(f"role must be mapper, reviewer or admin, not {role.value!r}")
+    if role not in (Role.MAPPER, Role.REVIEWER, Role.ADMIN, Role.PLANNER):
+        raise UserError(f"role must be mapper, reviewer, admin or planner, not {role.value!r}")
     if not USER_NAME.fullmatch(name):
         raise UserError(f"user name {name!r} must be 1-64 letters, digits or . _ @ -")
     if await session.scalar(select(AppUser.id).where(AppUser.name == name)) is not None:

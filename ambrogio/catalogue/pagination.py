@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
@@ -66,6 +66,10 @@ def float_key(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(value)
     return float(value)
+
+
+def date_key(value: Any) -> date:
+    return date.fromisoformat(text_key(value))
 
 
 def instant_key(value: Any) -> datetime:

@@ -143,7 +143,7 @@ def register(commands: Any) -> None:
     user_actions = users.add_subparsers(dest="action", required=True)
     add = user_actions.add_parser("add", help="add a user")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["mapper", "reviewer", "admin"])
+    add.add_argument("--role", required=True, choices=["mapper", "reviewer", "admin", "planner"])
     add.add_argument("--display-name")
     add.add_argument(
         "--welfare-point", help="id of the welfare point: the mapper edits only its comuni"

@@ -10,7 +10,7 @@ bbox query cast back; storing both columns would let them drift apart.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -48,6 +49,7 @@ from ambrogio.enums import (
     TuirCategory,
     WelfarePointKind,
 )
+from ambrogio.needs.vocabulary import AgeBand, Employment, Household, Outcome, Urgency
 
 SRID = 4326
 
@@ -477,7 +479,7 @@ class AppUser(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (
-        CheckConstraint("role IN ('mapper', 'reviewer', 'admin')", name="role"),
+        CheckConstraint("role IN ('mapper', 'reviewer', 'admin', 'planner')", name="role"),
         CheckConstraint("name ~ '^[A-Za-z0-9._@-]{1,64}$'", name="name"),
     )
 
@@ -784,3 +786,55 @@ class ChangeHorizon(Base):
     purged_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class Need(Base):
+    """A need a welfare point recorded: anonymous by construction (``needs.vocabulary``).
+
+    Readable only by the operators of its welfare point and by admins; everyone else sees
+    aggregates of at least k needs (``needs.anonymity``).
+    """
+
+    __tablename__ = "need"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    welfare_point_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("welfare_point.id", ondelete="CASCADE")
+    )
+    category_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("taxonomy_term.id", ondelete="RESTRICT")
+    )
+    comune_istat: Mapped[str] = mapped_column(ForeignKey("comune.istat_code"))
+    age_band: Mapped[str | None] = mapped_column(Text)
+    household: Mapped[str | None] = mapped_column(Text)
+    employment: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(Text)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(Text)
+    referred_service_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("service.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(Text, default="ambrogio", server_default="ambrogio")
+    external_id: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_need_source_external_id"),
+        CheckConstraint("age_band IS NULL OR " + _one_of("age_band", AgeBand), name="age_band"),
+        CheckConstraint(
+            "household IS NULL OR " + _one_of("household", Household), name="household"
+        ),
+        CheckConstraint(
+            "employment IS NULL OR " + _one_of("employment", Employment), name="employment"
+        ),
+        CheckConstraint(_one_of("urgency", Urgency), name="urgency"),
+        CheckConstraint(_one_of("outcome", Outcome), name="outcome"),
+        CheckConstraint(
+            "referred_service_id IS NULL OR outcome = 'referred'", name="referred_service"
+        ),
+        Index("ix_need_welfare_point_id_recorded_on", "welfare_point_id", "recorded_on"),
+        Index("ix_need_recorded_on", "recorded_on"),
+        Index("ix_need_referred_service_id", "referred_service_id"),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio.db import models
 from ambrogio.db.models import SRID
 from ambrogio.db.session import create_engine, create_sessionmaker
+from ambrogio.demo.needs import demo_needs
 from ambrogio.demo.network import Network, generate
 from ambrogio.demo.purge import delete_source
 from ambrogio.demo.records import SOURCE, Row
@@ -20,6 +22,7 @@ from ambrogio.demo.slots import refresh_demo_slots
 from ambrogio.hours.intervals import refresh_open_intervals
 from ambrogio.reference import load_reference
 from ambrogio.settings import Settings
+from ambrogio.taxonomy import TERMS
 
 # Slots start from the day of loading, as a user in Lecco counts days.
 ROME = ZoneInfo("Europe/Rome")
@@ -49,6 +52,16 @@ async def _insert_network(session: AsyncSession, network: Network) -> None:
     await _insert(session, models.CostOption, network.cost_options)
     await _insert(session, models.ServiceAtLocation, network.services_at_locations)
     await _insert(session, models.WelfarePoint, network.welfare_points)
+
+
+def _services_by_category(network: Network) -> dict[str, list[Any]]:
+    published = {row["id"] for row in network.services if row["status"] == "published"}
+    slugs = {term.id: term.slug for term in TERMS}
+    found: dict[str, list[Any]] = {}
+    for link in network.service_categories:
+        if link["service_id"] in published:
+            found.setdefault(slugs[link["term_id"]], []).append(link["service_id"])
+    return found
 
 
 async def _count_demo(session: AsyncSession) -> int:
@@ -87,8 +100,12 @@ async def load_demo(settings: Settings, seed: int, force: bool = False) -> str:
             network = generate(seed)
             await delete_source(session, SOURCE)
             await _insert_network(session, network)
+            needs = demo_needs(
+                random.Random(seed), network.welfare_points, _services_by_category(network), today
+            )
+            await _insert(session, models.Need, needs)
             await refresh_open_intervals(session)
             slots = await refresh_demo_slots(session, today)
-        return f"{_summary(network, seed)}, {slots} slots from {today}"
+        return f"{_summary(network, seed)}, {len(needs)} needs, {slots} slots from {today}"
     finally:
         await engine.dispose()

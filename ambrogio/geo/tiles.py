@@ -135,7 +135,7 @@ def provider_locations(
     return clauses
 
 
-def _in_tile(geom: Any, tile: Tile) -> tuple[Any, ColumnElement[bool]]:
+def in_tile(geom: Any, tile: Tile) -> tuple[Any, ColumnElement[bool]]:
     """The feature geometry in tile coordinates, and the GiST-indexed test for the tile and
     its buffer (the 3857 envelope turned into 4326 is still a lon/lat rectangle)."""
     envelope = func.ST_TileEnvelope(tile.z, tile.x, tile.y)
@@ -150,7 +150,7 @@ def _in_tile(geom: Any, tile: Tile) -> tuple[Any, ColumnElement[bool]]:
 
 def _providers(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> Stmt:
     loc, org = aliased(Location), aliased(Organization)
-    geom, inside = _in_tile(loc.geom, tile)
+    geom, inside = in_tile(loc.geom, tile)
     return (
         select(
             geom,
@@ -187,7 +187,7 @@ def _services(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> S
         aliased(ServiceAtLocation),
         aliased(Organization),
     )
-    geom, inside = _in_tile(loc.geom, tile)
+    geom, inside = in_tile(loc.geom, tile)
     return (
         select(
             geom,
@@ -218,7 +218,7 @@ def _services(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> S
 def _welfare_points(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> Stmt:
     if conditions is not None:
         raise ValueError("welfare points take no service filter")
-    geom, inside = _in_tile(WelfarePoint.geom, tile)
+    geom, inside = in_tile(WelfarePoint.geom, tile)
     return (
         select(
             geom,

@@ -20,6 +20,7 @@ from ambrogio.schema.roots.changes import ChangesQuery
 from ambrogio.schema.roots.editing import EditingMutation
 from ambrogio.schema.roots.importing import ImportMutation, ImportQuery
 from ambrogio.schema.roots.map import MapQuery
+from ambrogio.schema.roots.needs import NeedsMutation, NeedsQuery
 from ambrogio.schema.roots.review import ReviewMutation, ReviewQuery
 from ambrogio.schema.roots.subscription import Subscription
 from ambrogio.schema.strings import TextLiterals
@@ -36,11 +37,27 @@ DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
 
 # Each capability contributes its own root fields; they merge into one `Query`.
 Query = merge_types(
-    "Query", (CatalogueQuery, MapQuery, ChangesQuery, ReviewQuery, ImportQuery, AccountsQuery)
+    "Query",
+    (
+        CatalogueQuery,
+        MapQuery,
+        ChangesQuery,
+        ReviewQuery,
+        ImportQuery,
+        AccountsQuery,
+        NeedsQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (AvailabilityMutation, EditingMutation, ReviewMutation, ImportMutation, AccountsMutation),
+    (
+        AvailabilityMutation,
+        EditingMutation,
+        ReviewMutation,
+        ImportMutation,
+        AccountsMutation,
+        NeedsMutation,
+    ),
 )
 
 

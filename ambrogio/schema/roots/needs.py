@@ -1,0 +1,124 @@
+"""Root fields of the needs capability: need records (operators of their welfare point and
+admins, every read audited) and the k-anonymous gap analysis and trends (planners)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from ambrogio.context import Context
+from ambrogio.resolvers import needs
+from ambrogio.schema.types.needs import (
+    GapAnalysis,
+    Need,
+    NeedImport,
+    NeedInput,
+    NeedPage,
+    NeedTrendPoint,
+    QuarterPeriod,
+)
+
+Info = strawberry.Info[Context, None]
+
+RECORDS = (
+    "Need records are readable only by the operators of their welfare point (mappers tied to "
+    "it) and by admins; FORBIDDEN for everyone else, planners included. Every read is audited."
+)
+AGGREGATE = (
+    "For planners, reviewers, mappers and admins. Every figure is k-anonymous "
+    "(`AMBROGIO_NEEDS_K`, 5 by default): a sum of published cells of at least k needs, the "
+    "same cells whatever the filters, so no two answers differ by fewer than k needs."
+)
+COMUNI = "ISTAT codes; null: every comune."
+CATEGORY = "One whole category (slug, label or synonym) with its sub-categories; null: all."
+POINT = "An admin's choice of welfare point; operators always work on their own."
+
+
+@strawberry.type
+class NeedsQuery:
+    @strawberry.field(description=f"Need records of your welfare point, newest first. {RECORDS}")
+    async def needs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        welfare_point_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description=POINT)
+        ] = None,
+    ) -> NeedPage:
+        return await needs.need_page(info, first, after, welfare_point_id)
+
+    @strawberry.field(description=f"One need record. {RECORDS}")
+    async def need(self, info: Info, id: strawberry.ID) -> Need:
+        return await needs.need(info, id)
+
+    @strawberry.field(
+        description="Where local supply does not meet recorded needs: per comune × category "
+        f"(and parent category, and every category), over whole quarters. {AGGREGATE}"
+    )
+    async def needs_gaps(
+        self,
+        info: Info,
+        period: QuarterPeriod | None = None,
+        comuni: Annotated[list[str] | None, strawberry.argument(description=COMUNI)] = None,
+        category: Annotated[str | None, strawberry.argument(description=CATEGORY)] = None,
+    ) -> GapAnalysis:
+        return await needs.needs_gaps(info, period, comuni, category)
+
+    @strawberry.field(
+        description="Weekly needs per comune × category, ISO weeks `2026-W05` (ended weeks "
+        f"only). {AGGREGATE}"
+    )
+    async def needs_trends(
+        self,
+        info: Info,
+        from_week: str,
+        to_week: str,
+        comuni: Annotated[list[str] | None, strawberry.argument(description=COMUNI)] = None,
+        category: Annotated[str | None, strawberry.argument(description=CATEGORY)] = None,
+    ) -> list[NeedTrendPoint]:
+        return await needs.needs_trends(info, from_week, to_week, comuni, category)
+
+
+@strawberry.type
+class NeedsMutation:
+    @strawberry.mutation(description=f"Record a need at your welfare point. {RECORDS}")
+    async def create_need(
+        self,
+        info: Info,
+        input: NeedInput,
+        welfare_point_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description=POINT)
+        ] = None,
+    ) -> Need:
+        return await needs.create_need(info, input, welfare_point_id)
+
+    @strawberry.mutation(
+        description="Replace a need record of your point; `version` as read (CONFLICT if stale)."
+    )
+    async def update_need(
+        self, info: Info, id: strawberry.ID, version: int, input: NeedInput
+    ) -> Need:
+        return await needs.update_need(info, id, version, input)
+
+    @strawberry.mutation(description="Delete a need record of your point (on request); its id.")
+    async def delete_need(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        return await needs.delete_need(info, id)
+
+    @strawberry.mutation(
+        description="Import a CSV file of needs for your welfare point (columns: category, "
+        "comune, age_band, household, employment, urgency, recorded_on, outcome, "
+        "referred_service_id, external_id; any other column is refused). All or nothing."
+    )
+    async def import_needs(
+        self,
+        info: Info,
+        file: Upload,
+        welfare_point_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description=POINT)
+        ] = None,
+        dry_run: bool = False,
+    ) -> NeedImport:
+        return await needs.import_needs(info, file, welfare_point_id, dry_run)
