@@ -30,6 +30,7 @@ from ambrogio.export import ExportFormat
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
+from ambrogio.http.needs import gaps_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -148,6 +149,11 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             WebSocketRoute("/graphql", graphql),
             *health_routes(state),
             *hsds_routes(state, settings),
+            # Before the catalogue's tile routes, whose {layer} would take needs_gaps.
+            *(
+                Route(path, endpoint, methods=["GET"])
+                for path, endpoint in gaps_routes(state, settings).items()
+            ),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson_endpoint(settings), methods=["GET"]),
             Route("/export/hsds.json", export_endpoint(state, ExportFormat.HSDS), methods=["GET"]),

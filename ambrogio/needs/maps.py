@@ -110,3 +110,13 @@ def tile(rows: list[GapRow], category: Category, where: Tile) -> TextClause:
     return TILE.bindparams(
         **_arrays(rows, category), z=where.z, x=where.x, y=where.y, margin=margin
     )
+
+
+NAMES = text("SELECT istat_code, name FROM comune WHERE istat_code = ANY(:codes)").bindparams(
+    bindparam("codes", type_=ARRAY(String))
+)
+
+
+def names(rows: list[GapRow]) -> TextClause:
+    """(istat_code, name) of the rows' comuni."""
+    return NAMES.bindparams(codes=sorted({row.comune for row in rows if row.comune}))
