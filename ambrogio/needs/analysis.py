@@ -51,15 +51,8 @@ async def checked_scope(
     if comuni is None:
         return Scope(None, None, slug)
     codes = [validation.istat_code(f"comuni[{index}]", code) for index, code in enumerate(comuni)]
-    found = dict(
-        (
-            await session.execute(
-                select(Comune.istat_code, Comune.province_code).where(Comune.istat_code.in_(codes))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    query = select(Comune.istat_code, Comune.province_code).where(Comune.istat_code.in_(codes))
+    found: dict[str, str] = dict((await session.execute(query)).all())
     for index, code in enumerate(codes):
         if code not in found:
             raise BadUserInput(f"comuni[{index}]", code, "is not a known comune")
@@ -82,7 +75,7 @@ async def published_cells(session: AsyncSession, settings: Settings, today: date
     key = (*version, today, earliest, settings.needs_k)
     if key in _LAST:
         return _LAST[key]
-    rows = (await session.execute(records.facts(earliest))).tuples().all()
+    rows = (await session.execute(records.facts(earliest))).all()
     weeks: dict[date, Week] = {}
     facts = [
         Fact(
@@ -137,7 +130,7 @@ async def gap_analysis(
     )
     offer = {
         (code, category): Supply(int(services), int(free))
-        for code, category, services, free in offered.tuples()
+        for code, category, services, free in offered
     }
     return GapAnalysis(quarters, rows(offer))
 
