@@ -15,6 +15,7 @@ import pytest
 
 from ambrogio.needs import analysis
 from ambrogio.needs.lattice import Quarter, Week
+from ambrogio.taxonomy import TERMS
 from tests.support.import_db import ImportDb
 from tests.support.needs import (
     CIVATE,
@@ -214,8 +215,6 @@ def _inside(inner: Any, outer: Any) -> bool:
 
 
 def _children(category: str) -> Iterable[str]:
-    from ambrogio.taxonomy import TERMS
-
     return [term.slug for term in TERMS if term.parent == category]
 
 
