@@ -122,7 +122,7 @@ async def world(needs_db: ImportDb) -> dict[str, Any]:
                     delivery=offer.delivery,
                     service_area=area,
                     service_area_comuni=offer.area_comuni,
-                )  # fmt: skip
+                )
             )
             await session.flush()
             session.add(ServiceCategory(service_id=offer.id, term_id=term_id(offer.slug)))
