@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ambrogio.needs.vocabulary import NEED_ALIASES
+
 
 class Status(StrEnum):
     DRAFT = "draft"
@@ -192,3 +194,4 @@ ALIASES: dict[type[StrEnum], dict[StrEnum, tuple[str, ...]]] = {
         WelfarePointKind.POINT: ("punto", "sportello", "punto welfare"),
     },
 }  # fmt: skip
+ALIASES.update(NEED_ALIASES)

@@ -166,9 +166,7 @@ def gaps_routes(state: HasState, settings: Settings) -> dict[str, Callable[..., 
 
     async def spreadsheet(request: Request, scope: Scope, result: GapAnalysis) -> Response:
         async with state.sessionmaker() as session:
-            names: dict[str, str] = dict(
-                (await session.execute(maps.names(result.rows))).all()
-            )
+            names: dict[str, str] = dict((await session.execute(maps.names(result.rows))).all())
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)

@@ -64,6 +64,7 @@ def read_needs(data: bytes, known: Known, today: date, earliest: date) -> ReadNe
             )
     rows: list[NeedRow] = []
     errors: list[RowIssue] = []
+    seen: dict[str, int] = {}
     for number, raw in enumerate(reader, start=2):
         given: dict[str, Any] = {
             (key or "").strip(): (value or "").strip() for key, value in raw.items() if key
@@ -72,6 +73,11 @@ def read_needs(data: bytes, known: Known, today: date, earliest: date) -> ReadNe
             errors.append(RowIssue(number, "row", raw[None], "has more values than the header"))
             continue
         external = given.pop(EXTERNAL_ID, "") or None
+        if external is not None and seen.setdefault(external, number) != number:
+            errors.append(
+                RowIssue(number, EXTERNAL_ID, external, f"is also the id of row {seen[external]}")
+            )
+            continue
         try:
             values = check_values(given, known, today, earliest)
         except BadUserInput as error:

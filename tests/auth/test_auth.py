@@ -51,9 +51,9 @@ async def test_anonymous_is_public(gql: Any) -> None:
 @pytest.mark.parametrize(
     ("role", "permissions"),
     [
-        ("mapper", ["edit", "import"]),
-        ("reviewer", ["edit", "import", "review"]),
-        ("admin", ["admin", "edit", "import", "review"]),
+        ("mapper", ["edit", "import", "plan"]),
+        ("reviewer", ["edit", "import", "plan", "review"]),
+        ("admin", ["admin", "edit", "import", "plan", "review"]),
     ],
 )
 async def test_token_carries_the_users_role(
@@ -152,7 +152,7 @@ async def test_role_comes_from_the_database_not_the_token(gql: Any, login: Any) 
     headers = await login("auth-demoted", "admin")
     assert "admin" in (await gql(ME, _headers=headers)).data["me"]["permissions"]
     await login("auth-demoted", "mapper")  # demoted; the old token is still in hand
-    assert (await gql(ME, _headers=headers)).data["me"]["permissions"] == ["edit", "import"]
+    assert (await gql(ME, _headers=headers)).data["me"]["permissions"] == ["edit", "import", "plan"]
 
 
 async def test_admin_creates_a_key_that_works_and_is_stored_hashed(
@@ -268,7 +268,8 @@ def test_permissions_of_each_role_and_scope() -> None:
         Permission.EDIT,
         Permission.IMPORT,
     }
-    assert of(Caller(Role.MAPPER, "m")) == {Permission.EDIT, Permission.IMPORT}
+    assert of(Caller(Role.MAPPER, "m")) == {Permission.EDIT, Permission.IMPORT, Permission.PLAN}
+    assert of(Caller(Role.PLANNER, "p")) == {Permission.PLAN}
     assert Permission.REVIEW in of(Caller(Role.REVIEWER, "r"))
     assert Permission.ADMIN not in of(Caller(Role.REVIEWER, "r"))
     assert of(Caller(Role.ADMIN, "a")) == set(Permission)

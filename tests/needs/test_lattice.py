@@ -1,0 +1,83 @@
+"""The lattice periods are made of, and the partition into published cells, without a database."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+from ambrogio.errors import BadUserInput
+from ambrogio.needs.anonymity import Fact, Rung, publish
+from ambrogio.needs.lattice import Quarter, Week, parse_quarter, quarter_span, week_span
+
+TODAY = date(2026, 12, 2)
+
+
+def test_quarters_are_whole_iso_weeks() -> None:
+    # 2026 has 53 ISO weeks: its Q4 holds 14
+    assert Quarter(2026, 4).weeks == 14 and Quarter(2025, 4).weeks == 13
+    assert Week.of(date(2026, 12, 31)).quarter == Quarter(2026, 4)
+    assert Week.of(date(2027, 1, 1)) == Week(2026, 53)
+    # the ISO years 2025 and 2026, day by day: eight quarters of 13 weeks, and one of 14
+    days = [Week(2025, 1).monday + timedelta(days=n) for n in range(7 * (52 + 53))]
+    sizes = Counter(Week.of(day).quarter for day in days)
+    assert sorted(sizes.values()) == [13 * 7] * 7 + [14 * 7]
+
+
+def test_only_ended_periods_are_published() -> None:
+    assert quarter_span(None, None, TODAY)[-1] == Quarter(2026, 3)
+    with pytest.raises(BadUserInput) as refused:
+        quarter_span(None, "2026-Q4", TODAY)
+    assert refused.value.field == "period.to"
+    with pytest.raises(BadUserInput):
+        week_span("2026-W48", "2026-W49", TODAY)  # the current week
+    assert len(week_span("2026-W40", "2026-W48", TODAY)) == 9
+
+
+@pytest.mark.parametrize("raw", ["2026-01-01", "2026-Q5", "2026-q1 ", "Q1-2026", "2026-W10"])
+def test_a_period_off_the_lattice_is_refused(raw: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        parse_quarter("period.from", raw)
+    assert refused.value.field == "period.from"
+
+
+def _facts(rng: random.Random, count: int) -> list[Fact]:
+    comuni = [("097042", "LC"), ("097083", "LC"), ("013075", "CO")]
+    categories = [("badante", "assistenza-e-cura"), ("asilo-nido", "infanzia-e-famiglia")]
+    start = date(2025, 12, 29)
+    facts = []
+    for _ in range(count):
+        (comune, province), (category, parent) = rng.choice(comuni), rng.choice(categories)
+        day = start + timedelta(days=rng.randrange(300))
+        facts.append(Fact(comune, province, category, parent, Week.of(day), rng.random() < 0.3))
+    return facts
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_published_cells_hold_k_needs_each_and_never_a_need_twice(seed: int) -> None:
+    facts = _facts(random.Random(seed), 400)
+    cells = publish(facts, 5, TODAY)
+    assert cells  # guard
+    assert all(cell.needs >= 5 for cell in cells)
+    assert sum(cell.needs for cell in cells) <= len(facts)
+    # a weekly cell is the whole group of its week: nothing of it is left for later rungs
+    weekly = Counter((f.comune, f.category, f.week, f.unmet) for f in facts)
+    for cell in cells:
+        if cell.rung is Rung.COMUNE_WEEK:
+            assert cell.needs == weekly[(cell.comune, cell.category, cell.week, cell.unmet)]
+    # every group of k or more in a week is published as it is
+    published = {(c.comune, c.category, c.week, c.unmet) for c in cells if c.week is not None}
+    assert {key for key, n in weekly.items() if n >= 5} == published
+    # the provinces keep apart
+    assert {cell.province for cell in cells if cell.comune is None} <= {"LC", "CO"}
+
+
+def test_the_partition_does_not_depend_on_the_order_of_the_needs() -> None:
+    facts = _facts(random.Random(11), 300)
+    shuffled = list(facts)
+    random.Random(3).shuffle(shuffled)
+    assert sorted(map(repr, publish(facts, 5, TODAY))) == sorted(
+        map(repr, publish(shuffled, 5, TODAY))
+    )
