@@ -9,6 +9,7 @@ caller's welfare point, or every point for admins) and each read is audited.
 from __future__ import annotations
 
 import uuid
+from calendar import monthrange
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -69,10 +70,8 @@ class NeedValues:
 
 def retention_start(today: date, months: int) -> date:
     """The first day still kept: ``months`` calendar months before ``today``."""
-    month = today.year * 12 + today.month - 1 - months
-    year, month = divmod(month, 12)
-    day = min(today.day, 28)
-    return date(year, month + 1, day)
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return date(year, month + 1, min(today.day, monthrange(year, month + 1)[1]))
 
 
 def _day(field: str, value: Any, today: date, earliest: date) -> date:
@@ -159,18 +158,16 @@ def check_values(
     )
 
 
-def missing_services(ids_: set[uuid.UUID]) -> Select[uuid.UUID]:
-    """Of these services, the ones that are published (a referral names a visible service)."""
+def published_services(ids_: set[uuid.UUID]) -> Select[uuid.UUID]:
+    """Of these services, the ones the public sees (a referral names a visible service)."""
     return select(Service.id).where(Service.id.in_(ids_), service_visible())
 
 
-async def check_referrals(
-    session: AsyncSession, referred: Mapping[str, uuid.UUID], known_field: str
-) -> None:
+async def check_referrals(session: AsyncSession, referred: Mapping[str, uuid.UUID]) -> None:
     """BAD_USER_INPUT for each referral (by its field name) to a service the public cannot see."""
     if not referred:
         return
-    found = set((await session.scalars(missing_services(set(referred.values())))).all())
+    found = set((await session.scalars(published_services(set(referred.values())))).all())
     problems = Problems()
     for field, service in referred.items():
         if service not in found:

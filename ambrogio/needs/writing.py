@@ -37,7 +37,7 @@ async def checked_point(
 
 async def _referral(session: AsyncSession, values: NeedValues, field: str) -> None:
     if values.referred_service_id is not None:
-        await records.check_referrals(session, {field: values.referred_service_id}, field)
+        await records.check_referrals(session, {field: values.referred_service_id})
 
 
 async def create(
@@ -141,7 +141,7 @@ async def import_rows(
         for row in rows
         if row.values.referred_service_id is not None
     }
-    await records.check_referrals(session, referred, "referred_service_id")
+    await records.check_referrals(session, referred)
     source = f"welfare-point:{point}"
     external = [row.external_id for row in rows if row.external_id]
     existing = (

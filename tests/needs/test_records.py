@@ -4,6 +4,7 @@ its own, planners kept to aggregates, every read audited, deletion and retention
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,3 +262,19 @@ async def test_records_older_than_the_retention_are_refused_and_purged(
     async with needs_db.sessionmaker() as session:
         assert await session.get(Need, old["id"]) is None
         assert await session.get(Need, kept["id"]) is not None
+
+
+async def test_a_referral_names_a_published_service_and_goes_with_referred(
+    needs_db: ImportDb, desks: tuple[Desk, Desk]
+) -> None:
+    nowhere = to_global_id("Service", uuid.uuid4())
+    unknown = await needs_db.gql(
+        CREATE, desks[0].operator, input=a_need(outcome="REFERRED", referredServiceId=nowhere)
+    )
+    assert unknown.codes == ["BAD_USER_INPUT"]
+    assert unknown.errors[0]["extensions"]["field"] == "input.referredServiceId"
+    waiting = await needs_db.gql(
+        CREATE, desks[0].operator, input=a_need(outcome="WAITING", referredServiceId=nowhere)
+    )
+    assert waiting.codes == ["BAD_USER_INPUT"]
+    assert "referred" in waiting.errors[0]["message"]
