@@ -23,6 +23,8 @@ QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$")
 WEEKS_PER_QUARTER = 13
 MAX_QUARTERS = 12
 MAX_WEEKS = 156
+# Years a period may name: needs are recent by construction (they are kept for months).
+YEARS = range(2000, 2101)
 
 
 @dataclass(frozen=True, order=True)
@@ -96,6 +98,8 @@ def parse_week(field: str, raw: str) -> Week:
             field, raw, "is not an ISO week such as 2026-W05 (periods are whole weeks)"
         )
     year, number = int(match[1]), int(match[2])
+    if year not in YEARS:
+        raise BadUserInput(field, raw, f"names a year outside {YEARS[0]}-{YEARS[-1]}")
     try:
         date.fromisocalendar(year, number, 1)
     except ValueError:
@@ -109,6 +113,8 @@ def parse_quarter(field: str, raw: str) -> Quarter:
         raise BadUserInput(
             field, raw, "is not a quarter such as 2026-Q1 (periods are whole 13-week quarters)"
         )
+    if int(match[1]) not in YEARS:
+        raise BadUserInput(field, raw, f"names a year outside {YEARS[0]}-{YEARS[-1]}")
     return Quarter(int(match[1]), int(match[2]))
 
 

@@ -20,7 +20,7 @@ from ambrogio.catalogue.pagination import (
     uuid_key,
 )
 from ambrogio.context import Context
-from ambrogio.errors import NotFound
+from ambrogio.errors import BadUserInput, NotFound, UnreadableFile
 from ambrogio.needs import analysis, records, writing
 from ambrogio.needs.csv import read_needs
 from ambrogio.needs.vocabulary import FIELDS
@@ -147,11 +147,14 @@ async def import_needs(
     info: Info, file: Any, welfare_point_id: str | None, dry_run: bool
 ) -> NeedImport:
     scope = record_scope(info.context.caller)
-    data, _ = await read_upload(file, info.context.settings.import_max_bytes)
+    data, name = await read_upload(file, info.context.settings.import_max_bytes)
     today, earliest = _today(info)
     async with info.context.sessionmaker() as session:
         known = await analysis.known_values(session)
-    read = read_needs(data, known, today, earliest)
+    try:
+        read = read_needs(data, known, today, earliest)
+    except UnreadableFile as error:
+        raise BadUserInput("file", name, error.reason) from None
     errors = [
         NeedRowError(
             row=issue.row,

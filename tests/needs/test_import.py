@@ -28,12 +28,14 @@ def _day(days_ago: int) -> str:
     return (analysis.today_in_rome(datetime.now(UTC)) - timedelta(days=days_ago)).isoformat()
 
 
-async def _upload(db: ImportDb, data: str, headers: dict[str, str], dry_run: bool = False) -> Any:
+async def _upload(
+    db: ImportDb, data: str | bytes, headers: dict[str, str], dry_run: bool = False
+) -> Any:
     operations = {"query": IMPORT, "variables": {"file": None, "dryRun": dry_run}}
     response = await db.client.post(
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
-        files={"0": ("needs.csv", data.encode(), "text/csv")},
+        files={"0": ("needs.csv", data.encode() if isinstance(data, str) else data, "text/csv")},
         headers={"Apollo-Require-Preflight": "true", **headers},
     )
     return response.json()
@@ -63,6 +65,13 @@ async def test_a_column_that_is_no_field_is_refused_by_name(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "cognome"
     assert await _count(needs_db, point) == 0
+
+
+async def test_a_file_that_is_not_utf8_is_bad_input(needs_db: ImportDb, point: Desk) -> None:
+    body = await _upload(needs_db, b"category,comune\n\xe0\xe8,097042\n", point.operator)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["field"] == "file"
+    assert "UTF-8" in body["errors"][0]["message"]
 
 
 async def test_bad_rows_come_back_and_nothing_is_written(needs_db: ImportDb, point: Desk) -> None:

@@ -36,11 +36,20 @@ def test_only_ended_periods_are_published() -> None:
     assert len(week_span("2026-W40", "2026-W48", TODAY)) == 9
 
 
-@pytest.mark.parametrize("raw", ["2026-01-01", "2026-Q5", "2026-q1 ", "Q1-2026", "2026-W10"])
+@pytest.mark.parametrize(
+    "raw", ["2026-01-01", "2026-Q5", "2026-q1 ", "Q1-2026", "2026-W10", "0000-Q1", "9999-Q4"]
+)
 def test_a_period_off_the_lattice_is_refused(raw: str) -> None:
     with pytest.raises(BadUserInput) as refused:
         parse_quarter("period.from", raw)
     assert refused.value.field == "period.from"
+
+
+@pytest.mark.parametrize("raw", ["2026-W54", "2025-W53", "0000-W01", "2026-01-05"])
+def test_a_week_off_the_lattice_is_refused(raw: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        week_span(raw, "2026-W40", TODAY)
+    assert refused.value.field == "fromWeek"
 
 
 def _facts(rng: random.Random, count: int) -> list[Fact]:
