@@ -4,6 +4,7 @@ everything unexpected is masked (no traceback, no SQL) and logged with the reque
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql.error import GraphQLError
@@ -14,6 +15,8 @@ from ambrogio.errors import AmbrogioError, BadUserInputs
 log = logging.getLogger("ambrogio.graphql")
 
 TOO_DEEP = "exceeds maximum operation depth"
+# How graphql-core words an input field the input type does not have: the error names it.
+UNKNOWN_INPUT_FIELD = re.compile(r"Field '(\w+)' is not defined by type '(\w+)'")
 # How graphql-core words a variable or argument that does not coerce to its type.
 COERCION = ("Variable ", "Argument ", "Expected ", "Int cannot", "Float cannot", "String cannot")
 
@@ -38,6 +41,9 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
         else:
             code = "BAD_USER_INPUT"
         extensions = {"code": code}
+        unknown = UNKNOWN_INPUT_FIELD.search(message)
+        if unknown is not None:
+            extensions["field"] = unknown[1]
     else:
         log.error("unexpected error [request %s]", request_id, exc_info=original)
         message = "Internal server error."

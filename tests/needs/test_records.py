@@ -112,6 +112,7 @@ async def test_an_input_with_an_extra_field_is_refused_naming_it(
     result = await needs_db.gql(CREATE, desks[0].operator, input=a_need(**{extra: "Mario Rossi"}))
     assert result.codes == ["BAD_USER_INPUT"]
     assert f"'{extra}'" in result.errors[0]["message"]
+    assert result.errors[0]["extensions"]["field"] == extra
     assert await count_needs(needs_db.sessionmaker) == before
 
 
@@ -122,6 +123,7 @@ async def test_an_extra_field_in_the_document_is_refused_too(
       urgency: LOW, recordedOn: "2026-01-05", outcome: DECLINED, email: "a@b.it"}) { id } }"""
     result = await needs_db.gql(document, desks[0].operator)
     assert result.codes == ["BAD_USER_INPUT"] and "'email'" in result.errors[0]["message"]
+    assert result.errors[0]["extensions"]["field"] == "email"
 
 
 async def test_bad_values_are_refused_field_by_field(

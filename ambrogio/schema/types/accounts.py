@@ -19,7 +19,9 @@ strawberry.enum(
 
 @strawberry.type(description="The caller of this request, as Ambrogio sees them.")
 class Me:
-    role: str = strawberry.field(description="public, mapper, reviewer, admin or api_client.")
+    role: str = strawberry.field(
+        description="public, mapper, reviewer, admin, planner or api_client."
+    )
     name: str | None = strawberry.field(description="The user's or the API key's name.")
     scopes: list[str]
     permissions: list[str] = strawberry.field(description="edit, import, review, admin.")
