@@ -16,7 +16,9 @@ log = logging.getLogger("ambrogio.graphql")
 
 TOO_DEEP = "exceeds maximum operation depth"
 # How graphql-core words an input field the input type does not have: the error names it.
-UNKNOWN_INPUT_FIELD = re.compile(r"Field '(\w+)' is not defined by type '(\w+)'")
+UNKNOWN_INPUT_FIELD = re.compile(
+    r"not to include unknown field '(\w+)'|Field '(\w+)' is not defined by type"
+)
 # How graphql-core words a variable or argument that does not coerce to its type.
 COERCION = ("Variable ", "Argument ", "Expected ", "Int cannot", "Float cannot", "String cannot")
 
@@ -43,7 +45,7 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {"code": code}
         unknown = UNKNOWN_INPUT_FIELD.search(message)
         if unknown is not None:
-            extensions["field"] = unknown[1]
+            extensions["field"] = unknown[1] or unknown[2]
     else:
         log.error("unexpected error [request %s]", request_id, exc_info=original)
         message = "Internal server error."
