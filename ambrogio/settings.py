@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     needs_retention_months: int = Field(default=24, ge=1)
     needs_onsite_radius_m: float = Field(default=5_000.0, gt=0)
     needs_capacity_weeks: int = Field(default=4, ge=1, le=26)
+    # A need entered this many days after its week ended still counts; a later (back-dated)
+    # one counts in no aggregate, so that published figures never change.
+    needs_late_entry_days: int = Field(default=14, ge=0, le=90)
 
     # The transport of /graphql (ambrogio.http.transport): the largest JSON body, and how
     # deeply JSON (the body, variables, multipart operations) may nest.

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from ambrogio.demo.records import SOURCE, Row
 from ambrogio.demo.territory import places
+from ambrogio.hours.calendar import TIMEZONE
 from ambrogio.ids import record_id
 from ambrogio.needs.lattice import Week
 from ambrogio.needs.vocabulary import AgeBand, Employment, Household, Outcome, Urgency
@@ -92,6 +93,15 @@ def demo_needs(
             offered = services_by_category.get(slug, [])
             referred = rng.choice(offered) if outcome is Outcome.REFERRED and offered else None
             external = f"need-{len(rows) + 1}"
+            day = (
+                last_monday
+                - timedelta(weeks=rng.randrange(WEEKS))
+                + timedelta(days=rng.randrange(5))
+            )
+            # entered at the desk's computer that day or within the next few
+            entered = datetime.combine(day, time(17, 30), TIMEZONE) + timedelta(
+                days=rng.choice((0, 0, 0, 1, 2, 3))
+            )
             rows.append(
                 {
                     "id": record_id(SOURCE, external),
@@ -106,10 +116,10 @@ def demo_needs(
                     "urgency": rng.choice(
                         (Urgency.LOW, Urgency.MEDIUM, Urgency.MEDIUM, Urgency.HIGH)
                     ).value,
-                    "recorded_on": last_monday
-                    - timedelta(weeks=rng.randrange(WEEKS))
-                    + timedelta(days=rng.randrange(5)),
+                    "recorded_on": day,
                     "outcome": outcome.value,
+                    "created_at": entered,
+                    "updated_at": entered,
                     "referred_service_id": referred,
                 }
             )

@@ -17,7 +17,7 @@ from ambrogio.db.models import Comune
 from ambrogio.errors import BadUserInput
 from ambrogio.hours.calendar import TIMEZONE
 from ambrogio.needs import records
-from ambrogio.needs.anonymity import Cell, Fact, publish
+from ambrogio.needs.anonymity import Cell, Fact, Window, publish
 from ambrogio.needs.gaps import Category, GapRow, Supply, TrendPoint, gap_rows, trend_points
 from ambrogio.needs.lattice import Quarter, Week, quarter_span, week_span
 from ambrogio.needs.supply import supply
@@ -68,11 +68,16 @@ def today_in_rome(now: datetime) -> date:
 _LAST: dict[tuple[Any, ...], list[Cell]] = {}
 
 
+def published_until(settings: Settings, today: date) -> date:
+    """The day periods count as ended by: today, less the days a late entry is accepted."""
+    return today - timedelta(days=settings.needs_late_entry_days)
+
+
 async def published_cells(session: AsyncSession, settings: Settings, today: date) -> list[Cell]:
     """The published cells of every need kept (within the retention period)."""
     earliest = records.retention_start(today, settings.needs_retention_months)
     version = (await session.execute(records.data_version())).one()
-    key = (*version, today, earliest, settings.needs_k)
+    key = (*version, today, earliest, settings.needs_k, settings.needs_late_entry_days)
     if key in _LAST:
         return _LAST[key]
     rows = (await session.execute(records.facts(earliest))).all()
@@ -85,10 +90,12 @@ async def published_cells(session: AsyncSession, settings: Settings, today: date
             parent,
             weeks.get(day) or weeks.setdefault(day, Week.of(day)),
             outcome in UNMET_VALUES,
+            entered.astimezone(TIMEZONE).date(),
         )
-        for comune, province, slug, parent, day, outcome in rows
+        for comune, province, slug, parent, day, outcome, entered in rows
     ]
-    cells = publish(facts, settings.needs_k, today)
+    window = Window(today, earliest, settings.needs_late_entry_days)
+    cells = publish(facts, settings.needs_k, window)
     _LAST.clear()
     _LAST[key] = cells
     return cells
@@ -109,7 +116,7 @@ async def gap_analysis(
     now: datetime,
 ) -> GapAnalysis:
     today = today_in_rome(now)
-    quarters = quarter_span(period_from, period_to, today)
+    quarters = quarter_span(period_from, period_to, published_until(settings, today))
     cells = await published_cells(session, settings, today)
 
     def rows(offer: dict[tuple[str, Category], Supply]) -> list[GapRow]:
@@ -144,6 +151,6 @@ async def trends(
     now: datetime,
 ) -> list[TrendPoint]:
     today = today_in_rome(now)
-    weeks = week_span(from_week, to_week, today)
+    weeks = week_span(from_week, to_week, published_until(settings, today))
     cells = await published_cells(session, settings, today)
     return trend_points(cells, weeks, scope.comuni, scope.category)

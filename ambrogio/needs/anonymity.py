@@ -22,7 +22,8 @@ also split by whether the need is unmet (waiting, no local service), so the unme
 cell is a published cell too, and so is the rest.
 
 Filters (periods on the lattice, comuni, whole categories) only choose which published cells
-an answer adds up; they never change the partition. Any sum or difference of answers is then a
+an answer adds up; they never change the partition. Nor does time, once a period is out
+(``Window``): late entries are not counted, and a period is published only once closed. Any sum or difference of answers is then a
 sum or difference of published cells, each of k needs or more: no combination of queries
 isolates fewer than k needs.
 """
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from ambrogio.needs.lattice import Quarter, Week
@@ -48,6 +49,7 @@ class Fact:
     parent: str  # the category's root; the category itself when it is a root
     week: Week
     unmet: bool
+    entered: date  # when it was recorded in Ambrogio (Europe/Rome)
 
 
 class Rung(StrEnum):
@@ -72,6 +74,34 @@ class Cell:
     needs: int
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which periods are published, and which needs they count, so that a published figure
+    never changes once it is out.
+
+    A period closes ``late_days`` after it ends: needs entered later than that (back-dated)
+    are counted nowhere, and a period is published only once closed. Periods that begin
+    before ``earliest`` (the retention cut, which the purge moves day by day) are not
+    published either: a quarter half purged would change its figures.
+    """
+
+    today: date
+    earliest: date
+    late_days: int
+
+    def _closes(self, week: Week) -> date:
+        return week.monday + timedelta(days=7 + self.late_days)
+
+    def counts(self, fact: Fact) -> bool:
+        return fact.entered < self._closes(fact.week)
+
+    def week_open(self, week: Week) -> bool:
+        return week.monday >= self.earliest and self._closes(week) <= self.today
+
+    def quarter_open(self, quarter: Quarter) -> bool:
+        return self.week_open(quarter.first_week) and self.week_open(quarter.last_week)
+
+
 Key = tuple[Rung, str | None, str, str | None, Week | None, Quarter, bool]
 
 LADDER: tuple[Callable[[Fact], Key], ...] = (
@@ -91,14 +121,14 @@ LADDER: tuple[Callable[[Fact], Key], ...] = (
 )
 
 
-def publish(facts: Iterable[Fact], k: int, today: date) -> list[Cell]:
-    """The published cells of ``facts``: the ladder above, over ended periods only (the weekly
-    rung for ended weeks, the quarterly rungs for ended quarters)."""
-    pending = [fact for fact in facts if fact.week.ended(today)]
+def publish(facts: Iterable[Fact], k: int, window: Window) -> list[Cell]:
+    """The published cells of ``facts``: the ladder above, over the closed periods of the
+    window (the weekly rung for closed weeks, the quarterly rungs for closed quarters)."""
+    pending = [fact for fact in facts if window.counts(fact) and window.week_open(fact.week)]
     cells: list[Cell] = []
     for index, key_of in enumerate(LADDER):
         if index == 1:
-            pending = [fact for fact in pending if fact.week.quarter.ended(today)]
+            pending = [fact for fact in pending if window.quarter_open(fact.week.quarter)]
         groups: dict[Key, list[Fact]] = defaultdict(list)
         for fact in pending:
             groups[key_of(fact)].append(fact)

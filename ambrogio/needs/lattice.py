@@ -5,9 +5,10 @@ named on it and nowhere else: a week as ``2026-W05``, a quarter as ``2026-Q1`` (
 of ISO year 2026; Q4 holds weeks 40 to 52, or 53). A date, or a period shifted by a day, cannot
 be asked for: the figures of two overlapping periods never differ by less than a whole cell.
 
-Only periods that have ended are published: a week on the Monday after it, a quarter on the
-Monday after its last week. A figure of an open period would change as needs arrive, and two
-readings a day apart would tell one need from another.
+Only periods that have closed are published (``anonymity.Window``): a week some days after
+it ends, a quarter as many days after its last week. A figure of an open period would change as
+needs arrive, and two readings a day apart would tell one need from another. ``today`` below is
+the day periods are published up to (today less the days a late entry is accepted).
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ def category_slugs(term_ids: set[uuid.UUID]) -> Select[uuid.UUID, str]:
     return select(TaxonomyTerm.id, TaxonomyTerm.slug).where(TaxonomyTerm.id.in_(term_ids))
 
 
-def facts(earliest: date) -> Select[str, str, str, str, date, str]:
+def facts(earliest: date) -> Select[str, str, str, str, date, str, datetime]:
     """Every kept need as the lattice sees it: comune, province, category, root, day, outcome."""
     parent = aliased(TaxonomyTerm)
     return (
@@ -234,6 +234,7 @@ def facts(earliest: date) -> Select[str, str, str, str, date, str]:
             func.coalesce(parent.slug, TaxonomyTerm.slug),
             Need.recorded_on,
             Need.outcome,
+            Need.created_at,
         )
         .join(Comune, Comune.istat_code == Need.comune_istat)
         .join(TaxonomyTerm, TaxonomyTerm.id == Need.category_id)

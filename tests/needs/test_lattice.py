@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import pytest
 
 from ambrogio.errors import BadUserInput
-from ambrogio.needs.anonymity import Fact, Rung, publish
+from ambrogio.needs.anonymity import Fact, Rung, Window, publish
 from ambrogio.needs.lattice import Quarter, Week, parse_quarter, quarter_span, week_span
 
 TODAY = date(2026, 12, 2)
+WINDOW = Window(TODAY, date(2024, 12, 2), 14)
 
 
 def test_quarters_are_whole_iso_weeks() -> None:
@@ -60,14 +61,15 @@ def _facts(rng: random.Random, count: int) -> list[Fact]:
     for _ in range(count):
         (comune, province), (category, parent) = rng.choice(comuni), rng.choice(categories)
         day = start + timedelta(days=rng.randrange(300))
-        facts.append(Fact(comune, province, category, parent, Week.of(day), rng.random() < 0.3))
+        unmet = rng.random() < 0.3
+        facts.append(Fact(comune, province, category, parent, Week.of(day), unmet, day))
     return facts
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_published_cells_hold_k_needs_each_and_never_a_need_twice(seed: int) -> None:
     facts = _facts(random.Random(seed), 400)
-    cells = publish(facts, 5, TODAY)
+    cells = publish(facts, 5, WINDOW)
     assert cells  # guard
     assert all(cell.needs >= 5 for cell in cells)
     assert sum(cell.needs for cell in cells) <= len(facts)
@@ -87,6 +89,44 @@ def test_the_partition_does_not_depend_on_the_order_of_the_needs() -> None:
     facts = _facts(random.Random(11), 300)
     shuffled = list(facts)
     random.Random(3).shuffle(shuffled)
-    assert sorted(map(repr, publish(facts, 5, TODAY))) == sorted(
-        map(repr, publish(shuffled, 5, TODAY))
+    assert sorted(map(repr, publish(facts, 5, WINDOW))) == sorted(
+        map(repr, publish(shuffled, 5, WINDOW))
     )
+
+
+def test_a_published_figure_never_changes_with_a_late_entry() -> None:
+    week = Week(2026, 40)
+    on_time = [
+        Fact("097042", "LC", "badante", "assistenza-e-cura", week, False, week.monday)
+        for _ in range(6)
+    ]
+    late = Fact(
+        "097042", "LC", "badante", "assistenza-e-cura", week, False, week.monday + timedelta(30)
+    )
+    before = publish(on_time, 5, WINDOW)
+    assert [cell.needs for cell in before if cell.week == week] == [6]
+    # a need entered a month after its week (back-dated) is counted nowhere
+    assert publish([*on_time, late], 5, WINDOW) == before
+
+
+def test_a_week_is_published_once_late_entries_are_closed() -> None:
+    week = Week.of(TODAY)
+    recent = [Week(week.year, week.number - back) for back in (1, 2, 3)]
+    facts = [
+        Fact("097042", "LC", "badante", "assistenza-e-cura", w, False, w.monday)
+        for w in recent
+        for _ in range(5)
+    ]
+    published = {cell.week for cell in publish(facts, 5, WINDOW)}
+    # 14 days after a week ends it closes: the last two weeks are not out yet
+    assert published == {recent[2]}
+
+
+def test_periods_before_the_retention_cut_are_not_published() -> None:
+    cut = Window(TODAY, Week(2026, 10).monday + timedelta(days=1), 14)
+    facts = [
+        Fact("097042", "LC", "badante", "assistenza-e-cura", week, False, week.monday)
+        for week in (Week(2026, 10), Week(2026, 11))
+        for _ in range(5)
+    ]
+    assert {cell.week for cell in publish(facts, 5, cut)} == {Week(2026, 11)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func
@@ -97,6 +97,8 @@ def need_row(
         "urgency": "medium",
         "recorded_on": day,
         "outcome": outcome,
+        # entered the day it was met: within the days a late entry is accepted
+        "created_at": datetime.combine(day, time(12), UTC),
         **extra,
     }
 

@@ -110,7 +110,9 @@ class NeedsMutation:
     @strawberry.mutation(
         description="Import a CSV file of needs for your welfare point (columns: category, "
         "comune, age_band, household, employment, urgency, recorded_on, outcome, "
-        "referred_service_id, external_id; any other column is refused). All or nothing."
+        "referred_service_id, external_id; any other column is refused). All or nothing. "
+        "Needs entered more than AMBROGIO_NEEDS_LATE_ENTRY_DAYS after their week ended are kept "
+        "but counted in no aggregate."
     )
     async def import_needs(
         self,
