@@ -23,9 +23,9 @@ cell is a published cell too, and so is the rest.
 
 Filters (periods on the lattice, comuni, whole categories) only choose which published cells
 an answer adds up; they never change the partition. Nor does time, once a period is out
-(``Window``): late entries are not counted, and a period is published only once closed. Any sum or difference of answers is then a
-sum or difference of published cells, each of k needs or more: no combination of queries
-isolates fewer than k needs.
+(``Window``): late entries are not counted, and a period is published only once closed.
+Any sum or difference of answers is then a sum or difference of published cells, each of k
+needs or more: no combination of queries isolates fewer than k needs.
 """
 
 from __future__ import annotations
