@@ -219,10 +219,6 @@ def purge(before: date) -> Delete:
     return delete(Need).where(Need.recorded_on < before)
 
 
-def category_slugs(term_ids: set[uuid.UUID]) -> Select[uuid.UUID, str]:
-    return select(TaxonomyTerm.id, TaxonomyTerm.slug).where(TaxonomyTerm.id.in_(term_ids))
-
-
 def facts(earliest: date) -> Select[str, str, str, str, date, str, datetime]:
     """Every kept need as the lattice sees it: comune, province, category, root, day, outcome."""
     parent = aliased(TaxonomyTerm)
