@@ -31,6 +31,7 @@ from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.needs import gaps_routes
+from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -154,6 +155,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 Route(path, endpoint, methods=["GET"])
                 for path, endpoint in gaps_routes(state, settings).items()
             ),
+            *map_preview_routes(settings),
             Route("/tiles/{layer}/{z}/{x}/{y}.mvt", tiles_endpoint(state), methods=["GET"]),
             Route("/tiles/{layer}.json", tilejson_endpoint(settings), methods=["GET"]),
             Route("/export/hsds.json", export_endpoint(state, ExportFormat.HSDS), methods=["GET"]),

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # turns CORS off.
     cors_origins: Annotated[list[str], NoDecode] = ["*"]
 
+    # The map preview page at /map (ambrogio.http.map_preview): unset, it is served except in
+    # production; true or false decides in any environment.
+    map_preview: bool | None = None
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -148,6 +152,12 @@ class Settings(BaseSettings):
 
     @property
     def graphiql(self) -> bool:
+        return self.env is not Environment.PRODUCTION
+
+    @property
+    def map_preview_enabled(self) -> bool:
+        if self.map_preview is not None:
+            return self.map_preview
         return self.env is not Environment.PRODUCTION
 
     @cached_property
