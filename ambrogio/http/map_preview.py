@@ -83,6 +83,9 @@ def config(overlays: tuple[Overlay, ...] = OVERLAYS) -> dict[str, object]:
     return {"overlays": [{**asdict(overlay), "tilejson": overlay.tilejson} for overlay in overlays]}
 
 
+OFF = "path: the map preview is off (AMBROGIO_MAP_PREVIEW=true serves it)"
+
+
 def _not_found(message: str, field: str, value: str) -> Response:
     extensions = {"code": "NOT_FOUND", "field": field, "value": value}
     return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 404)
@@ -105,11 +108,7 @@ def _file(path: Path) -> Response:
 def _page_endpoint(enabled: bool) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
         if not enabled:
-            return _not_found(
-                "path: the map preview is off in production; AMBROGIO_MAP_PREVIEW=true serves it",
-                "path",
-                request.url.path,
-            )
+            return _not_found(OFF, "path", request.url.path)
         response = _file(STATIC / "index.html")
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
@@ -123,6 +122,8 @@ def _asset_endpoint(enabled: bool) -> Callable[[Request], Awaitable[Response]]:
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
         path = files.get(name)
+        if not enabled:
+            return _not_found(OFF, "path", request.url.path)
         if path is None:
             return _not_found(f"path: {name!r} is not a file of the map preview", "path", name)
         return _file(path)
@@ -133,7 +134,7 @@ def _asset_endpoint(enabled: bool) -> Callable[[Request], Awaitable[Response]]:
 def _config_endpoint(enabled: bool) -> Callable[[Request], Awaitable[Response]]:
     async def document(request: Request) -> Response:
         if not enabled:
-            return _not_found("path: the map preview is off", "path", request.url.path)
+            return _not_found(OFF, "path", request.url.path)
         return JSONResponse(config(), headers={"Cache-Control": CACHE_CONTROL})
 
     return document

@@ -29,7 +29,7 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 const $ = (selector) => document.querySelector(selector);
 const state = { text: "", near: null, filter: {}, now: new Date() };
-const preview = { state, lastClusters: null, lastResults: null, ready: false };
+const preview = { state, lastClusters: null, lastResults: null, lastDetails: null, ready: false };
 window.ambrogioPreview = preview;
 
 // --- the API ---------------------------------------------------------------------------------
@@ -51,6 +51,17 @@ async function getJSON(path) {
   const response = await fetch(BASE + path, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
   return response.json();
+}
+
+// Answers can come back out of order (a filter, then a click): each view shows only the answer
+// to the last question it asked.
+function latestOnly(ask) {
+  let asked = 0;
+  return async (...args) => {
+    const mine = ++asked;
+    const answer = await ask(...args);
+    return { answer, current: mine === asked };
+  };
 }
 
 function showError(error) {
@@ -176,6 +187,8 @@ const CLUSTERS = `query Clusters($bbox: BBoxInput!, $zoom: Int!, $filter: Servic
   mapClusters(bbox: $bbox, zoom: $zoom, filter: $filter) { cell count lat lon }
 }`;
 
+const askClusters = latestOnly(graphql);
+
 async function refreshClusters() {
   const bounds = map.getBounds();
   const variables = {
@@ -188,7 +201,9 @@ async function refreshClusters() {
     zoom: Math.floor(map.getZoom()),
     filter: serviceFilter(),
   };
-  const { mapClusters } = await graphql(CLUSTERS, variables);
+  const { answer, current } = await askClusters(CLUSTERS, variables);
+  if (!current) return;
+  const { mapClusters } = answer;
   preview.lastClusters = { variables, clusters: mapClusters };
   map.getSource("clusters").setData({
     type: "FeatureCollection",
@@ -283,6 +298,8 @@ function formatDistance(metres) {
   return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(2)} km`;
 }
 
+const askServices = latestOnly(graphql);
+
 async function refreshList() {
   const variables = {
     text: state.text || null,
@@ -290,7 +307,9 @@ async function refreshList() {
     filter: serviceFilter(),
     first: RESULTS,
   };
-  const { services } = await graphql(SERVICES, variables);
+  const { answer, current } = await askServices(SERVICES, variables);
+  if (!current) return;
+  const { services } = answer;
   preview.lastResults = { variables, services };
   const list = $("#results");
   list.replaceChildren();
@@ -359,17 +378,26 @@ const TIME = new Intl.DateTimeFormat("it-IT", {
   hour: "2-digit", minute: "2-digit",
 });
 
+const askDetails = latestOnly(graphql);
+
 async function showDetails(id) {
   const from = new Date();
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Rome" }).format(from);
-  const data = await graphql(DETAILS, {
+  const variables = {
     id, from: from.toISOString(), to: new Date(from.getTime() + WEEK_MS).toISOString(), today,
-  });
+  };
+  const { answer: data, current } = await askDetails(DETAILS, variables);
+  if (!current) return;
+  preview.lastDetails = { variables, data };
   const service = data.node;
   const details = $("#details");
   details.replaceChildren();
   details.dataset.id = id;
-  details.append(element("h2", service.name));
+  const close = element("button", "×", "close");
+  close.type = "button";
+  close.title = "Chiudi";
+  close.addEventListener("click", () => { details.hidden = true; });
+  details.append(close, element("h2", service.name));
   const provider = service.provider;
   if (provider) {
     details.append(element("p", `${provider.name} (${provider.kind.toLowerCase()})`, "provider"));

@@ -1,0 +1,303 @@
+"""The map preview in a real browser (headless Chromium) against a real ``ambrogio serve``: the
+page draws the vector tiles, and what it lists and clusters is what the API answers for the
+same question. The run writes ``docs/img/map-preview.png``, the README's picture."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Page
+from pyproj import Geod
+
+from ambrogio.settings import PROJECT_ROOT
+from tests.support.browser import Console, Recorder, chromium, until
+from tests.support.map_oracle import LECCO
+from tests.support.servers import serving
+
+GEOD = Geod(ellps="WGS84")
+SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "map-preview.png"
+SERVICE_RGB = (0xC2, 0x18, 0x5B)  # the services layer's colour in map.js
+
+CLUSTERS = """query($bbox: BBoxInput!, $zoom: Int!, $filter: ServiceFilter) {
+  mapClusters(bbox: $bbox, zoom: $zoom, filter: $filter) { cell count lat lon }
+}"""
+SERVICES = """query($text: String, $near: LatLonInput, $filter: ServiceFilter, $first: Int) {
+  services(text: $text, near: $near, filter: $filter, first: $first) {
+    totalCount edges { distanceMeters node { id name locations { lat lon } } }
+  }
+}"""
+SLOTS = """query($id: ID!, $from: DateTime!, $to: DateTime!) {
+  slots(serviceId: $id, from: $from, to: $to) { id remaining cancelled }
+}"""
+
+# Reads the canvas right after MapLibre has drawn a frame (the drawing buffer is not kept past
+# it), and counts the pixels of the background's colour and of the services layer's.
+CANVAS_PIXELS = """([service]) => new Promise((resolve) => {
+  const map = window.ambrogioPreview.map;
+  map.once("render", () => {
+    const gl = map.getCanvas().getContext("webgl2");
+    const [w, h] = [gl.drawingBufferWidth, gl.drawingBufferHeight];
+    const px = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    const near = (i, rgb) => Math.abs(px[i] - rgb[0]) + Math.abs(px[i + 1] - rgb[1])
+      + Math.abs(px[i + 2] - rgb[2]) < 24;
+    const background = [px[0], px[1], px[2]];
+    let same = 0, services = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      if (near(i, background)) same += 1;
+      if (near(i, service)) services += 1;
+    }
+    resolve({ pixels: w * h, background: same, services });
+  });
+  map.triggerRepaint();
+})"""
+# MapLibre fires "idle" after a frame once nothing is loading or moving; the repaint makes
+# sure a frame comes even when the map was idle already.
+IDLE = """() => new Promise((resolve) => {
+  const map = window.ambrogioPreview.map;
+  map.once("idle", () => resolve(true));
+  map.triggerRepaint();
+})"""
+
+
+IDS = "(items) => items.map(i => i.dataset.id)"
+
+
+async def idle(page: Page) -> None:
+    await asyncio.wait_for(page.evaluate(IDLE), 30)
+
+
+@pytest.fixture(scope="module")
+def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with serving(db_url, tmp_path_factory.mktemp("map-preview")) as (port,):
+        yield port
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+async def browser(
+    tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
+) -> AsyncIterator[BrowserContext]:
+    async with chromium(tmp_path_factory.mktemp("chromium-profile"), recorder) as context:
+        yield context
+
+
+@pytest.fixture
+async def page(browser: BrowserContext, server: int) -> AsyncIterator[tuple[Page, Console]]:
+    """The preview, loaded and ready (its first clusters and list shown), tiles drawn."""
+    page = await browser.new_page()
+    console = Console()
+    console.watch(page)
+    await page.goto(f"http://127.0.0.1:{server}/map")
+    await page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
+    await idle(page)
+    yield page, console
+    await page.close()
+
+
+def api(port: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The API's answer, asked directly (not through the page)."""
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": variables}
+    )
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return dict(body["data"])
+
+
+async def last(page: Page, what: str) -> Any:
+    return await page.evaluate(f"() => window.ambrogioPreview.{what}")
+
+
+async def test_the_page_loads_cleanly_and_draws_the_vector_tiles(page, recorder, server) -> None:
+    page, console = page
+
+    # then nothing went wrong, the tiles were fetched through the TileJSON and drawn
+    assert console.errors == []
+    tiles = [
+        (url, status)
+        for url, status, kind in recorder.responses
+        if urlsplit(url).path.endswith(".mvt") and kind == "application/vnd.mapbox-vector-tile"
+    ]
+    assert tiles and all(status == 200 for _, status in tiles), recorder.responses
+    assert any(url.endswith("/tiles/services.json") for url in recorder.requests)
+    canvas = await page.evaluate(CANVAS_PIXELS, [list(SERVICE_RGB)])
+    assert canvas["pixels"] > 100_000
+    # the canvas is not blank: most of it is background, and the services' dots are on it
+    assert 0.5 * canvas["pixels"] < canvas["background"] < canvas["pixels"]
+    assert canvas["services"] > 50, canvas
+    # and the comuni are labelled from the gazetteer (all of them with a centroid)
+    labels = await page.locator(".comune-label").all_text_contents()
+    assert "Lecco" in labels and len(labels) >= 80
+
+
+async def test_a_text_search_updates_the_list(page, server) -> None:
+    page, console = page
+    before = await page.locator("#results li").evaluate_all(IDS)
+
+    # when someone searches for a word
+    await page.fill("#text", "fisioterapia")
+    await page.press("#text", "Enter")
+    await until(page, "() => window.ambrogioPreview.lastResults.variables.text === 'fisioterapia'")
+    shown = await page.locator("#results li").evaluate_all(IDS)
+
+    # then the list is the API's answer to that search, and it changed
+    answer = api(server, SERVICES, {"text": "fisioterapia", "first": 20})["services"]
+    assert shown == [edge["node"]["id"] for edge in answer["edges"]]
+    assert shown and shown != before
+    names = await page.locator("#results li .name").all_text_contents()
+    assert any("isioterapi" in name for name in names)
+    assert str(answer["totalCount"]) in await page.locator("#status").text_content()
+    assert console.errors == []
+
+
+FILTERS = [
+    ("category", lambda page: page.select_option("#category", "salute-e-benessere")),
+    ("delivery", lambda page: page.select_option("#delivery", "AT_HOME")),
+    ("welfare", lambda page: page.check("#welfare")),
+    ("open now", lambda page: page.check("#open-now")),
+    ("free slot", lambda page: page.check("#free-slot")),
+]
+
+
+@pytest.mark.parametrize("choose", [choose for _, choose in FILTERS], ids=[n for n, _ in FILTERS])
+async def test_a_filter_changes_the_clusters(page, recorder, server, choose) -> None:
+    page, console = page
+    before = await last(page, "lastClusters")
+    total_before = sum(cluster["count"] for cluster in before["clusters"])
+
+    # when a filter is chosen
+    await choose(page)
+    await until(page, "() => window.ambrogioPreview.lastClusters.variables.filter !== null")
+    await idle(page)
+    after = await last(page, "lastClusters")
+
+    # then the clusters are the API's for the same view and filter, and fewer than before
+    answer = api(server, CLUSTERS, after["variables"])["mapClusters"]
+    assert after["clusters"] == answer
+    total_after = sum(cluster["count"] for cluster in answer)
+    assert 0 <= total_after < total_before
+    labels = await page.locator(".cluster-label").evaluate_all(
+        "(items) => items.map(i => Number(i.dataset.count))"
+    )
+    assert sum(labels) == total_after
+    # and the tiles are asked for with the same filter, through the TileJSON
+    names = set(after["variables"]["filter"])
+    tiles = [url for url in recorder.requests if "/tiles/services/" in url]
+    assert any(all(f"{name}=" in url for name in names) for url in tiles), names
+    assert console.errors == []
+
+
+async def test_a_click_near_lecco_lists_the_nearest_with_the_apis_distances(page, server) -> None:
+    page, console = page
+    # given the map centred on Lecco
+    await page.evaluate(
+        "([lon, lat]) => window.ambrogioPreview.map.jumpTo({center: [lon, lat], zoom: 13})",
+        [LECCO[1], LECCO[0]],
+    )
+    await idle(page)
+
+    # when someone clicks the middle of the map
+    box = await page.locator("#map canvas").bounding_box()
+    assert box is not None
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await until(page, "() => window.ambrogioPreview.lastResults.variables.near !== null")
+    near = (await last(page, "lastResults"))["variables"]["near"]
+    items = await page.locator("#results li").evaluate_all(
+        """(items) => items.map(i => ({id: i.dataset.id,
+             metres: Number(i.querySelector('.distance').dataset.metres),
+             text: i.querySelector('.distance').textContent}))"""
+    )
+
+    # then the click was at Lecco, and the list is the API's nearest services from that point
+    _, _, off = GEOD.inv(LECCO[1], LECCO[0], near["lon"], near["lat"])
+    assert off < 30
+    answer = api(server, SERVICES, {"near": near, "first": 20})["services"]["edges"]
+    assert len(items) == 20 == len(answer)
+    assert [item["id"] for item in items] == [edge["node"]["id"] for edge in answer]
+    assert [item["metres"] for item in items] == [edge["distanceMeters"] for edge in answer]
+    assert [item["metres"] for item in items] == sorted(item["metres"] for item in items)
+    for item, edge in zip(items, answer, strict=True):
+        metres = item["metres"]
+        shown = f"{round(metres)} m" if metres < 1000 else f"{metres / 1000:.2f} km"
+        assert item["text"] == shown
+        # the API's distance is the ellipsoidal one to the service's nearest location
+        oracle = min(
+            GEOD.inv(near["lon"], near["lat"], loc["lon"], loc["lat"])[2]
+            for loc in edge["node"]["locations"]
+        )
+        assert metres == pytest.approx(oracle, abs=0.01)
+
+    # when the nearest one is opened
+    await page.locator("#results li").first.click()
+    opened = "(id) => window.ambrogioPreview.lastDetails?.variables.id === id"
+    await until(page, opened, items[0]["id"])
+    details = await last(page, "lastDetails")
+
+    # then its provider, opening hours and free slots are shown, as the API has them
+    assert await page.locator("#details h2").text_content() == answer[0]["node"]["name"]
+    assert await page.locator("#details .provider").count() == 1
+    variables = details["variables"]
+    slots = api(server, SLOTS, {k: variables[k] for k in ("id", "from", "to")})["slots"]
+    free = [slot for slot in slots if slot["remaining"] > 0 and not slot["cancelled"]]
+    heading = await page.locator("#details h3").last.text_content()
+    assert heading is not None and heading.endswith(f": {len(free)}")
+    assert await page.locator("#details .slots li").count() == min(len(free), 12)
+    for table in await page.locator("#details table.hours").all():
+        assert await table.locator("tr").count() == 7
+    assert console.errors == []
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOT))
+
+
+async def test_no_request_leaves_127_0_0_1(page, recorder: Recorder, server) -> None:
+    page, console = page
+    # when the page is used: a search, a filter, a click, a provider's details
+    await page.fill("#text", "fisioterapia")
+    await page.press("#text", "Enter")
+    await page.check("#welfare")
+    box = await page.locator("#map canvas").bounding_box()
+    assert box is not None
+    await page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
+    await until(page, "() => window.ambrogioPreview.lastResults.variables.near !== null")
+    assert (await last(page, "lastResults"))["services"]["edges"]
+    await page.locator("#results li").first.click()
+    await until(page, "() => window.ambrogioPreview.lastDetails !== null")
+
+    # then every request of the page was to this server (or a data: or blob: URL)
+    origin = f"http://127.0.0.1:{server}/"
+    assert recorder.outside == []
+    remote = [url for url in recorder.requests if urlsplit(url).scheme not in ("data", "blob")]
+    assert remote and all(url.startswith(origin) for url in remote)
+    assert any("/graphql" in url for url in remote) and any(".mvt" in url for url in remote)
+    assert console.errors == []
+
+
+async def test_the_recorder_catches_a_request_for_elsewhere(tmp_path: Path, server: int) -> None:
+    # guard of the test above: a request for another host is seen and aborted, never made
+    recorder = Recorder()
+    async with chromium(tmp_path / "profile", recorder) as context:
+        page = await context.new_page()
+        await page.goto(f"http://127.0.0.1:{server}/healthz")
+        failed = await page.evaluate(
+            "() => fetch('http://outside.invalid/x', {mode: 'no-cors'})"
+            ".then(() => false, () => true)"
+        )
+    assert failed and recorder.outside == ["http://outside.invalid/x"]
+    assert recorder.requests[0] == f"http://127.0.0.1:{server}/healthz"
+
+
+def test_the_screenshot_is_in_the_readme() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert "docs/img/map-preview.png" in readme
+    assert Path(SCREENSHOT).exists()
