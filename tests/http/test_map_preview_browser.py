@@ -4,8 +4,8 @@ same question. The run writes ``docs/img/map-preview.png``, the README's picture
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,20 +57,17 @@ CANVAS_PIXELS = """([service]) => new Promise((resolve) => {
   });
   map.triggerRepaint();
 })"""
-# MapLibre fires "idle" after a frame once nothing is loading or moving; the repaint makes
-# sure a frame comes even when the map was idle already.
-IDLE = """() => new Promise((resolve) => {
-  const map = window.ambrogioPreview.map;
-  map.once("idle", () => resolve(true));
-  map.triggerRepaint();
-})"""
-
-
-IDS = "(items) => items.map(i => i.dataset.id)"
+# The map has settled: its style and every source loaded (a changed TileJSON too), all tiles
+# of the view in, no camera movement.
+SETTLED = """() => { const map = window.ambrogioPreview.map;
+  return map.loaded() && map.areTilesLoaded() && !map.isMoving(); }"""
 
 
 async def idle(page: Page) -> None:
-    await asyncio.wait_for(page.evaluate(IDLE), 30)
+    await until(page, SETTLED, seconds=60)
+
+
+IDS = "(items) => items.map(i => i.dataset.id)"
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +100,10 @@ async def page(browser: BrowserContext, server: int) -> AsyncIterator[tuple[Page
     await idle(page)
     yield page, console
     await page.close()
+
+
+def free_slots(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [slot for slot in slots if slot["remaining"] > 0 and not slot["cancelled"]]
 
 
 def api(port: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -238,20 +239,29 @@ async def test_a_click_near_lecco_lists_the_nearest_with_the_apis_distances(page
         )
         assert metres == pytest.approx(oracle, abs=0.01)
 
-    # when the nearest one is opened
-    await page.locator("#results li").first.click()
-    opened = "(id) => window.ambrogioPreview.lastDetails?.variables.id === id"
-    await until(page, opened, items[0]["id"])
+    # when the nearest one with a free slot this week is opened
+    start = datetime.now(UTC)
+    window = {"from": start.isoformat(), "to": (start + timedelta(days=7)).isoformat()}
+    with_free = [
+        index
+        for index, item in enumerate(items)
+        if any(free_slots(api(server, SLOTS, {"id": item["id"], **window})["slots"]))
+    ]
+    assert with_free, "no service near Lecco has a free slot this week"
+    chosen = items[with_free[0]]["id"]
+    await page.locator("#results li").nth(with_free[0]).click()
+    await until(page, "(id) => window.ambrogioPreview.lastDetails?.variables.id === id", chosen)
     details = await last(page, "lastDetails")
 
     # then its provider, opening hours and free slots are shown, as the API has them
-    assert await page.locator("#details h2").text_content() == answer[0]["node"]["name"]
+    name = next(edge["node"]["name"] for edge in answer if edge["node"]["id"] == chosen)
+    assert await page.locator("#details h2").text_content() == name
     assert await page.locator("#details .provider").count() == 1
     variables = details["variables"]
     slots = api(server, SLOTS, {k: variables[k] for k in ("id", "from", "to")})["slots"]
-    free = [slot for slot in slots if slot["remaining"] > 0 and not slot["cancelled"]]
+    free = free_slots(slots)
     heading = await page.locator("#details h3").last.text_content()
-    assert heading is not None and heading.endswith(f": {len(free)}")
+    assert free and heading is not None and heading.endswith(f": {len(free)}")
     assert await page.locator("#details .slots li").count() == min(len(free), 12)
     for table in await page.locator("#details table.hours").all():
         assert await table.locator("tr").count() == 7

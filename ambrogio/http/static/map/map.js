@@ -373,6 +373,9 @@ function element(tag, text, className) {
   return node;
 }
 
+const DAY = new Intl.DateTimeFormat("it-IT", {
+  timeZone: "Europe/Rome", weekday: "short", day: "numeric", month: "numeric",
+});
 const TIME = new Intl.DateTimeFormat("it-IT", {
   timeZone: "Europe/Rome", weekday: "short", day: "numeric", month: "short",
   hour: "2-digit", minute: "2-digit",
@@ -423,7 +426,8 @@ async function showDetails(id) {
     table.title = location.openingHours;
     for (const day of location.hours.week) {
       const row = element("tr");
-      row.append(element("td", `${day.weekday.slice(0, 2).toLowerCase()} ${day.date.slice(5)}`));
+      const holiday = day.publicHoliday ? " (festivo)" : day.patronSaint ? " (patrono)" : "";
+      row.append(element("td", DAY.format(new Date(`${day.date}T12:00:00Z`)) + holiday));
       const periods = day.periods.map((p) => `${p.opens}–${p.closes}`).join(", ");
       row.append(element("td", periods || "chiuso"));
       table.append(row);
