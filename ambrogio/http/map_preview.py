@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -56,26 +55,31 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 @dataclass(frozen=True)
 class Overlay:
-    """A tile layer the page offers to show over the services, with a checkbox.
+    """A tile layer the page offers to show under the services, with a checkbox.
 
-    ``geometry`` says how to draw it: points as circles, polygons as a fill. With ``value`` (a
-    numeric field of its features), the colour goes from light to dark over ``domain``: a
-    choropleth. A new tile layer becomes an overlay by one entry in ``OVERLAYS``; the page reads
-    the list from ``/map/config.json`` and follows each layer's TileJSON.
+    Its polygons are drawn as a fill and its points as circles; with ``value`` (a numeric field
+    of its features) both are coloured from light to dark over ``domain``, a choropleth. A
+    ``signed_in`` layer answers only a caller with a bearer token: the page asks for one and
+    sends it (MapLibre's ``transformRequest``) to that layer's URLs only.
+
+    The gap map of the needs analysis (``/tiles/needs_gaps.json``, for planners; one feature per
+    comune, its boundary or else its centroid, ``gap_score`` between 0 and 1) is meant to be
+    ``Overlay("needs_gaps", "Bisogni scoperti", value="gap_score", signed_in=True)``, added
+    here where that layer is served.
     """
 
     layer: str
     title: str
-    geometry: Literal["point", "polygon"]
     value: str | None = None
     domain: tuple[float, float] = (0.0, 1.0)
+    signed_in: bool = False
 
     @property
     def tilejson(self) -> str:
         return f"tiles/{self.layer}.json"
 
 
-OVERLAYS = (Overlay(Layer.WELFARE_POINTS.value, "Punti welfare", "point"),)
+OVERLAYS = (Overlay(Layer.WELFARE_POINTS.value, "Punti welfare"),)
 
 
 def config(overlays: tuple[Overlay, ...] = OVERLAYS) -> dict[str, object]:

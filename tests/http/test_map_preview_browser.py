@@ -22,7 +22,9 @@ from tests.support.servers import serving
 
 GEOD = Geod(ellps="WGS84")
 SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "map-preview.png"
-SERVICE_RGB = (0xC2, 0x18, 0x5B)  # the services layer's colour in map.js
+# the colours of the services layer and of an overlay without a value, in map.js
+SERVICE_RGB = (0xC2, 0x18, 0x5B)
+OVERLAY_RGB = (0xEF, 0x6C, 0x00)
 
 CLUSTERS = """query($bbox: BBoxInput!, $zoom: Int!, $filter: ServiceFilter) {
   mapClusters(bbox: $bbox, zoom: $zoom, filter: $filter) { cell count lat lon }
@@ -38,7 +40,7 @@ SLOTS = """query($id: ID!, $from: DateTime!, $to: DateTime!) {
 
 # Reads the canvas right after MapLibre has drawn a frame (the drawing buffer is not kept past
 # it), and counts the pixels of the background's colour and of the services layer's.
-CANVAS_PIXELS = """([service]) => new Promise((resolve) => {
+CANVAS_PIXELS = """(colours) => new Promise((resolve) => {
   const map = window.ambrogioPreview.map;
   map.once("render", () => {
     const gl = map.getCanvas().getContext("webgl2");
@@ -48,15 +50,18 @@ CANVAS_PIXELS = """([service]) => new Promise((resolve) => {
     const near = (i, rgb) => Math.abs(px[i] - rgb[0]) + Math.abs(px[i + 1] - rgb[1])
       + Math.abs(px[i + 2] - rgb[2]) < 24;
     const background = [px[0], px[1], px[2]];
-    let same = 0, services = 0;
+    const counts = colours.map(() => 0);
+    let same = 0;
     for (let i = 0; i < px.length; i += 4) {
       if (near(i, background)) same += 1;
-      if (near(i, service)) services += 1;
+      colours.forEach((rgb, k) => { if (near(i, rgb)) counts[k] += 1; });
     }
-    resolve({ pixels: w * h, background: same, services });
+    resolve({ pixels: w * h, background: same, counts });
   });
   map.triggerRepaint();
 })"""
+
+
 # The map has settled: its style and every source loaded (a changed TileJSON too), all tiles
 # of the view in, no camera movement.
 SETTLED = """() => { const map = window.ambrogioPreview.map;
@@ -132,11 +137,20 @@ async def test_the_page_loads_cleanly_and_draws_the_vector_tiles(page, recorder,
     ]
     assert tiles and all(status == 200 for _, status in tiles), recorder.responses
     assert any(url.endswith("/tiles/services.json") for url in recorder.requests)
-    canvas = await page.evaluate(CANVAS_PIXELS, [list(SERVICE_RGB)])
+    canvas = await page.evaluate(CANVAS_PIXELS, [list(SERVICE_RGB), list(OVERLAY_RGB)])
     assert canvas["pixels"] > 100_000
-    # the canvas is not blank: most of it is background, and the services' dots are on it
+    # the canvas is not blank: most of it is background, the services' dots are on it, and
+    # so are the welfare points (the overlay, from its own tiles)
     assert 0.5 * canvas["pixels"] < canvas["background"] < canvas["pixels"]
-    assert canvas["services"] > 50, canvas
+    services, welfare_points = canvas["counts"]
+    assert services > 50 and welfare_points > 50, canvas
+    assert any("/tiles/welfare_points/" in url for url, _, _ in recorder.responses)
+
+    # when the overlay is unchecked, its points go
+    await page.uncheck("input[name=overlay-welfare_points]")
+    await idle(page)
+    hidden = await page.evaluate(CANVAS_PIXELS, [list(SERVICE_RGB), list(OVERLAY_RGB)])
+    assert hidden["counts"][1] < welfare_points / 10, hidden
     # and the comuni are labelled from the gazetteer (all of them with a centroid)
     labels = await page.locator(".comune-label").all_text_contents()
     assert "Lecco" in labels and len(labels) >= 80

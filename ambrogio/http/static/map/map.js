@@ -258,29 +258,68 @@ function showLabelsByZoom() {
   $("#map").classList.toggle("far", map.getZoom() < LABELS_FROM_ZOOM);
 }
 
-// Overlays: tile layers the server lists in /map/config.json. A point layer is drawn as circles;
-// a polygon layer as a fill, coloured by its numeric `value` field over `domain` (a choropleth).
-function addOverlay(overlay) {
-  const id = `overlay-${overlay.layer}`;
+// Overlays: tile layers the server lists in /map/config.json (OVERLAYS in
+// ambrogio/http/map_preview.py). Polygons are a fill and points circles; with `value`, both are
+// coloured over `domain` (a choropleth). A `signed_in` layer is drawn only once a bearer token
+// is given, and only that layer's requests carry it.
+const signedIn = { token: "", prefixes: [] };
+
+function authorise(url) {
+  if (signedIn.token && signedIn.prefixes.some((prefix) => url.startsWith(prefix))) {
+    return { url, headers: { Authorization: `Bearer ${signedIn.token}` } };
+  }
+  return { url };
+}
+
+const POLYGONS = ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false];
+const POINTS = ["match", ["geometry-type"], ["Point", "MultiPoint"], true, false];
+
+function drawOverlay(overlay, id) {
   map.addSource(id, { type: "vector", url: BASE + overlay.tilejson });
   const colour = overlay.value
     ? ["interpolate", ["linear"], ["to-number", ["get", overlay.value], 0],
        overlay.domain[0], "#fff3e0", overlay.domain[1], "#bf360c"]
     : COLOURS.overlay;
-  const layer = overlay.geometry === "polygon"
-    ? { type: "fill", paint: { "fill-color": colour, "fill-opacity": 0.6 } }
-    : { type: "circle", paint: { "circle-radius": 6, "circle-color": colour,
-                                 "circle-stroke-color": "#fff", "circle-stroke-width": 1 } };
-  map.addLayer({ id, source: id, "source-layer": overlay.layer, ...layer }, "services");
-  const label = document.createElement("label");
+  const from = { source: id, "source-layer": overlay.layer };
+  map.addLayer({
+    ...from, id: `${id}-fill`, type: "fill", filter: POLYGONS,
+    paint: { "fill-color": colour, "fill-opacity": 0.6, "fill-outline-color": "#8d6e63" },
+  }, "clusters");
+  map.addLayer({
+    ...from, id: `${id}-points`, type: "circle", filter: POINTS,
+    paint: { "circle-radius": 6, "circle-color": colour,
+             "circle-stroke-color": "#fff", "circle-stroke-width": 1 },
+  }, "services");
+}
+
+function addOverlay(overlay) {
+  const id = `overlay-${overlay.layer}`;
   const box = document.createElement("input");
   box.type = "checkbox";
-  box.checked = true;
   box.name = id;
-  box.addEventListener("change", () => {
-    map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
-  });
-  label.append(box, ` ${overlay.title}`);
+  let drawn = false;
+  const show = () => {
+    if (!drawn) drawOverlay(overlay, id);
+    drawn = true;
+    for (const layer of [`${id}-fill`, `${id}-points`]) {
+      map.setLayoutProperty(layer, "visibility", box.checked ? "visible" : "none");
+    }
+  };
+  box.addEventListener("change", () => { if (box.checked || drawn) show(); });
+  if (overlay.signed_in) {
+    signedIn.prefixes.push(BASE + `tiles/${overlay.layer}`);
+    box.disabled = true;
+    $("#token-row").hidden = false;
+    $("#token").addEventListener("change", () => {
+      signedIn.token = $("#token").value.trim();
+      box.disabled = !signedIn.token;
+    });
+  } else {
+    box.checked = true;
+    show();
+  }
+  const label = document.createElement("label");
+  label.append(box, ` ${overlay.title}` + (overlay.signed_in ? " (con token)" : ""));
   $("#overlays").append(label);
   $("#overlays").hidden = false;
 }
@@ -488,6 +527,7 @@ async function start() {
     style: style(servicesTileJSON()),
     bounds: tilejson.bounds,
     attributionControl: false,
+    transformRequest: authorise,
   });
   preview.map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
