@@ -284,6 +284,47 @@ async def test_a_click_near_lecco_lists_the_nearest_with_the_apis_distances(page
     await page.screenshot(path=str(SCREENSHOT))
 
 
+# A service's dot drawn on the map: its feature's id and where it is on the screen.
+A_DOT = """() => {
+  const map = window.ambrogioPreview.map;
+  const { width, height } = map.getCanvas().getBoundingClientRect();
+  const inner = [[width * 0.1, height * 0.1], [width * 0.9, height * 0.9]];
+  for (const feature of map.queryRenderedFeatures(inner, { layers: ["services"] })) {
+    const at = map.project(feature.geometry.coordinates);
+    const [top] = map.queryRenderedFeatures(at, { layers: ["services"] });
+    if (top.properties.id === feature.properties.id) {
+      return { id: feature.properties.id, x: at.x, y: at.y };
+    }
+  }
+  return null;
+}"""
+
+
+async def test_a_click_on_a_service_dot_opens_it(page, server) -> None:
+    page, console = page
+    # given the map zoomed in on Lecco, where dots are apart
+    await page.evaluate(
+        "([lon, lat]) => window.ambrogioPreview.map.jumpTo({center: [lon, lat], zoom: 14})",
+        [LECCO[1], LECCO[0]],
+    )
+    await idle(page)
+    dot = await page.evaluate(A_DOT)
+    assert dot is not None
+
+    # when someone clicks it
+    box = await page.locator("#map canvas").bounding_box()
+    assert box is not None
+    await page.mouse.click(box["x"] + dot["x"], box["y"] + dot["y"])
+
+    # then that service's details open (the tile's id is the API's)
+    opened = "(id) => window.ambrogioPreview.lastDetails?.variables.id === id"
+    await until(page, opened, dot["id"])
+    shown = await page.locator("#details h2").text_content()
+    node = api(server, "query($id: ID!) { node(id: $id) { ... on Service { name } } }", dot)
+    assert shown == node["node"]["name"]
+    assert console.errors == []
+
+
 async def test_no_request_leaves_127_0_0_1(page, recorder: Recorder, server) -> None:
     page, console = page
     # when the page is used: a search, a filter, a click, a provider's details

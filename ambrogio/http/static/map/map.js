@@ -536,11 +536,16 @@ async function start() {
   showLabelsByZoom();
   map.on("zoom", showLabelsByZoom);
   map.on("moveend", () => refreshClusters().catch(showError));
+  // A click lists the services nearest to it; on a service's dot, it opens that one too.
   map.on("click", (event) => {
     state.near = { lat: event.lngLat.lat, lon: event.lngLat.lng };
     map.getSource("near").setData(point(state.near.lon, state.near.lat));
     refreshList().catch(showError);
+    const [feature] = map.queryRenderedFeatures(event.point, { layers: ["services"] });
+    if (feature) showDetails(feature.properties.id).catch(showError);
   });
+  map.on("mouseenter", "services", () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "services", () => { map.getCanvas().style.cursor = ""; });
   $("#search").addEventListener("submit", (event) => {
     event.preventDefault();
     state.text = $("#text").value.trim();
