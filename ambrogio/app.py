@@ -30,8 +30,8 @@ from ambrogio.export import ExportFormat
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
-from ambrogio.http.needs import gaps_routes
 from ambrogio.http.map_preview import map_preview_routes
+from ambrogio.http.needs import gaps_routes
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
