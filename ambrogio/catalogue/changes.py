@@ -29,12 +29,14 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    column,
     delete,
     exists,
     func,
     literal,
     or_,
     select,
+    table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import aliased
@@ -85,6 +87,44 @@ def head() -> Stmt:
         .order_by(ChangeEvent.txid.desc(), ChangeEvent.seq.desc())
         .limit(1)
     )
+
+
+def fingerprint() -> Stmt:
+    """What tells one state of the catalogue from the next (``http.conditional``): how many
+    changes there are, the newest, the purge horizon, when the oldest transaction still open
+    began (a change it commits will carry that time, ``at`` being its start), and the time.
+
+    Every committed change adds a row, so the count moves even when a transaction that began
+    earlier commits after a younger one (the newest ``(txid, seq)`` would not); a purge moves
+    the horizon. Drafts' changes count too: a needless refresh, never a missed one.
+    """
+    activity = table(
+        "pg_stat_activity",
+        column("xact_start"),
+        column("pid"),
+        column("datname"),
+        column("backend_type"),
+    )
+    oldest_open = (
+        select(func.min(activity.c.xact_start))
+        .where(
+            activity.c.datname == func.current_database(),
+            activity.c.pid != func.pg_backend_pid(),
+            activity.c.backend_type == "client backend",
+        )
+        .scalar_subquery()
+    )
+    horizon = select(ChangeHorizon.txid, ChangeHorizon.seq).subquery()
+    return select(
+        func.count(),
+        func.max(ChangeEvent.txid),
+        func.max(ChangeEvent.seq),
+        func.max(ChangeEvent.at),
+        select(horizon.c.txid).scalar_subquery(),
+        select(horizon.c.seq).scalar_subquery(),
+        oldest_open,
+        func.clock_timestamp(),
+    ).select_from(ChangeEvent)
 
 
 def horizon() -> Stmt:

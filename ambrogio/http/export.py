@@ -2,7 +2,9 @@
 
 Published data only, streamed as it is read; no credentials needed, as for the map tiles.
 ``?modified_after=`` keeps the providers changed since that instant (an incremental download;
-archives, merges and deletions are in the change feed, ``/hsds/changes``).
+archives, merges and deletions are in the change feed, ``/hsds/changes``). ``ETag`` and
+``Last-Modified`` come from the change feed (``http.conditional``): a client that sends them
+back gets a 304 without the export being built while the catalogue has not changed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ambrogio.errors import BadUserInput
 from ambrogio.export import FILENAMES, MEDIA_TYPES, ExportFormat, chunks
+from ambrogio.http import conditional
 from ambrogio.http.params import instant
 from ambrogio.http.tiles import bad_request
 
@@ -46,7 +49,15 @@ def export_endpoint(
             since = _modified_after(request)
         except BadUserInput as error:
             return bad_request(error)
-        headers = {"Content-Disposition": f'attachment; filename="{FILENAMES[fmt]}"'}
+        async with state.sessionmaker() as session:
+            found = await conditional.validators(session, request)
+        unchanged = conditional.not_modified(request, found)
+        if unchanged is not None:
+            return unchanged
+        headers = {
+            "Content-Disposition": f'attachment; filename="{FILENAMES[fmt]}"',
+            **found.headers(),
+        }
         return StreamingResponse(
             chunks(state.sessionmaker, fmt, since), media_type=MEDIA_TYPES[fmt], headers=headers
         )

@@ -12,6 +12,11 @@ the paginated envelope (``total_items``, ``total_pages``, ``page_number``, ``siz
 ``first_page``, ``last_page``, ``empty``, ``contents``). Published records only, read with the
 GraphQL API's builders (``export.pages``).
 
+``format=ndjson`` on a list answers every record that matches, one JSON object a line, with
+no envelope and no paging (``application/x-ndjson``, streamed). Every answer carries the
+validators of ``http.conditional`` (``ETag``, ``Last-Modified``) and a conditional request for
+an unchanged catalogue gets a 304.
+
 A parameter this API does not know, or a bad value, is a 400 whose JSON body has the GraphQL
 error shape and names the parameter; an unknown or unpublished id is a 404.
 """
@@ -22,24 +27,23 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from functools import cache
-from importlib import resources
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ambrogio import __version__
 from ambrogio.catalogue.changes import TYPE_NAMES
 from ambrogio.catalogue.text import TextQuery
 from ambrogio.db.models import ChangeEvent
 from ambrogio.errors import BadUserInput
 from ambrogio.export import feed, pages
 from ambrogio.geo.point import checked_radius
+from ambrogio.http import conditional
+from ambrogio.http.hsds_openapi import NDJSON, openapi_routes
 from ambrogio.http.params import boolean, instant
 from ambrogio.settings import Settings
 
@@ -100,8 +104,8 @@ def _metres(name: str, raw: str) -> float:
 
 
 def _format(name: str, raw: str) -> str:
-    if raw != "json":
-        raise BadUserInput(name, raw, "must be json (ndjson is not offered)")
+    if raw not in ("json", "ndjson"):
+        raise BadUserInput(name, raw, "must be json or ndjson")
     return raw
 
 
@@ -197,27 +201,83 @@ SITES = (
 TERMS = ("search", "taxonomy_id", "top_only", "parent_id", *LIST)
 
 
+Answer = Callable[[AsyncSession, Request, Params], Awaitable[Any]]
+# Records per statement when a list is streamed whole (format=ndjson).
+NDJSON_BATCH = 500
+
+
+def batch(params: Params, number: int) -> Params:
+    return {**params, "page": number, "per_page": NDJSON_BATCH}
+
+
+async def ndjson_lines(
+    session: AsyncSession, request: Request, params: Params, answer: Answer, page: Any
+) -> AsyncIterator[bytes]:
+    """The records of ``page`` and the pages after it, one JSON line each; closes ``session``."""
+    try:
+        number = 1
+        while True:
+            lines = [json.dumps(record, ensure_ascii=False) for record in page["contents"]]
+            if lines:
+                yield ("\n".join(lines) + "\n").encode()
+            if page["last_page"]:
+                return
+            number += 1
+            page = await answer(session, request, batch(params, number))
+    finally:
+        await session.close()
+
+
 def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
     size = settings.max_page_size
 
     def endpoint(
-        allowed: tuple[str, ...],
-        answer: Callable[[AsyncSession, Request, Params], Awaitable[Any]],
-        what: str = "",
+        allowed: tuple[str, ...], answer: Answer, what: str = ""
     ) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             try:
                 params = _params(request.query_params, allowed, size)
+                if params.get("format") == "ndjson":
+                    return await every_record(request, params, answer)
                 async with state.sessionmaker() as session:
+                    found = await conditional.validators(session, request)
+                    unchanged = conditional.not_modified(request, found)
+                    if unchanged is not None:
+                        return unchanged
                     body = await answer(session, request, params)
             except BadUserInput as error:
                 return _bad(error)
             if body is None:
                 key = request.path_params["id"]
                 return _error(404, "NOT_FOUND", f"id: no published {what} with id {key!r}")
-            return JSONResponse(body)
+            return JSONResponse(body, headers=found.headers())
 
         return handle
+
+    async def every_record(request: Request, params: Params, answer: Answer) -> Response:
+        """``format=ndjson``: every page, one record a line, from one snapshot of the
+        catalogue (a repeatable-read transaction), streamed as the pages are read."""
+        for name in ("page", "per_page"):
+            if name in request.query_params:
+                raise BadUserInput(
+                    name,
+                    request.query_params[name],
+                    "does not apply to format=ndjson (every record comes, one a line)",
+                )
+        session = state.sessionmaker()
+        try:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            found = await conditional.validators(session, request)
+            unchanged = conditional.not_modified(request, found)
+            if unchanged is None:
+                first = await answer(session, request, batch(params, 1))
+                lines = ndjson_lines(session, request, params, answer, first)
+                return StreamingResponse(lines, media_type=NDJSON, headers=found.headers())
+        except BaseException:
+            await session.close()
+            raise
+        await session.close()
+        return unchanged
 
     async def root(session: AsyncSession, request: Request, params: Params) -> Any:
         return {
@@ -323,12 +383,9 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
     async def term(session: AsyncSession, request: Request, params: Params) -> Any:
         return await pages.taxonomy_term(session, _uuid("id", request.path_params["id"]))
 
-    async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document(str(request.base_url)))
-
     return [
         Route("/hsds/", endpoint((), root), methods=["GET"]),
-        Route("/hsds/openapi.json", openapi, methods=["GET"], name="hsds_openapi"),
+        *openapi_routes(size),
         Route("/hsds/organizations", endpoint(ORGANIZATIONS, organizations), methods=["GET"]),
         Route(
             "/hsds/organizations/{id}",
@@ -364,108 +421,3 @@ def change_document(row: ChangeEvent) -> dict[str, Any]:
 
 
 HSDS_TABLES = {entity: "organization" if entity == "provider" else entity for entity in TYPE_NAMES}
-
-
-@cache
-def _reference() -> str:
-    return (resources.files("ambrogio") / "data" / "hsds-openapi.json").read_text("utf-8")
-
-
-SERVED = (
-    "/",
-    "/services",
-    "/services/{id}",
-    "/organizations",
-    "/organizations/{id}",
-    "/service_at_locations",
-    "/service_at_locations/{id}",
-    "/taxonomies",
-    "/taxonomies/{id}",
-    "/taxonomy_terms",
-    "/taxonomy_terms/{id}",
-)
-
-
-def openapi_document(base_url: str) -> dict[str, Any]:
-    """Open Referral's reference document with our title, version, licence and server, and
-    only the paths this API serves."""
-    document: dict[str, Any] = json.loads(_reference())
-    document["info"] = {
-        "title": "Ambrogio — Open Referral HSDS API",
-        "version": __version__,
-        "summary": "The published catalogue of a territorial welfare network, as HSDS 3.0.",
-        "description": "Published providers (organizations) and their services, read-only. "
-        "Errors are JSON in the GraphQL error shape, naming the parameter.",
-        "license": {
-            "name": "CC BY-SA 4.0 (this document, after Open Referral's)",
-            "url": "https://creativecommons.org/licenses/by-sa/4.0/",
-        },
-    }
-    document["servers"] = [{"url": f"{base_url}hsds"}]
-    document["paths"] = {path: document["paths"][path] for path in SERVED}
-    document["paths"]["/changes"] = CHANGES_PATH
-    return document
-
-
-# Our extension of the HSDS API, described as the reference describes its own paths.
-CHANGES_PATH: dict[str, Any] = {
-    "get": {
-        "summary": "The change feed (an Ambrogio extension)",
-        "description": "Every create, update, publish, archive, merge and delete of an "
-        "organization, location, service or welfare point the public can see (or saw before), "
-        "oldest first, in a commit-safe order: following `next_after` misses nothing. "
-        "`published: false` means: drop the record from your copy. Changes are kept 90 days; "
-        "an older cursor is a 400 (read the catalogue afresh).",
-        "parameters": [
-            {
-                "name": "after",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "The `next_after` of the previous call; none: from the oldest kept.",
-            },
-            {"$ref": "#/components/parameters/per_page"},
-        ],
-        "responses": {
-            "200": {
-                "description": "A page of changes.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "contents": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "type": {"type": "string"},
-                                            "id": {"type": "string", "format": "uuid"},
-                                            "change": {
-                                                "type": "string",
-                                                "enum": [
-                                                    "create",
-                                                    "update",
-                                                    "publish",
-                                                    "archive",
-                                                    "merge",
-                                                    "delete",
-                                                ],
-                                            },
-                                            "published": {"type": "boolean"},
-                                            "survivor_id": {"type": ["string", "null"]},
-                                            "at": {"type": "string", "format": "date-time"},
-                                        },
-                                    },
-                                },
-                                "size": {"type": "integer"},
-                                "next_after": {"type": ["string", "null"]},
-                                "has_more": {"type": "boolean"},
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    }
-}
