@@ -33,6 +33,7 @@ CHECKS = (
 )
 
 OPERATIONS = 12
+ROOT = Path(__file__).resolve().parents[2]
 
 # A few real ids for each record path and id filter (published ones: the API shows no other).
 REAL_IDS = {
@@ -58,6 +59,7 @@ def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         yield port, logs
 
 
+@pytest.fixture(scope="module")
 async def real_ids(engine: AsyncEngine) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     async with engine.connect() as conn:
@@ -71,18 +73,17 @@ async def real_ids(engine: AsyncEngine) -> dict[str, list[str]]:
     return {**found, "/taxonomies/{id}": taxonomies, "taxonomy_id": taxonomies}
 
 
-async def test_every_answer_conforms_to_the_served_openapi_document(
-    server: tuple[int, Path], engine: AsyncEngine, tmp_path: Path
+def test_every_answer_conforms_to_the_served_openapi_document(
+    server: tuple[int, Path], real_ids: dict[str, list[str]], tmp_path: Path
 ) -> None:
     port, logs = server
-    ids = await real_ids(engine)
+    ids = real_ids
     assert all(ids.values()), ids
-    root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks",
         "AMBROGIO_HSDS_IDS": json.dumps(ids),
-        "PYTHONPATH": str(root),
+        "PYTHONPATH": str(ROOT),
     }
     command = [
         str(Path(sys.executable).with_name("st")),
