@@ -27,6 +27,7 @@ from ambrogio.db.notifications import Notifications
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
+from ambrogio.http.compression import compression
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
@@ -165,7 +166,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET"],
             ),
         ],
-        middleware=cors(settings),
+        middleware=[*cors(settings), *compression()],
         lifespan=lifespan,
     )
 
@@ -177,6 +178,7 @@ CORS_HEADERS = [
     "content-type",
     "x-api-key",
     "if-none-match",
+    "if-modified-since",
     *(name.decode() for name in PREFLIGHT_HEADERS),
 ]
 
@@ -195,7 +197,7 @@ def cors(settings: Settings) -> list[Middleware]:
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,
             allow_credentials=False,
-            expose_headers=["etag", "retry-after", "cache-control"],
+            expose_headers=["etag", "retry-after", "cache-control", "last-modified"],
             max_age=600,
         )
     ]
