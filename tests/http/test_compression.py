@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ambrogio.http.compression import MINIMUM_BYTES, compression
 
+
 @dataclass(frozen=True)
 class Sent:
     status_code: int
