@@ -6,6 +6,7 @@ GraphQL errors with their code and masks every other exception (logged with a re
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 
@@ -24,7 +25,7 @@ class BadUserInput(AmbrogioError):
     code = "BAD_USER_INPUT"
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
-        super().__init__(f"{field}: {value!r} {reason}", field=field, value=_jsonable(value))
+        super().__init__(f"{field}: {_shown(value)} {reason}", field=field, value=_jsonable(value))
         self.field = field
         self.value = _jsonable(value)
         self.reason = reason
@@ -64,6 +65,13 @@ class RateLimited(AmbrogioError):
 
 class Unavailable(AmbrogioError):
     code = "UNAVAILABLE"
+
+
+def _shown(value: Any) -> str:
+    """A value as the client wrote it: JSON's ``null``, ``true`` and ``false``, not Python's."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return repr(value)
 
 
 def _jsonable(value: Any) -> Any:

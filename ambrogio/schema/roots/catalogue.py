@@ -38,8 +38,25 @@ TEXT = (
 @strawberry.type
 class CatalogueQuery:
     @strawberry.field(description="Any object by its global id; NOT_FOUND when not visible.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
+    ) -> Node | None:
         return await node_resolver.node(info, id)
+
+    @strawberry.field(
+        description="Objects by their global ids, in the order asked, null for one not "
+        "visible; at most 100 ids."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global ids, at most 100.")
+        ],
+    ) -> list[Node | None]:
+        return await node_resolver.nodes(info, ids)
 
     @strawberry.field(
         description="Published providers. With `near`: nearest first (by their nearest "
