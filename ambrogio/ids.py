@@ -76,3 +76,13 @@ def decode_typed(
 def decode(global_id: str, expected: str, field: str) -> uuid.UUID:
     """The uuid inside a global id of type ``expected``; BAD_USER_INPUT naming ``field``."""
     return decode_typed(global_id, (expected,), field, uuid.UUID)[1]
+
+
+def record_key(text: str, expected: str, field: str) -> uuid.UUID:
+    """The record key in ``text``: a global id of type ``expected``, as the API hands them out,
+    or the bare uuid inside one (for the command line and the tables); BAD_USER_INPUT naming
+    ``field`` otherwise."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return decode(text, expected, field)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -48,9 +47,15 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     )
     from ambrogio.context import Role
     from ambrogio.db.models import AppUser, WelfarePoint
+    from ambrogio.errors import BadUserInput
+    from ambrogio.ids import record_key
 
     async def add(session: AsyncSession) -> str:
-        point = uuid.UUID(args.welfare_point) if args.welfare_point else None
+        point = (
+            record_key(args.welfare_point, "WelfarePoint", "--welfare-point")
+            if args.welfare_point
+            else None
+        )
         user = await add_user(session, args.name, Role(args.role), args.display_name, point)
         return f"added {user.role} {user.name}"
 
@@ -89,7 +94,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     }
     try:
         print(_in_session(settings, actions[args.action]))
-    except (UserError, ValueError) as error:
+    except (UserError, ValueError, BadUserInput) as error:
         return _fail(str(error))
     return 0
 
@@ -146,7 +151,9 @@ def register(commands: Any) -> None:
     add.add_argument("--role", required=True, choices=["mapper", "reviewer", "admin", "planner"])
     add.add_argument("--display-name")
     add.add_argument(
-        "--welfare-point", help="id of the welfare point: the mapper edits only its comuni"
+        "--welfare-point",
+        help="the welfare point (its id from the API, or its uuid): the mapper edits only "
+        "its comuni",
     )
     user_actions.add_parser("list", help="list the users")
     token = user_actions.add_parser("token", help="print a bearer token for a user")

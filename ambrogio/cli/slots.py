@@ -12,12 +12,12 @@ from ambrogio.settings import Settings
 
 
 def _slots(settings: Settings, args: argparse.Namespace) -> int:
-    import uuid
     from datetime import date
 
     from ambrogio.availability.publishing import checked_range, publish_slots, recurring_ranges
     from ambrogio.db.session import create_engine, create_sessionmaker
     from ambrogio.errors import AmbrogioError
+    from ambrogio.ids import record_key
 
     try:
         if args.rule:
@@ -35,10 +35,13 @@ def _slots(settings: Settings, args: argparse.Namespace) -> int:
             engine = create_engine(settings)
             try:
                 async with create_sessionmaker(engine)() as session, session.begin():
-                    location = uuid.UUID(args.location) if args.location else None
-                    return await publish_slots(
-                        session, uuid.UUID(args.service), ranges, args.capacity, location
+                    location = (
+                        record_key(args.location, "Location", "--location")
+                        if args.location
+                        else None
                     )
+                    service = record_key(args.service, "Service", "service")
+                    return await publish_slots(session, service, ranges, args.capacity, location)
             finally:
                 await engine.dispose()
 
@@ -52,7 +55,7 @@ def _slots(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     slots = commands.add_parser("slots", help="publish bookable slots of a service")
-    slots.add_argument("service", help="the service's uuid")
+    slots.add_argument("service", help="the service: its id from the API, or its uuid")
     slots.add_argument(
         "--rule", help="recurring hours in opening_hours syntax, e.g. 'Mo-Fr 09:00-12:00'"
     )
@@ -62,5 +65,7 @@ def register(commands: Any) -> None:
     slots.add_argument("--start", help="one slot: start (ISO 8601 with offset)")
     slots.add_argument("--end", help="one slot: end (ISO 8601 with offset)")
     slots.add_argument("--capacity", type=int, default=1, help="seats per slot (default 1)")
-    slots.add_argument("--location", help="the location's uuid, when the service has several")
+    slots.add_argument(
+        "--location", help="the location (id from the API, or uuid) when the service has several"
+    )
     slots.set_defaults(run=_slots)
