@@ -19,20 +19,67 @@ from ambrogio.editing.entities import Action, ChangeStatus, Entity
 from ambrogio.editing.review import change_global_id
 from ambrogio.ids import to_global_id
 from ambrogio.schema.types.catalogue import Location, Provider, Service
-from ambrogio.schema.types.enums import Delivery, PriceUnit, ProviderKind, TargetGroup, TuirCategory
+from ambrogio.schema.types.enums import (
+    Delivery,
+    PriceUnit,
+    ProviderKind,
+    TargetGroup,
+    TuirCategory,
+    described,
+)
 from ambrogio.schema.types.enums import WelfarePointKind as PointKind
 from ambrogio.schema.types.inputs import LatLonInput
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
-strawberry.enum(Entity, name="EditableType", description="A kind of record people edit.")
-strawberry.enum(Action, name="ChangeAction", description="What a change request does.")
-strawberry.enum(
-    ChangeStatus,
-    description="PENDING until a reviewer decides; SUPERSEDED when withdrawn by its author "
-    "or overtaken by a merge.",
+described(
+    Entity,
+    "A kind of record people edit.",
+    {
+        "PROVIDER": "A provider (an organization).",
+        "LOCATION": "A provider's location.",
+        "SERVICE": "A provider's service.",
+        "WELFARE_POINT": "A welfare point.",
+    },
+    name="EditableType",
 )
-strawberry.enum(DuplicateReason, description="Why two providers look like one.")
-strawberry.enum(DuplicateStatus, description="A reviewer's decision on a duplicate pair.")
+described(
+    Action,
+    "What a change request does.",
+    {
+        "CREATE": "Creates the record (a draft until published).",
+        "UPDATE": "Changes some of its fields.",
+        "ARCHIVE": "Withdraws it from the public.",
+    },
+    name="ChangeAction",
+)
+described(
+    ChangeStatus,
+    "PENDING until a reviewer decides; SUPERSEDED when withdrawn by its author "
+    "or overtaken by a merge.",
+    {
+        "PENDING": "Waiting for a reviewer.",
+        "PUBLISHED": "Accepted and applied.",
+        "REJECTED": "Refused by a reviewer, with a reason.",
+        "SUPERSEDED": "Withdrawn by its author, or overtaken by a merge.",
+    },
+)
+described(
+    DuplicateReason,
+    "Why two providers look like one.",
+    {
+        "TAX_CODE": "The same codice fiscale or partita IVA.",
+        "NAME_NEARBY": "Similar names, with locations close to each other.",
+    },
+)
+described(
+    DuplicateStatus,
+    "A reviewer's decision on a duplicate pair.",
+    {
+        "OPEN": "Not decided yet.",
+        "DISMISSED": "Not the same provider.",
+        "MERGED": "Merged into one provider.",
+    },
+)
 
 UNSET = strawberry.UNSET
 POINT = (

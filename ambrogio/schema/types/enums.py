@@ -6,6 +6,8 @@ the same classes that the database layer uses.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import strawberry
 
 from ambrogio.enums import (
@@ -20,23 +22,107 @@ from ambrogio.enums import (
     WelfarePointKind,
 )
 
-strawberry.enum(Delivery, description="How a service reaches people.")
-strawberry.enum(PriceUnit, description="What a price is for.")
-strawberry.enum(TargetGroup, description="Who a service is meant for.")
-strawberry.enum(
+
+def described(
+    cls: type[StrEnum], description: str, values: dict[str, str], name: str | None = None
+) -> None:
+    """Register ``cls`` as a GraphQL enum with a description of each value (the domain
+    classes stay free of strawberry, so the value descriptions are attached here)."""
+    strawberry.enum(cls, name=name, description=description)
+    assert set(values) == set(cls.__members__), cls
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[value.name]
+
+
+described(
+    Delivery,
+    "How a service reaches people.",
+    {
+        "ON_SITE": "At the provider's location: on the map.",
+        "AT_HOME": "At the person's home, within the service's area (`servicesReaching`).",
+        "ONLINE": "Remotely, by video or phone.",
+    },
+)
+described(
+    PriceUnit,
+    "What a price is for.",
+    {
+        "HOUR": "An hour of the service.",
+        "SESSION": "One session or visit.",
+        "DAY": "A day.",
+        "MONTH": "A month (a subscription or a monthly fee).",
+        "FLAT": "The whole service, once.",
+        "FREE": "No charge.",
+    },
+)
+described(
+    TargetGroup,
+    "Who a service is meant for.",
+    {
+        "ELDERLY": "Older people.",
+        "CHILDREN": "Children.",
+        "YOUTH": "Teenagers and young adults.",
+        "FAMILIES": "Families and parents.",
+        "DISABLED": "People with disabilities.",
+        "CAREGIVERS": "People who care for a relative.",
+        "JOBSEEKERS": "People looking for work.",
+        "ADULTS": "Adults in general.",
+    },
+)
+described(
     TuirCategory,
-    description="The welfare category of art. 51 TUIR that lets a company pay for the service "
+    "The welfare category of art. 51 TUIR that lets a company pay for the service "
     "tax-free (comma 2, lettere f, f-bis, f-ter, f-quater), or NONE.",
+    {
+        "ART51_F": "Lettera f: education, training, recreation, social and health care, "
+        "worship, offered to every employee.",
+        "ART51_F_BIS": "Lettera f-bis: education and care of the employee's children "
+        "(nurseries, schools, summer camps, school fees).",
+        "ART51_F_TER": "Lettera f-ter: care of elderly or dependent relatives.",
+        "ART51_F_QUATER": "Lettera f-quater: insurance against the risk of dependency or "
+        "serious illness.",
+        "NONE": "Not payable tax-free as corporate welfare.",
+    },
 )
-strawberry.enum(ProviderKind, description="The legal form of a provider.")
-strawberry.enum(
+described(
+    ProviderKind,
+    "The legal form of a provider.",
+    {
+        "THIRD_SECTOR": "A third-sector body (ETS).",
+        "SOCIAL_COOPERATIVE": "A social cooperative.",
+        "ASSOCIATION": "An association.",
+        "BUSINESS": "A company or professional.",
+        "PUBLIC_BODY": "A public body (a comune, an ASST, a school).",
+    },
+)
+described(
     GeocodePrecision,
-    description="How a point was obtained: EXACT (surveyed), ADDRESS (geocoded from the "
+    "How a point was obtained: EXACT (surveyed), ADDRESS (geocoded from the "
     "address) or COMUNE (the comune's centroid: approximate).",
+    {
+        "EXACT": "Surveyed or given as coordinates.",
+        "ADDRESS": "Geocoded from the address.",
+        "COMUNE": "The comune's centroid: approximate.",
+    },
 )
-strawberry.enum(WelfarePointKind, description="Hub or local point.")
-strawberry.enum(Lang, description="Label language.")
-strawberry.enum(Status, description="Editorial state; the public sees PUBLISHED.")
+described(
+    WelfarePointKind,
+    "Hub or local point.",
+    {
+        "HUB": "A hub: coordinates the points of its area.",
+        "POINT": "A local welfare point.",
+    },
+)
+described(Lang, "Label language.", {"IT": "Italian.", "EN": "English."})
+described(
+    Status,
+    "Editorial state; the public sees PUBLISHED.",
+    {
+        "DRAFT": "Not yet reviewed: visible to its editors and reviewers only.",
+        "PUBLISHED": "Public.",
+        "ARCHIVED": "Withdrawn: kept for the record, no longer public.",
+    },
+)
 
 __all__ = [
     "Delivery",

@@ -12,11 +12,18 @@ from strawberry.scalars import JSON
 from ambrogio.db.models import ImportJob
 from ambrogio.enums import ImportFormat
 from ambrogio.ids import to_global_id
+from ambrogio.schema.types.enums import described
 
-strawberry.enum(
+described(
     ImportFormat,
-    description="GEOJSON and CSV: Ambrogio's import profile; HSDS_JSON and HSDS_CSV: Open "
+    "GEOJSON and CSV: Ambrogio's import profile; HSDS_JSON and HSDS_CSV: Open "
     "Referral HSDS 3.0 (JSON, or the tabular data package as a zip of CSV files).",
+    {
+        "GEOJSON": "A GeoJSON FeatureCollection in Ambrogio's import profile.",
+        "CSV": "A CSV file in Ambrogio's import profile.",
+        "HSDS_JSON": "Open Referral HSDS 3.0 as JSON.",
+        "HSDS_CSV": "HSDS 3.0's tabular data package: a zip of its CSV files.",
+    },
 )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from ambrogio.enums import SearchOrder
-from ambrogio.schema.types.enums import Delivery, PriceUnit, TargetGroup, TuirCategory
+from ambrogio.schema.types.enums import Delivery, PriceUnit, TargetGroup, TuirCategory, described
 
 
 @strawberry.input(description="A WGS84 point.")
@@ -76,5 +76,15 @@ class ServiceFilter:
     )
 
 
-strawberry.enum(SearchOrder, name="ServiceOrder", description="The order of a search.")
+described(
+    SearchOrder,
+    "The order of a search.",
+    {
+        "DISTANCE": "Nearest first (needs `near`).",
+        "RELEVANCE": "Best text match first (needs `text`), blended with distance with `near`.",
+        "NAME": "By name, A to Z.",
+        "UPDATED_AT": "Most recently updated first.",
+    },
+    name="ServiceOrder",
+)
 ServiceOrder = SearchOrder

@@ -15,18 +15,24 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Global id: base64url of `Type:key`.")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page lies in its list (Relay's cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether the page was asked for `after` a cursor."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item: pass it as `after` for the next page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[N]):
-    node: N
-    cursor: str
+    node: N = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Where this item is: `after` it, the rest.")
     distance_meters: float | None = strawberry.field(
         default=None,
         description="Metres on the WGS84 ellipsoid from `near` (to the nearest location); "
@@ -34,10 +40,10 @@ class Edge(Generic[N]):
     )
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list, in Relay's cursor connection shape.")
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
-    page_info: PageInfo
+    edges: list[Edge[N]] = strawberry.field(description="The page's items, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow, and where.")
     _count: strawberry.Private[Callable[[], Any] | None] = None
 
     @strawberry.field(description="How many items the whole list holds (one extra count query).")
