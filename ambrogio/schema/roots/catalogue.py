@@ -17,7 +17,14 @@ from ambrogio.schema.types.catalogue import Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.facets import Facets
-from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter, ServiceOrder
+from ambrogio.schema.types.inputs import (
+    Filter,
+    LatLonInput,
+    Near,
+    RadiusMeters,
+    ServiceFilter,
+    ServiceOrder,
+)
 from ambrogio.schema.types.node import Connection, Node
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
@@ -65,8 +72,8 @@ class CatalogueQuery:
     async def providers(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
         filter: Annotated[
             ServiceFilter | None,
@@ -87,10 +94,10 @@ class CatalogueQuery:
     async def services(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
-        filter: ServiceFilter | None = None,
+        filter: Filter = None,
         order_by: Annotated[ServiceOrder | None, strawberry.argument(description=ORDER)] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
@@ -108,7 +115,7 @@ class CatalogueQuery:
         self,
         info: Info,
         point: LatLonInput,
-        filter: ServiceFilter | None = None,
+        filter: Filter = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Service]:
@@ -121,10 +128,10 @@ class CatalogueQuery:
     async def facets(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
-        filter: ServiceFilter | None = None,
+        filter: Filter = None,
     ) -> Facets:
         return await facets_resolver.facets(info, near, radius_meters, text, filter)
 
@@ -137,10 +144,10 @@ class CatalogueQuery:
     async def services_geo_json(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
-        filter: ServiceFilter | None = None,
+        filter: Filter = None,
         limit: int | None = 1000,
     ) -> JSON:
         return cast(
@@ -165,8 +172,8 @@ class CatalogueQuery:
     async def welfare_points(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[WelfarePoint]:

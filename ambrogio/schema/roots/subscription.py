@@ -10,7 +10,7 @@ from ambrogio.context import Context
 from ambrogio.resolvers import changes, live
 from ambrogio.schema.types.availability import Slot
 from ambrogio.schema.types.changes import Change
-from ambrogio.schema.types.inputs import LatLonInput
+from ambrogio.schema.types.inputs import Near, RadiusMeters
 
 Info = strawberry.Info[Context, None]
 
@@ -26,8 +26,8 @@ class Subscription:
         self,
         info: Info,
         service_id: strawberry.ID | None = None,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
     ) -> AsyncGenerator[Slot, None]:
         async for slot in live.slot_availability_changed(info, service_id, near, radius_meters):
             yield slot
@@ -42,8 +42,8 @@ class Subscription:
     async def catalogue_changed(
         self,
         info: Info,
-        near: LatLonInput | None = None,
-        radius_meters: float | None = None,
+        near: Near = None,
+        radius_meters: RadiusMeters = None,
         comuni: list[str] | None = None,
     ) -> AsyncGenerator[Change, None]:
         async for change in changes.catalogue_changed(info, near, radius_meters, comuni):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -88,3 +89,21 @@ described(
     name="ServiceOrder",
 )
 ServiceOrder = SearchOrder
+
+
+# Arguments that many root fields share, described once.
+Near = Annotated[
+    LatLonInput | None,
+    strawberry.argument(description="A point (WGS84) to look around, with `radiusMeters`."),
+]
+RadiusMeters = Annotated[
+    float | None,
+    strawberry.argument(
+        description="With `near`: only what lies within this many metres of it, measured on "
+        "the WGS84 ellipsoid."
+    ),
+]
+Filter = Annotated[
+    ServiceFilter | None,
+    strawberry.argument(description="Only the services that match every field given."),
+]
