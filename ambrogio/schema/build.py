@@ -11,6 +11,7 @@ from strawberry.extensions import AddValidationRules, ParserCache, ValidationCac
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import get_object_definition
 
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
@@ -59,6 +60,13 @@ Mutation = merge_types(
         NeedsMutation,
     ),
 )
+# merge_types takes no description: the merged types get theirs here.
+get_object_definition(
+    Query, strict=True
+).description = "What can be read: the catalogue, the map, the feed."
+get_object_definition(
+    Mutation, strict=True
+).description = "What can be changed, by whoever may change it."
 
 
 class Schema(strawberry.Schema):

@@ -15,7 +15,7 @@ from ambrogio.schema.types.inputs import Near, RadiusMeters
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over WebSocket (`graphql-transport-ws` on `/graphql`).")
 class Subscription:
     @strawberry.subscription(
         description="A slot each time its free seats or its state change, in any server "

@@ -55,7 +55,7 @@ class ApiKey:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A new API key, shown whole this once.")
 class NewApiKey:
     key: str = strawberry.field(
         description="The whole key, to send as 'X-API-Key'. Shown only in this response."

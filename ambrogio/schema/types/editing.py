@@ -260,27 +260,39 @@ CHANGE = (
 DUPLICATES = "Open duplicate candidates of the provider: a warning, not an error."
 
 
-@strawberry.type
+@strawberry.type(
+    description="What an edit of a provider did: the record, and the change "
+    "request when it waits for review."
+)
 class ProviderPayload:
     provider: Provider = strawberry.field(description="The record as it is now, drafts included.")
     change_request: ChangeRequest | None = strawberry.field(description=CHANGE)
     duplicate_candidates: list[DuplicateCandidate] = strawberry.field(description=DUPLICATES)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What an edit of a location did: the record, and the change "
+    "request when it waits for review."
+)
 class LocationPayload:
     location: Location = strawberry.field(description="The record as it is now, drafts included.")
     change_request: ChangeRequest | None = strawberry.field(description=CHANGE)
     duplicate_candidates: list[DuplicateCandidate] = strawberry.field(description=DUPLICATES)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What an edit of a service did: the record, and the change "
+    "request when it waits for review."
+)
 class ServicePayload:
     service: Service = strawberry.field(description="The record as it is now, drafts included.")
     change_request: ChangeRequest | None = strawberry.field(description=CHANGE)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What an edit of a welfare point did: the record, and the "
+    "change request when it waits for review."
+)
 class WelfarePointPayload:
     welfare_point: WelfarePoint = strawberry.field(
         description="The record as it is now, drafts included."

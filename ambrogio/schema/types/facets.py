@@ -36,7 +36,7 @@ class CategoryFacet:
         ]
 
 
-@strawberry.type
+@strawberry.type(description="How many results lie in one comune.")
 class ComuneFacet:
     code: strawberry.Private[str]
     count: int
@@ -46,13 +46,13 @@ class ComuneFacet:
         return await Comune.load(info, self.code)
 
 
-@strawberry.type
+@strawberry.type(description="How many results are meant for one target group.")
 class TargetGroupFacet:
     target_group: TargetGroup
     count: int
 
 
-@strawberry.type
+@strawberry.type(description="How many results are delivered one way.")
 class DeliveryFacet:
     delivery: Delivery
     count: int

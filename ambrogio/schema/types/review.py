@@ -78,7 +78,7 @@ class AuditEvent:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A reviewer's decision on a change request, and the record after it.")
 class ReviewPayload:
     change_request: ChangeRequest
     record: Node = strawberry.field(
@@ -86,7 +86,7 @@ class ReviewPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Two providers merged into one, and what moved.")
 class MergePayload:
     provider: Provider = strawberry.field(description="The provider kept.")
     merged: Provider = strawberry.field(
