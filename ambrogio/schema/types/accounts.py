@@ -8,12 +8,18 @@ import strawberry
 
 from ambrogio.auth.permissions import Scope
 from ambrogio.db import models
+from ambrogio.schema.types.enums import described
 
-strawberry.enum(
+described(
     Scope,
-    name="ApiScope",
-    description="What an API key may do: READ (always), EDIT records (as drafts), IMPORT files "
+    "What an API key may do: READ (always), EDIT records (as drafts), IMPORT files "
     "(held for review).",
+    {
+        "READ": "Read the public API (every key may).",
+        "EDIT": "Create and edit records, as drafts and change requests.",
+        "IMPORT": "Import files, held for review.",
+    },
+    name="ApiScope",
 )
 
 

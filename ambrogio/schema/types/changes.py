@@ -10,6 +10,7 @@ import strawberry
 from ambrogio.catalogue.changes import TYPE_NAMES
 from ambrogio.db import models
 from ambrogio.ids import to_global_id
+from ambrogio.schema.types.enums import describe_values
 
 
 @strawberry.enum(description="What happened to the record.")
@@ -20,6 +21,19 @@ class ChangeKind(Enum):
     ARCHIVE = "archive"
     MERGE = "merge"
     DELETE = "delete"
+
+
+describe_values(
+    ChangeKind,
+    {
+        "CREATE": "Created.",
+        "UPDATE": "Some of its fields changed.",
+        "PUBLISH": "Made public.",
+        "ARCHIVE": "Withdrawn from the public.",
+        "MERGE": "Merged into another record: `survivorId` names it.",
+        "DELETE": "Deleted.",
+    },
+)
 
 
 @strawberry.type(

@@ -6,7 +6,7 @@ the same classes that the database layer uses.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 import strawberry
 
@@ -29,6 +29,11 @@ def described(
     """Register ``cls`` as a GraphQL enum with a description of each value (the domain
     classes stay free of strawberry, so the value descriptions are attached here)."""
     strawberry.enum(cls, name=name, description=description)
+    describe_values(cls, values)
+
+
+def describe_values(cls: type[Enum], values: dict[str, str]) -> None:
+    """A description for each value of an enum registered with strawberry."""
     assert set(values) == set(cls.__members__), cls
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[value.name]

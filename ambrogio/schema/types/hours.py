@@ -10,6 +10,7 @@ import strawberry
 
 from ambrogio.errors import BadUserInput
 from ambrogio.hours.calendar import TIMEZONE, Day, InvalidHours, Schedule, calendar, local
+from ambrogio.schema.types.enums import describe_values
 
 MAX_DAYS = 31
 
@@ -23,6 +24,20 @@ class Weekday(Enum):
     FR = 4
     SA = 5
     SU = 6
+
+
+describe_values(
+    Weekday,
+    {
+        "MO": "Monday.",
+        "TU": "Tuesday.",
+        "WE": "Wednesday.",
+        "TH": "Thursday.",
+        "FR": "Friday.",
+        "SA": "Saturday.",
+        "SU": "Sunday.",
+    },
+)
 
 
 def _wall(instant: datetime, day: date) -> str:

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from ambrogio.db.models import ImportJob
 from ambrogio.enums import ImportFormat
 from ambrogio.ids import to_global_id
-from ambrogio.schema.types.enums import described
+from ambrogio.schema.types.enums import describe_values, described
 
 described(
     ImportFormat,
@@ -34,6 +34,18 @@ class ImportStatus(Enum):
     FAILED = "failed"
     PENDING_REVIEW = "pending_review"
     REJECTED = "rejected"
+
+
+describe_values(
+    ImportStatus,
+    {
+        "RUNNING": "Being read and validated.",
+        "SUCCEEDED": "Imported.",
+        "FAILED": "Not imported: see its errors.",
+        "PENDING_REVIEW": "Validated, waiting for a reviewer to approve it.",
+        "REJECTED": "Refused by a reviewer.",
+    },
+)
 
 
 @strawberry.type(description="A row error or warning of an import.")

@@ -14,13 +14,19 @@ from ambrogio.editing.freshness import Due, FreshnessReason
 from ambrogio.ids import to_global_id
 from ambrogio.schema.types.catalogue import Provider
 from ambrogio.schema.types.editing import ChangeRequest
+from ambrogio.schema.types.enums import described
 from ambrogio.schema.types.node import Node
 
-strawberry.enum(
+described(
     FreshnessReason,
-    description="NOT_VERIFIED_SINCE: not verified (or, never verified, created) before the "
+    "NOT_VERIFIED_SINCE: not verified (or, never verified, created) before the "
     "cut-off; HOURS_CHANGED / PRICES_CHANGED: opening hours or prices changed after the last "
     "verification.",
+    {
+        "NOT_VERIFIED_SINCE": "Not verified (or, never verified, created) before the cut-off.",
+        "HOURS_CHANGED": "Its opening hours changed after the last verification.",
+        "PRICES_CHANGED": "Its prices changed after the last verification.",
+    },
 )
 
 
