@@ -17,6 +17,9 @@ caller (published); an update never changes a record's status, so re-importing d
 back what a reviewer archived. Records of the source that are missing from the file are left
 as they are: an import adds and updates, it never deletes.
 
+A provider merged into another (``mergeProviders``) stays merged: what the file says of its
+places and services goes to the provider that absorbed it.
+
 Counts are per provider: created (its organization row is new), updated (it, or any of its
 locations, services, categories, prices or service locations changed), unchanged (the rest).
 """
@@ -123,7 +126,7 @@ WITH up AS (
     FROM imp_org
     ON CONFLICT (source, external_id) DO UPDATE
     SET {_set(ORG_COLUMNS)}, {ORG_GIVEN_SET}, version = t.version + 1, updated_at = now()
-    WHERE {_distinct(ORG_COLUMNS)} OR {ORG_GIVEN_CHANGED}
+    WHERE t.merged_into_id IS NULL AND ({_distinct(ORG_COLUMNS)} OR {ORG_GIVEN_CHANGED})
     RETURNING t.id, (t.xmax = 0) AS inserted
 )
 INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
@@ -260,17 +263,29 @@ REPLACE_CHILDREN = (
     "AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service' AND inserted)",
 )
 
+# A provider a reviewer merged into another keeps its row, archived, and the file's later
+# versions of it are the survivor's: its places and services go there, its own row is not
+# rewritten (``MERGE_ORG``), and it counts as the survivor does.
+REDIRECT_MERGED = tuple(
+    f"UPDATE {table} x SET organization_id = o.merged_into_id FROM organization o "
+    "WHERE o.id = x.organization_id AND o.merged_into_id IS NOT NULL"
+    for table in ("imp_loc", "imp_svc")
+)
+
 COUNTS = """
 WITH touched AS (
     SELECT organization_id, bool_or(kind = 'provider' AND inserted) AS created
     FROM imp_changed GROUP BY 1
+), target AS (
+    SELECT coalesce(m.merged_into_id, o.id) AS id
+    FROM imp_org o LEFT JOIN organization m ON m.id = o.id
 )
 SELECT
     count(*) FILTER (WHERE t.created) AS created,
     count(*) FILTER (WHERE NOT t.created) AS updated,
     count(*) FILTER (WHERE t.organization_id IS NULL) AS unchanged,
     coalesce(array_agg(o.id) FILTER (WHERE t.organization_id IS NOT NULL), '{}') AS changed_ids
-FROM imp_org o LEFT JOIN touched t ON t.organization_id = o.id
+FROM target o LEFT JOIN touched t ON t.organization_id = o.id
 """
 
 
@@ -429,6 +444,8 @@ async def merge(session: AsyncSession, records: Validated, source: str, status: 
     await stage(session, records)
     await _external_terms(session, records)
     params = {"source": source, "status": status}
+    for statement in REDIRECT_MERGED:
+        await session.execute(text(statement))
     for statement in (MERGE_ORG, MERGE_LOC, MERGE_SVC):
         await session.execute(text(statement), params)
     for kind in _CHILD_SETS:
