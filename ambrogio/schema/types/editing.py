@@ -190,7 +190,7 @@ class DuplicateCandidate:
     )
     reasons: list[str] = strawberry.field(
         description="What decided the pair, strongest first: a hard rule, then each field "
-        "compared with its weight, e.g. \"12 m apart (+3.0)\"."
+        'compared with its weight, e.g. "12 m apart (+3.0)".'
     )
     status: DuplicateStatus
     detected_at: datetime
