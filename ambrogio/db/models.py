@@ -165,8 +165,9 @@ class Comune(Base):
     # Where the centroid came from, or why there is none (never an invented coordinate).
     centroid_source: Mapped[str | None] = mapped_column(Text)
     centroid_missing_reason: Mapped[str | None] = mapped_column(Text)
+    # Deferred: a comune is read for its name and centroid far more often than for its shape.
     boundary: Mapped[Any] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True, deferred=True
     )
     boundary_source: Mapped[str | None] = mapped_column(Text)
     province_name: Mapped[str | None] = mapped_column(Text)

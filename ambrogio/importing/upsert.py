@@ -55,7 +55,8 @@ STAGING = (
     CREATE TEMP TABLE imp_loc (
         id uuid, organization_id uuid, external_id text, address text, cap text,
         comune_istat text, opening_hours text, lat float8, lon float8, precision text,
-        outside boolean, name text, wheelchair_accessible boolean, accessibility text
+        outside boolean, comune_precision text, name text, wheelchair_accessible boolean,
+        accessibility text
     ) ON COMMIT DROP
     """,
     """
@@ -140,6 +141,7 @@ LOC_COLUMNS = (
     "geom",
     "geocode_precision",
     "outside_territory",
+    "comune_precision",
 )
 
 MERGE_LOC = f"""
@@ -150,7 +152,7 @@ WITH up AS (
            CASE WHEN opening_hours IS NOT NULL THEN now() END,
            address, cap, comune_istat, opening_hours,
            CASE WHEN lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-           precision, coalesce(outside, false), {", ".join(LOC_GIVEN)}
+           precision, coalesce(outside, false), comune_precision, {", ".join(LOC_GIVEN)}
     FROM imp_loc
     ON CONFLICT (source, external_id) DO UPDATE
     SET {_set(LOC_COLUMNS)}, {LOC_GIVEN_SET}, organization_id = excluded.organization_id,
@@ -302,7 +304,7 @@ class MergeCounts:
 ORG_STAGED = ("id", "external_id", *ORG_COLUMNS, *ORG_GIVEN)
 LOC_STAGED = (
     "id", "organization_id", "external_id", "address", "cap", "comune_istat", "opening_hours",
-    "lat", "lon", "precision", "outside", *LOC_GIVEN,
+    "lat", "lon", "precision", "outside", "comune_precision", *LOC_GIVEN,
 )  # fmt: skip
 SVC_STAGED = ("id", "organization_id", "external_id", *SVC_COLUMNS)
 COST_STAGED = ("id", "service_id", "amount", "unit", "description")
@@ -363,6 +365,7 @@ def _location_rows(locations: Iterable[LocationRecord]) -> list[tuple[Any, ...]]
             x.lon,
             x.precision,
             x.outside_territory,
+            x.comune_precision,
             x.name,
             x.wheelchair_accessible,
             x.accessibility,
