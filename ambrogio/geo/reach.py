@@ -1,9 +1,9 @@
 """Who comes to my home: at-home services whose service area covers a point.
 
 A service area is an explicit (multi)polygon, or a list of comuni. A comune covers the point
-when its boundary contains it; a comune without a boundary (the offline gazetteer has only
-centroids) covers the points within ``COMUNE_RADIUS_M`` of its centroid, a circle about the
-size of a comune of the Province of Lecco (Lecco itself: 45 km², a 3.8 km radius).
+when its boundary contains it; a comune without a boundary (the gazetteer lacks a few, see
+``geo/gazetteer.py``) covers the points within ``COMUNE_RADIUS_M`` of its centroid, a circle
+about the size of a comune of the Province of Lecco (Lecco itself: 45 km², a 3.8 km radius).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ After ``geocode.locate`` (every place that can have a point has one):
 - a place with a point and no ``comune_istat`` gets the comune the point falls in
   (``geo.comune_of``), with its precision (``boundary`` or ``centroid``); a comune the file
   gave, or its CAP, is ``given``;
-- a located place whose comune is known is outside the territory when that comune is in none of
-  the provinces or regions of ``Settings.territory`` (the envelope decides for the others);
+- a located place is outside the territory when its comune is in none of the provinces or
+  regions of ``Settings.territory``, or when its point is outside the envelope of the
+  territory's comuni (a point far from the comune the file names is outside too);
 - an at-home service with neither a polygon nor comuni as its area gets the comuni of its
   provider's places in the file, with a warning saying so; without any, a warning that it
   reaches nobody.
@@ -43,10 +44,15 @@ async def place(
     for location, found in zip(pending, await comuni_of(session, points), strict=True):
         location.comune_istat, location.comune_precision = found.istat_code, found.precision
     areas = await _territory(session)
-    wanted = {item.casefold() for item in territory}
+    wanted = frozenset(item.casefold() for item in territory)
+    inside = {code for code, parts in areas.items() if parts & wanted}
+    envelope = await _envelope(session, sorted(inside))
     for location in locations:
-        if location.comune_istat in areas and location.lat is not None:
-            location.outside_territory = not (areas[location.comune_istat] & wanted)
+        if location.lat is None or location.lon is None:
+            continue
+        location.outside_territory = (
+            location.comune_istat in areas and location.comune_istat not in inside
+        ) or not _within(envelope, location.lat, location.lon)
     names = await _names(session, {loc.comune_istat for loc in locations if loc.comune_istat})
     return _home_areas(records.services.values(), locations, names)
 
@@ -57,6 +63,30 @@ async def _territory(session: AsyncSession) -> dict[str, frozenset[str]]:
         text("SELECT istat_code, province_code, region_code, region_name FROM comune")
     )
     return {code: frozenset(part.casefold() for part in parts if part) for code, *parts in rows}
+
+
+async def _envelope(
+    session: AsyncSession, codes: list[str]
+) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the territory's comuni; None when it has none."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+                "ST_Extent(coalesce(boundary, centroid)) AS e FROM comune "
+                "WHERE istat_code = ANY(:codes)) AS x"
+            ),
+            {"codes": codes},
+        )
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def _within(envelope: tuple[float, float, float, float] | None, lat: float, lon: float) -> bool:
+    if envelope is None:
+        return False
+    west, south, east, north = envelope
+    return west <= lon <= east and south <= lat <= north
 
 
 async def _names(session: AsyncSession, codes: set[str]) -> dict[str, str]:

@@ -96,10 +96,10 @@ SVC_COLUMNS = (
 )
 
 
-def _distinct(columns: tuple[str, ...]) -> str:
+def _distinct(columns: tuple[str, ...], new: str = "excluded") -> str:
     return (
         f"({', '.join(f't.{c}' for c in columns)}) IS DISTINCT FROM "
-        f"({', '.join(f'excluded.{c}' for c in columns)})"
+        f"({', '.join(f'{new}.{c}' for c in columns)})"
     )
 
 
@@ -107,31 +107,106 @@ def _set(columns: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = excluded.{c}" for c in columns)
 
 
-def _given(columns: tuple[str, ...]) -> tuple[str, str]:
-    """SET items and a change test for columns that the file may leave out (null)."""
-    kept = [f"coalesce(excluded.{c}, t.{c})" for c in columns]
-    sets = ", ".join(f"{c} = {value}" for c, value in zip(columns, kept, strict=True))
+def _kept(columns: tuple[str, ...], new: str = "excluded") -> list[str]:
+    return [f"coalesce({new}.{c}, t.{c})" for c in columns]
+
+
+def _given_set(columns: tuple[str, ...]) -> str:
+    """SET items for columns that the file may leave out (null): a null keeps the value."""
+    return ", ".join(f"{c} = {v}" for c, v in zip(columns, _kept(columns), strict=True))
+
+
+def _given_changed(columns: tuple[str, ...], new: str = "excluded") -> str:
     olds = ", ".join(f"t.{c}" for c in columns)
-    return sets, f"({olds}) IS DISTINCT FROM ({', '.join(kept)})"
+    return f"({olds}) IS DISTINCT FROM ({', '.join(_kept(columns, new))})"
 
 
-ORG_GIVEN_SET, ORG_GIVEN_CHANGED = _given(ORG_GIVEN)
-LOC_GIVEN_SET, LOC_GIVEN_CHANGED = _given(LOC_GIVEN)
+@dataclass(frozen=True)
+class _Merge:
+    """One catalogue table's merge from its staging table (see ``_merge_statement``)."""
+
+    kind: str
+    table: str
+    staged: str
+    # Catalogue column -> its value, an expression over the staged row ``i``.
+    values: dict[str, str]
+    # The columns whose difference makes an update, and those written only when given.
+    compared: tuple[str, ...]
+    given: tuple[str, ...]
+    # Further SET items of an update, and a condition a stored row must meet to be updated.
+    also_set: str = ""
+    guard: str = "true"
+    # The provider a row belongs to (for the counts).
+    owner: str = "t.organization_id"
 
 
-MERGE_ORG = f"""
-WITH up AS (
-    INSERT INTO organization AS t (id, source, external_id, status,
-                                   {", ".join((*ORG_COLUMNS, *ORG_GIVEN))})
-    SELECT id, :source, external_id, :status, {", ".join((*ORG_COLUMNS, *ORG_GIVEN))}
-    FROM imp_org
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(ORG_COLUMNS)}, {ORG_GIVEN_SET}, version = t.version + 1, updated_at = now()
-    WHERE t.merged_into_id IS NULL AND ({_distinct(ORG_COLUMNS)} OR {ORG_GIVEN_CHANGED})
-    RETURNING t.id, (t.xmax = 0) AS inserted
+def _changed(merge: _Merge, new: str) -> str:
+    test = _distinct(merge.compared, new)
+    if merge.given:
+        test = f"{test} OR {_given_changed(merge.given, new)}"
+    return test if merge.guard == "true" else f"{merge.guard} AND ({test})"
+
+
+def _merge_statement(merge: _Merge) -> str:
+    """``INSERT … ON CONFLICT (source, external_id) DO UPDATE … WHERE changed``, with the rows
+    that would not change left out first: ON CONFLICT locks (and so writes) every row it
+    meets, even one its WHERE then leaves alone, which made a re-import of an unchanged file
+    rewrite every page of the catalogue."""
+    columns = ", ".join(merge.values)
+    values = ", ".join(f"{value} AS {column}" for column, value in merge.values.items())
+    sets = ", ".join(
+        item
+        for item in (
+            _set(merge.compared),
+            _given_set(merge.given) if merge.given else "",
+            merge.also_set,
+            "version = t.version + 1, updated_at = now()",
+        )
+        if item
+    )
+    return f"""
+    WITH src AS (SELECT {values} FROM {merge.staged} i),
+    fresh AS (
+        SELECT s.* FROM src s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {merge.table} t
+            WHERE t.source = s.source AND t.external_id = s.external_id
+              AND NOT ({_changed(merge, "s")})
+        )
+    ), up AS (
+        INSERT INTO {merge.table} AS t ({columns})
+        SELECT {columns} FROM fresh
+        ON CONFLICT (source, external_id) DO UPDATE SET {sets}
+        WHERE {_changed(merge, "excluded")}
+        RETURNING t.id, {merge.owner} AS organization_id, (t.xmax = 0) AS inserted
+    )
+    INSERT INTO imp_changed SELECT '{merge.kind}', id, organization_id, inserted FROM up
+    """
+
+
+def _common(*columns: str) -> dict[str, str]:
+    return {c: f"i.{c}" for c in columns}
+
+
+_PROVENANCE = {
+    "id": "i.id",
+    "source": "CAST(:source AS text)",
+    "external_id": "i.external_id",
+    "status": "CAST(:status AS text)",
+}
+
+MERGE_ORG = _merge_statement(
+    _Merge(
+        kind="provider",
+        table="organization",
+        staged="imp_org",
+        values={**_PROVENANCE, **_common(*ORG_COLUMNS, *ORG_GIVEN)},
+        compared=ORG_COLUMNS,
+        given=ORG_GIVEN,
+        guard="t.merged_into_id IS NULL",
+        owner="t.id",
+    )
 )
-INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
-"""
 
 LOC_COLUMNS = (
     "address",
@@ -144,43 +219,47 @@ LOC_COLUMNS = (
     "comune_precision",
 )
 
-MERGE_LOC = f"""
-WITH up AS (
-    INSERT INTO location AS t (id, organization_id, source, external_id, status,
-                               hours_changed_at, {", ".join((*LOC_COLUMNS, *LOC_GIVEN))})
-    SELECT id, organization_id, :source, external_id, :status,
-           CASE WHEN opening_hours IS NOT NULL THEN now() END,
-           address, cap, comune_istat, opening_hours,
-           CASE WHEN lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-           precision, coalesce(outside, false), comune_precision, {", ".join(LOC_GIVEN)}
-    FROM imp_loc
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(LOC_COLUMNS)}, {LOC_GIVEN_SET}, organization_id = excluded.organization_id,
-        hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM excluded.opening_hours
-                                THEN now() ELSE t.hours_changed_at END,
-        version = t.version + 1, updated_at = now()
-    WHERE {_distinct((*LOC_COLUMNS, "organization_id"))} OR {LOC_GIVEN_CHANGED}
-    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+MERGE_LOC = _merge_statement(
+    _Merge(
+        kind="location",
+        table="location",
+        staged="imp_loc",
+        values={
+            **_PROVENANCE,
+            "organization_id": "i.organization_id",
+            "hours_changed_at": "CASE WHEN i.opening_hours IS NOT NULL THEN now() END",
+            **_common("address", "cap", "comune_istat", "opening_hours"),
+            "geom": "CASE WHEN i.lat IS NOT NULL "
+            "THEN ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) END",
+            "geocode_precision": "i.precision",
+            "outside_territory": "coalesce(i.outside, false)",
+            "comune_precision": "i.comune_precision",
+            **_common(*LOC_GIVEN),
+        },
+        compared=(*LOC_COLUMNS, "organization_id"),
+        given=LOC_GIVEN,
+        also_set="hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM "
+        "excluded.opening_hours THEN now() ELSE t.hours_changed_at END",
+    )
 )
-INSERT INTO imp_changed SELECT 'location', id, organization_id, inserted FROM up
-"""
 
-MERGE_SVC = f"""
-WITH up AS (
-    INSERT INTO service AS t (id, organization_id, source, external_id, status,
-                              prices_changed_at, {", ".join(SVC_COLUMNS)})
-    SELECT id, organization_id, :source, external_id, :status, now(), name, description,
-           welfare_eligible, tuir_category, target_groups, min_age, max_age, languages,
-           delivery, ST_GeomFromWKB(service_area, 4326), CAST(service_area_comuni AS varchar(6)[])
-    FROM imp_svc
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(SVC_COLUMNS)}, organization_id = excluded.organization_id,
-        version = t.version + 1, updated_at = now()
-    WHERE {_distinct((*SVC_COLUMNS, "organization_id"))}
-    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+MERGE_SVC = _merge_statement(
+    _Merge(
+        kind="service",
+        table="service",
+        staged="imp_svc",
+        values={
+            **_PROVENANCE,
+            "organization_id": "i.organization_id",
+            "prices_changed_at": "now()",
+            **_common(*SVC_COLUMNS[:-2]),  # the area, last, needs casting
+            "service_area": "ST_GeomFromWKB(i.service_area, 4326)",
+            "service_area_comuni": "CAST(i.service_area_comuni AS varchar(6)[])",
+        },
+        compared=(*SVC_COLUMNS, "organization_id"),
+        given=(),
+    )
 )
-INSERT INTO imp_changed SELECT 'service', id, organization_id, inserted FROM up
-"""
 
 EXTERNAL_TERMS = """
 INSERT INTO taxonomy_term (id, slug, vocabulary, label_it, label_en, source, external_id, status)
