@@ -5,7 +5,7 @@ Three steps, each one statement (or a few) whatever the number of providers:
 1. **Candidates** into a temporary table ``dup_pair``: providers sharing a tax code or a RUNTS
    id (index lookups), and providers with places within ``NEARBY_METRES`` whose distinctive
    names (``pair_score``'s *core*: no accents, legal forms or common words) have a trigram
-   similarity of at least ``CANDIDATE_SIMILARITY``;
+   similarity of at least ``CANDIDATE_SIMILARITY`` and whose identifiers do not veto them;
 2. **Field comparisons** of every candidate pair not already stored (whatever its status: a
    pair a reviewer dismissed is never flagged again): both providers' identifiers and
    contacts, the similarity of their core names, and the distance and address similarity of
@@ -66,6 +66,16 @@ def core_sql(column: str) -> str:
     return f"coalesce(nullif({stripped}, ''), {_words(column)})"
 
 
+def _not_vetoed(a: str, b: str) -> str:
+    """Leaves out the pairs that ``pair_score``'s hard rules veto for their identifiers: two
+    different tax codes of one kind (stored tax codes are valid: every write validates them,
+    and a valid code's length says its kind) or two different RUNTS ids. At the density of a
+    large catalogue most neighbouring pairs with alike names are such pairs."""
+    taxes = f"{a}.tax_code <> {b}.tax_code AND length({a}.tax_code) = length({b}.tax_code)"
+    # (a missing identifier makes the comparison null: no veto)
+    return f"NOT coalesce(({taxes}) OR {a}.runts_id <> {b}.runts_id, false)"
+
+
 _PAIRS = "CREATE TEMP TABLE dup_pair (a uuid, b uuid) ON COMMIT DROP"
 
 _SAME_IDENTIFIER = f"""
@@ -87,7 +97,7 @@ JOIN location lb
  AND ST_DWithin(lb.geom::geography, la.geom::geography, :metres)
 JOIN organization b ON b.id = lb.organization_id
 WHERE a.id = ANY(:ids)
-  AND {_LIVE.format(t="a")} AND {_LIVE.format(t="b")}
+  AND {_LIVE.format(t="a")} AND {_LIVE.format(t="b")} AND {_not_vetoed("a", "b")}
   AND similarity({core_sql("a.name")}, {core_sql("b.name")}) >= :similarity
 """
 
@@ -95,7 +105,7 @@ WHERE a.id = ANY(:ids)
 # scans of neighbouring places then touch the same pages).
 _PLACES = f"""
 CREATE TEMP TABLE dup_place ON COMMIT DROP AS
-SELECT o.id, {core_sql("o.name")} AS name, l.geom::geography AS geog
+SELECT o.id, {core_sql("o.name")} AS name, l.geom::geography AS geog, o.tax_code, o.runts_id
 FROM organization o
 JOIN location l ON l.organization_id = o.id AND l.geom IS NOT NULL
 WHERE {_LIVE.format(t="o")}
@@ -107,13 +117,14 @@ _PLACES_INDEX = (
     "ANALYZE dup_place",
 )
 
-_NAME_NEARBY_BULK = """
+_NAME_NEARBY_BULK = f"""
 INSERT INTO dup_pair
 SELECT LEAST(a.id, b.id), GREATEST(a.id, b.id)
 FROM dup_place a
 JOIN dup_place b
   ON b.name % a.name AND ST_DWithin(b.geog, a.geog, :metres) AND b.id <> a.id
 WHERE a.id = ANY(:ids) AND similarity(a.name, b.name) >= :similarity
+  AND {_not_vetoed("a", "b")}
 """
 
 # Every candidate pair not stored yet, with what ``pair_score`` weighs.

@@ -36,7 +36,8 @@ from ambrogio.editing.pair_score import (
 GEOD = Geod(ellps="WGS84")
 # In the Apennines near Bobbio: no demo provider within kilometres.
 ORIGIN = (9.386, 44.766)
-SHARED_TAX = "02830740136"  # a valid partita IVA
+SHARED_TAX = "02830740136"  # valid partite IVA
+OTHER_TAX = "01234560124"
 
 
 def _at(east: float, north: float = 0.0) -> tuple[float, float]:
@@ -72,6 +73,8 @@ PROVIDERS = [
     # tax code is the reason given).
     Provider("far_twin", "Fondazione Borgo Antico", [_at(20000, 20000)], tax_code=SHARED_TAX),
     Provider("near_twin", "Cooperativa Sociale Il Girasole", [_at(0, -50)], tax_code=SHARED_TAX),
+    # The same name 20 m away, but another valid partita IVA: another legal entity.
+    Provider("other_iva", "Cooperativa Sociale Il Girasole", [_at(0, 20)], tax_code=OTHER_TAX),
     # A pair already dismissed by a reviewer stays dismissed.
     Provider("dismissed_a", "Studio Medico Santa Lucia", [_at(-3000)]),
     Provider("dismissed_b", "Studio Medico Santa Lucía", [_at(-3000, 100)]),
@@ -261,6 +264,7 @@ async def test_flagged_pairs_are_the_oracles(
                 assert pairs[_pair(ids, "girasole", "far_twin")] == "tax_code"
                 for one, other in (
                     ("girasole", "girasoli"),
+                    ("girasole", "other_iva"),
                     ("girasole", "agricola"),
                     ("girasole", "girasole_caps"),
                     ("girasole", "quercia"),
