@@ -1,7 +1,7 @@
 """duplicate pairs with a score and reasons; every comune of Italy with its province and region
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-02 15:20:00
 
 A flagged pair keeps the score and the reasons its judgement gave (``editing/pair_score.py``),
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0015'
-down_revision: str | None = '0009'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
