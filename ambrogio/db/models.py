@@ -607,7 +607,7 @@ class ImportJob(Base):
 
 
 class DuplicateCandidate(Base):
-    """Two providers that look like one: the same tax code, or similar names close together."""
+    """Two providers that look like one (``ambrogio.editing.pair_score`` says why and how much)."""
 
     __tablename__ = "duplicate_candidate"
 
