@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Table, bindparam, func, literal, tuple_
+from sqlalchemy import Float, Table, Text, bindparam, func, literal, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ambrogio.db.models import SRID, Comune, TaxonomyTerm
 from ambrogio.enums import Status
-from ambrogio.geo.gazetteer import lecco_comuni
+from ambrogio.geo.gazetteer import italy_comuni
 from ambrogio.taxonomy import TERMS, VOCABULARY, Term, term_id
 
 SOURCE = "ambrogio"
@@ -51,13 +51,19 @@ async def _load_comuni(session: AsyncSession) -> None:
             "lat": comune.lat,
             "centroid_source": comune.centroid_source,
             "centroid_missing_reason": comune.centroid_missing_reason,
+            "province_name": comune.province_name,
+            "region_code": comune.region_code,
+            "region_name": comune.region_name,
+            "wkt": comune.boundary_wkt,
+            "boundary_source": comune.boundary_source,
         }
-        for comune in lecco_comuni()
+        for comune in italy_comuni()
     ]
     # ST_MakePoint(NULL, NULL) is NULL: a comune without coordinates gets no centroid.
     centroid = func.ST_SetSRID(
         func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), SRID
     )
+    boundary = func.ST_GeomFromText(bindparam("wkt", type_=Text), SRID)
     columns = (
         "name",
         "province_code",
@@ -66,8 +72,14 @@ async def _load_comuni(session: AsyncSession) -> None:
         "centroid",
         "centroid_source",
         "centroid_missing_reason",
+        "province_name",
+        "region_code",
+        "region_name",
+        "boundary",
+        "boundary_source",
     )
-    await session.execute(_upsert(_COMUNE, "istat_code", columns, centroid=centroid), rows)
+    stmt = _upsert(_COMUNE, "istat_code", columns, centroid=centroid, boundary=boundary)
+    await session.execute(stmt, rows)
 
 
 def _term_row(term: Term) -> dict[str, Any]:
@@ -112,6 +124,6 @@ async def _load_taxonomy(session: AsyncSession) -> None:
 
 
 async def load_reference(session: AsyncSession) -> None:
-    """Upsert the Lecco comuni and the taxonomy; the caller commits."""
+    """Upsert every comune of Italy and the taxonomy; the caller commits."""
     await _load_comuni(session)
     await _load_taxonomy(session)

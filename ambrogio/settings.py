@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # The territory: points outside this envelope (west, south, east, north) are kept but
     # flagged ``outsideTerritory`` for review. The default is the Province of Lecco, with margin.
     territory_bbox: tuple[float, float, float, float] = (9.0, 45.55, 9.75, 46.25)
+    # The network's own territory, for what an import calls "outside the territory": province
+    # codes ("LC", "BG") and region names or ISTAT codes ("Lombardia", "03"). A located place
+    # whose comune is known is outside when its comune is in none of them.
+    territory: tuple[str, ...] = ("LC",)
 
     # Bulk import: the largest upload accepted, and the rows of a file.
     import_max_bytes: int = 10 * 1024 * 1024

@@ -35,8 +35,14 @@ from ambrogio.db.models import (
 )
 
 
-def comuni_page(after: Sequence[Any] | None, limit: int) -> Stmt:
-    return keyset_page(select(Comune), [Comune.istat_code], after, limit)
+def comuni_page(
+    after: Sequence[Any] | None, limit: int, provinces: Sequence[str] | None = None
+) -> Stmt:
+    """By ISTAT code; only those of ``provinces`` (two-letter codes) when given."""
+    stmt = select(Comune)
+    if provinces is not None:
+        stmt = stmt.where(Comune.province_code.in_([code.upper() for code in provinces]))
+    return keyset_page(stmt, [Comune.istat_code], after, limit)
 
 
 def root_categories() -> Stmt:

@@ -165,9 +165,15 @@ class Comune(Base):
     # Where the centroid came from, or why there is none (never an invented coordinate).
     centroid_source: Mapped[str | None] = mapped_column(Text)
     centroid_missing_reason: Mapped[str | None] = mapped_column(Text)
+    # Deferred: a comune is read for its name and centroid far more often than for its shape.
     boundary: Mapped[Any] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True, deferred=True
     )
+    boundary_source: Mapped[str | None] = mapped_column(Text)
+    province_name: Mapped[str | None] = mapped_column(Text)
+    # The region's two-digit ISTAT code ("03" Lombardia) and its name.
+    region_code: Mapped[str | None] = mapped_column(String(2))
+    region_name: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __table_args__ = (
@@ -178,6 +184,7 @@ class Comune(Base):
         Index("ix_comune_centroid", "centroid", postgresql_using="gist"),
         Index("ix_comune_boundary", "boundary", postgresql_using="gist"),
         Index("ix_comune_province_code", "province_code"),
+        Index("ix_comune_region_code", "region_code"),
     )
 
 
@@ -241,6 +248,11 @@ class Organization(Provenance, Base):
         return (
             CheckConstraint(_one_of("kind", ProviderKind), name="kind"),
             Index("ix_organization_tax_code", "tax_code"),
+            Index(
+                "ix_organization_runts_id",
+                "runts_id",
+                postgresql_where=text("runts_id IS NOT NULL"),
+            ),
             Index("ix_organization_search", "search", postgresql_using="gin"),
             _trigram_index("organization"),
             Index("ix_organization_name_id", "name", "id"),
@@ -269,6 +281,9 @@ class Location(Provenance, Base):
     address: Mapped[str | None] = mapped_column(Text)
     cap: Mapped[str | None] = mapped_column(String(5))
     comune_istat: Mapped[str | None] = mapped_column(ForeignKey("comune.istat_code"))
+    # How the comune was found: "given", "boundary" (the point lies in it) or "centroid" (the
+    # nearest centroid, where no boundary holds the point).
+    comune_precision: Mapped[str | None] = mapped_column(Text)
     wheelchair_accessible: Mapped[bool | None] = mapped_column(Boolean)
     accessibility: Mapped[str | None] = mapped_column(Text)
     # OSM opening_hours syntax, e.g. "Mo-Fr 08:30-12:30,14:00-18:00; PH off".
@@ -286,6 +301,9 @@ class Location(Provenance, Base):
                 name="geocode_precision",
             ),
             CheckConstraint("(geom IS NULL) = (geocode_precision IS NULL)", name="geom_precision"),
+            CheckConstraint(
+                "comune_precision IN ('given', 'boundary', 'centroid')", name="comune_precision"
+            ),
             *_point_indexes("location"),
             Index("ix_location_organization_id", "organization_id"),
             Index("ix_location_comune_istat", "comune_istat"),
@@ -589,7 +607,7 @@ class ImportJob(Base):
 
 
 class DuplicateCandidate(Base):
-    """Two providers that look like one: the same tax code, or similar names close together."""
+    """Two providers that look like one (``ambrogio.editing.pair_score`` says why and how much)."""
 
     __tablename__ = "duplicate_candidate"
 
@@ -600,6 +618,9 @@ class DuplicateCandidate(Base):
     reason: Mapped[str] = mapped_column(Text)
     similarity: Mapped[float | None]
     distance_m: Mapped[float | None]
+    # What ``ambrogio.editing.pair_score`` gave: the summed weights and each field's say.
+    score: Mapped[float | None]
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     status: Mapped[str] = mapped_column(Text, default="open", server_default="open")
     detected_at: Mapped[datetime] = mapped_column(server_default=func.now())
     decided_by: Mapped[str | None] = mapped_column(Text)
@@ -608,7 +629,7 @@ class DuplicateCandidate(Base):
     __table_args__ = (
         UniqueConstraint("provider_a", "provider_b", name="uq_duplicate_candidate_pair"),
         CheckConstraint("provider_a < provider_b", name="ordered"),
-        CheckConstraint("reason IN ('tax_code', 'name_nearby')", name="reason"),
+        CheckConstraint("reason IN ('tax_code', 'runts_id', 'name_nearby')", name="reason"),
         CheckConstraint("status IN ('open', 'dismissed', 'merged')", name="status"),
         Index("ix_duplicate_candidate_provider_b", "provider_b"),
         Index("ix_duplicate_candidate_status", "status", "detected_at"),

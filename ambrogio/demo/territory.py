@@ -102,7 +102,11 @@ class Place:
 
 
 def _place(comune: GazetteerComune) -> Place | None:
+    # Demo records gather around towns: a centroid that is only a point inside the boundary
+    # (no GeoNames town) is no town to gather around.
     if comune.lat is None or comune.lon is None:
+        return None
+    if not (comune.centroid_source or "").startswith("geonames:"):
         return None
     return Place(
         comune.istat_code,
@@ -125,7 +129,7 @@ def _places() -> tuple[Place, ...]:
 
 
 def places() -> tuple[Place, ...]:
-    """The comuni with a centroid, by ISTAT code; comuni without one get no demo records."""
+    """The comuni with a town's centroid, by ISTAT code; the others get no demo records."""
     return _places()
 
 

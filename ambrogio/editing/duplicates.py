@@ -29,6 +29,7 @@ class DuplicateStatus(StrEnum):
 
 class DuplicateReason(StrEnum):
     TAX_CODE = "tax_code"
+    RUNTS_ID = "runts_id"
     NAME_NEARBY = "name_nearby"
 
 

@@ -1,4 +1,4 @@
-"""An import, start to end: parse → validate → locate → stage and merge → report.
+"""An import, start to end: parse → validate → locate → place → stage and merge → report.
 
 ``run_import`` is what the ``importProviders`` mutation, ``approveImport`` and ``ambrogio
 import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
@@ -47,6 +47,7 @@ from ambrogio.errors import BadUserInput, Conflict, NotFound, UnreadableFile
 from ambrogio.hours.intervals import sync_open_intervals
 from ambrogio.importing import csv, geojson, hsds, jobs
 from ambrogio.importing.geocode import Nominatim, locate
+from ambrogio.importing.placing import place
 from ambrogio.importing.rows import Parsed, RowIssue
 from ambrogio.importing.upsert import MergeCounts, merge
 from ambrogio.importing.validate import Validated, validate
@@ -277,6 +278,7 @@ async def _validate_and_locate(
         records.warnings.extend(
             await locate(session, records.locations.values(), known, settings, geocoder)
         )
+        records.warnings.extend(await place(session, records, settings.territory))
         await session.commit()
     return records
 

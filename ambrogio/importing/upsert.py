@@ -17,6 +17,9 @@ caller (published); an update never changes a record's status, so re-importing d
 back what a reviewer archived. Records of the source that are missing from the file are left
 as they are: an import adds and updates, it never deletes.
 
+A provider merged into another (``mergeProviders``) stays merged: what the file says of its
+places and services goes to the provider that absorbed it.
+
 Counts are per provider: created (its organization row is new), updated (it, or any of its
 locations, services, categories, prices or service locations changed), unchanged (the rest).
 """
@@ -52,7 +55,8 @@ STAGING = (
     CREATE TEMP TABLE imp_loc (
         id uuid, organization_id uuid, external_id text, address text, cap text,
         comune_istat text, opening_hours text, lat float8, lon float8, precision text,
-        outside boolean, name text, wheelchair_accessible boolean, accessibility text
+        outside boolean, comune_precision text, name text, wheelchair_accessible boolean,
+        accessibility text
     ) ON COMMIT DROP
     """,
     """
@@ -92,10 +96,10 @@ SVC_COLUMNS = (
 )
 
 
-def _distinct(columns: tuple[str, ...]) -> str:
+def _distinct(columns: tuple[str, ...], new: str = "excluded") -> str:
     return (
         f"({', '.join(f't.{c}' for c in columns)}) IS DISTINCT FROM "
-        f"({', '.join(f'excluded.{c}' for c in columns)})"
+        f"({', '.join(f'{new}.{c}' for c in columns)})"
     )
 
 
@@ -103,31 +107,106 @@ def _set(columns: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = excluded.{c}" for c in columns)
 
 
-def _given(columns: tuple[str, ...]) -> tuple[str, str]:
-    """SET items and a change test for columns that the file may leave out (null)."""
-    kept = [f"coalesce(excluded.{c}, t.{c})" for c in columns]
-    sets = ", ".join(f"{c} = {value}" for c, value in zip(columns, kept, strict=True))
+def _kept(columns: tuple[str, ...], new: str = "excluded") -> list[str]:
+    return [f"coalesce({new}.{c}, t.{c})" for c in columns]
+
+
+def _given_set(columns: tuple[str, ...]) -> str:
+    """SET items for columns that the file may leave out (null): a null keeps the value."""
+    return ", ".join(f"{c} = {v}" for c, v in zip(columns, _kept(columns), strict=True))
+
+
+def _given_changed(columns: tuple[str, ...], new: str = "excluded") -> str:
     olds = ", ".join(f"t.{c}" for c in columns)
-    return sets, f"({olds}) IS DISTINCT FROM ({', '.join(kept)})"
+    return f"({olds}) IS DISTINCT FROM ({', '.join(_kept(columns, new))})"
 
 
-ORG_GIVEN_SET, ORG_GIVEN_CHANGED = _given(ORG_GIVEN)
-LOC_GIVEN_SET, LOC_GIVEN_CHANGED = _given(LOC_GIVEN)
+@dataclass(frozen=True)
+class _Merge:
+    """One catalogue table's merge from its staging table (see ``_merge_statement``)."""
+
+    kind: str
+    table: str
+    staged: str
+    # Catalogue column -> its value, an expression over the staged row ``i``.
+    values: dict[str, str]
+    # The columns whose difference makes an update, and those written only when given.
+    compared: tuple[str, ...]
+    given: tuple[str, ...]
+    # Further SET items of an update, and a condition a stored row must meet to be updated.
+    also_set: str = ""
+    guard: str = "true"
+    # The provider a row belongs to (for the counts).
+    owner: str = "t.organization_id"
 
 
-MERGE_ORG = f"""
-WITH up AS (
-    INSERT INTO organization AS t (id, source, external_id, status,
-                                   {", ".join((*ORG_COLUMNS, *ORG_GIVEN))})
-    SELECT id, :source, external_id, :status, {", ".join((*ORG_COLUMNS, *ORG_GIVEN))}
-    FROM imp_org
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(ORG_COLUMNS)}, {ORG_GIVEN_SET}, version = t.version + 1, updated_at = now()
-    WHERE {_distinct(ORG_COLUMNS)} OR {ORG_GIVEN_CHANGED}
-    RETURNING t.id, (t.xmax = 0) AS inserted
+def _changed(merge: _Merge, new: str) -> str:
+    test = _distinct(merge.compared, new)
+    if merge.given:
+        test = f"{test} OR {_given_changed(merge.given, new)}"
+    return test if merge.guard == "true" else f"{merge.guard} AND ({test})"
+
+
+def _merge_statement(merge: _Merge) -> str:
+    """``INSERT … ON CONFLICT (source, external_id) DO UPDATE … WHERE changed``, with the rows
+    that would not change left out first: ON CONFLICT locks (and so writes) every row it
+    meets, even one its WHERE then leaves alone, which made a re-import of an unchanged file
+    rewrite every page of the catalogue."""
+    columns = ", ".join(merge.values)
+    values = ", ".join(f"{value} AS {column}" for column, value in merge.values.items())
+    sets = ", ".join(
+        item
+        for item in (
+            _set(merge.compared),
+            _given_set(merge.given) if merge.given else "",
+            merge.also_set,
+            "version = t.version + 1, updated_at = now()",
+        )
+        if item
+    )
+    return f"""
+    WITH src AS (SELECT {values} FROM {merge.staged} i),
+    fresh AS (
+        SELECT s.* FROM src s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {merge.table} t
+            WHERE t.source = s.source AND t.external_id = s.external_id
+              AND NOT ({_changed(merge, "s")})
+        )
+    ), up AS (
+        INSERT INTO {merge.table} AS t ({columns})
+        SELECT {columns} FROM fresh
+        ON CONFLICT (source, external_id) DO UPDATE SET {sets}
+        WHERE {_changed(merge, "excluded")}
+        RETURNING t.id, {merge.owner} AS organization_id, (t.xmax = 0) AS inserted
+    )
+    INSERT INTO imp_changed SELECT '{merge.kind}', id, organization_id, inserted FROM up
+    """
+
+
+def _common(*columns: str) -> dict[str, str]:
+    return {c: f"i.{c}" for c in columns}
+
+
+_PROVENANCE = {
+    "id": "i.id",
+    "source": "CAST(:source AS text)",
+    "external_id": "i.external_id",
+    "status": "CAST(:status AS text)",
+}
+
+MERGE_ORG = _merge_statement(
+    _Merge(
+        kind="provider",
+        table="organization",
+        staged="imp_org",
+        values={**_PROVENANCE, **_common(*ORG_COLUMNS, *ORG_GIVEN)},
+        compared=ORG_COLUMNS,
+        given=ORG_GIVEN,
+        guard="t.merged_into_id IS NULL",
+        owner="t.id",
+    )
 )
-INSERT INTO imp_changed SELECT 'provider', id, id, inserted FROM up
-"""
 
 LOC_COLUMNS = (
     "address",
@@ -137,45 +216,50 @@ LOC_COLUMNS = (
     "geom",
     "geocode_precision",
     "outside_territory",
+    "comune_precision",
 )
 
-MERGE_LOC = f"""
-WITH up AS (
-    INSERT INTO location AS t (id, organization_id, source, external_id, status,
-                               hours_changed_at, {", ".join((*LOC_COLUMNS, *LOC_GIVEN))})
-    SELECT id, organization_id, :source, external_id, :status,
-           CASE WHEN opening_hours IS NOT NULL THEN now() END,
-           address, cap, comune_istat, opening_hours,
-           CASE WHEN lat IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-           precision, coalesce(outside, false), {", ".join(LOC_GIVEN)}
-    FROM imp_loc
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(LOC_COLUMNS)}, {LOC_GIVEN_SET}, organization_id = excluded.organization_id,
-        hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM excluded.opening_hours
-                                THEN now() ELSE t.hours_changed_at END,
-        version = t.version + 1, updated_at = now()
-    WHERE {_distinct((*LOC_COLUMNS, "organization_id"))} OR {LOC_GIVEN_CHANGED}
-    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+MERGE_LOC = _merge_statement(
+    _Merge(
+        kind="location",
+        table="location",
+        staged="imp_loc",
+        values={
+            **_PROVENANCE,
+            "organization_id": "i.organization_id",
+            "hours_changed_at": "CASE WHEN i.opening_hours IS NOT NULL THEN now() END",
+            **_common("address", "cap", "comune_istat", "opening_hours"),
+            "geom": "CASE WHEN i.lat IS NOT NULL "
+            "THEN ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) END",
+            "geocode_precision": "i.precision",
+            "outside_territory": "coalesce(i.outside, false)",
+            "comune_precision": "i.comune_precision",
+            **_common(*LOC_GIVEN),
+        },
+        compared=(*LOC_COLUMNS, "organization_id"),
+        given=LOC_GIVEN,
+        also_set="hours_changed_at = CASE WHEN t.opening_hours IS DISTINCT FROM "
+        "excluded.opening_hours THEN now() ELSE t.hours_changed_at END",
+    )
 )
-INSERT INTO imp_changed SELECT 'location', id, organization_id, inserted FROM up
-"""
 
-MERGE_SVC = f"""
-WITH up AS (
-    INSERT INTO service AS t (id, organization_id, source, external_id, status,
-                              prices_changed_at, {", ".join(SVC_COLUMNS)})
-    SELECT id, organization_id, :source, external_id, :status, now(), name, description,
-           welfare_eligible, tuir_category, target_groups, min_age, max_age, languages,
-           delivery, ST_GeomFromWKB(service_area, 4326), CAST(service_area_comuni AS varchar(6)[])
-    FROM imp_svc
-    ON CONFLICT (source, external_id) DO UPDATE
-    SET {_set(SVC_COLUMNS)}, organization_id = excluded.organization_id,
-        version = t.version + 1, updated_at = now()
-    WHERE {_distinct((*SVC_COLUMNS, "organization_id"))}
-    RETURNING t.id, t.organization_id, (t.xmax = 0) AS inserted
+MERGE_SVC = _merge_statement(
+    _Merge(
+        kind="service",
+        table="service",
+        staged="imp_svc",
+        values={
+            **_PROVENANCE,
+            "organization_id": "i.organization_id",
+            "prices_changed_at": "now()",
+            **_common(*SVC_COLUMNS[:-2]),  # the area, last, needs casting
+            "service_area": "ST_GeomFromWKB(i.service_area, 4326)",
+            "service_area_comuni": "CAST(i.service_area_comuni AS varchar(6)[])",
+        },
+        compared=(*SVC_COLUMNS, "organization_id"),
+        given=(),
+    )
 )
-INSERT INTO imp_changed SELECT 'service', id, organization_id, inserted FROM up
-"""
 
 EXTERNAL_TERMS = """
 INSERT INTO taxonomy_term (id, slug, vocabulary, label_it, label_en, source, external_id, status)
@@ -260,17 +344,29 @@ REPLACE_CHILDREN = (
     "AND x.id NOT IN (SELECT id FROM imp_changed WHERE kind = 'service' AND inserted)",
 )
 
+# A provider a reviewer merged into another keeps its row, archived, and the file's later
+# versions of it are the survivor's: its places and services go there, its own row is not
+# rewritten (``MERGE_ORG``), and it counts as the survivor does.
+REDIRECT_MERGED = tuple(
+    f"UPDATE {table} x SET organization_id = o.merged_into_id FROM organization o "
+    "WHERE o.id = x.organization_id AND o.merged_into_id IS NOT NULL"
+    for table in ("imp_loc", "imp_svc")
+)
+
 COUNTS = """
 WITH touched AS (
     SELECT organization_id, bool_or(kind = 'provider' AND inserted) AS created
     FROM imp_changed GROUP BY 1
+), target AS (
+    SELECT coalesce(m.merged_into_id, o.id) AS id
+    FROM imp_org o LEFT JOIN organization m ON m.id = o.id
 )
 SELECT
     count(*) FILTER (WHERE t.created) AS created,
     count(*) FILTER (WHERE NOT t.created) AS updated,
     count(*) FILTER (WHERE t.organization_id IS NULL) AS unchanged,
     coalesce(array_agg(o.id) FILTER (WHERE t.organization_id IS NOT NULL), '{}') AS changed_ids
-FROM imp_org o LEFT JOIN touched t ON t.organization_id = o.id
+FROM target o LEFT JOIN touched t ON t.organization_id = o.id
 """
 
 
@@ -287,7 +383,7 @@ class MergeCounts:
 ORG_STAGED = ("id", "external_id", *ORG_COLUMNS, *ORG_GIVEN)
 LOC_STAGED = (
     "id", "organization_id", "external_id", "address", "cap", "comune_istat", "opening_hours",
-    "lat", "lon", "precision", "outside", *LOC_GIVEN,
+    "lat", "lon", "precision", "outside", "comune_precision", *LOC_GIVEN,
 )  # fmt: skip
 SVC_STAGED = ("id", "organization_id", "external_id", *SVC_COLUMNS)
 COST_STAGED = ("id", "service_id", "amount", "unit", "description")
@@ -348,6 +444,7 @@ def _location_rows(locations: Iterable[LocationRecord]) -> list[tuple[Any, ...]]
             x.lon,
             x.precision,
             x.outside_territory,
+            x.comune_precision,
             x.name,
             x.wheelchair_accessible,
             x.accessibility,
@@ -429,6 +526,8 @@ async def merge(session: AsyncSession, records: Validated, source: str, status: 
     await stage(session, records)
     await _external_terms(session, records)
     params = {"source": source, "status": status}
+    for statement in REDIRECT_MERGED:
+        await session.execute(text(statement))
     for statement in (MERGE_ORG, MERGE_LOC, MERGE_SVC):
         await session.execute(text(statement), params)
     for kind in _CHILD_SETS:

@@ -90,6 +90,8 @@ class LocationRecord:
     lon: float | None = None
     precision: str | None = None
     outside_territory: bool = False
+    # How the comune was found: "given", "boundary" or "centroid" (``importing.placing``).
+    comune_precision: str | None = None
     # Written only when the file gives them (see ``merge``).
     name: str | None = None
     wheelchair_accessible: bool | None = None

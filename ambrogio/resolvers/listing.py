@@ -47,10 +47,12 @@ async def _page(
     )
 
 
-async def comuni(info: Info, first: int | None, after: str | None) -> Connection[Comune]:
+async def comuni(
+    info: Info, provinces: list[str] | None, first: int | None, after: str | None
+) -> Connection[Comune]:
     return await _page(
         info,
-        q.comuni_page,
+        lambda cursor, limit: q.comuni_page(cursor, limit, provinces),
         lambda row: (row.istat_code,),
         (text_key,),
         Comune.from_row,

@@ -5,8 +5,10 @@ A small set of providers, far from the demo data, is built to hold every case: n
 (accents and case), several locations, a location without a point, a shared tax code,
 archived and merged-away providers, and a pair a reviewer dismissed. The expected pairs are
 computed here — distances with ``Geod``, each provider against every live provider of the
-database; only the trigram similarity of two names is asked of PostgreSQL — and compared with
-what each plan stores, in a transaction that is rolled back.
+database; only the core names and their trigram similarity are asked of PostgreSQL, and the
+verdict of ``pair_score.judge`` on what the oracle measured — and compared with what each plan
+stores, in a transaction that is rolled back. How good the verdicts are is the business of
+``test_duplicate_quality.py``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.editing import matching
-from ambrogio.editing.matching import NAME_SIMILARITY, NEARBY_METRES, flag_duplicates
+from ambrogio.editing.matching import core_sql, flag_duplicates
+from ambrogio.editing.pair_score import (
+    CANDIDATE_SIMILARITY,
+    NEARBY_METRES,
+    PairFields,
+    core_pattern,
+    judge,
+)
 
 GEOD = Geod(ellps="WGS84")
 # In the Apennines near Bobbio: no demo provider within kilometres.
 ORIGIN = (9.386, 44.766)
+SHARED_TAX = "02830740136"  # valid partite IVA
+OTHER_TAX = "01234560124"
 
 
 def _at(east: float, north: float = 0.0) -> tuple[float, float]:
@@ -47,29 +58,31 @@ class Provider:
 
 
 PROVIDERS = [
-    Provider("girasole", "Cooperativa Sociale Il Girasole", [_at(0)], tax_code="T-SHARED-1"),
-    # Accents and case do not matter; 240 m is near, 260 m is not.
+    Provider("girasole", "Cooperativa Sociale Il Girasole", [_at(0)], tax_code=SHARED_TAX),
+    # Accents and case do not matter; 240 m is near (flagged on the name alone), 260 m is not.
     Provider("girasole_accent", "Cooperativa Sociale Il Girasolé", [_at(240)]),
     Provider("girasole_caps", "COOPERATIVA SOCIALE IL GIRASOLE", [_at(0, 260)]),
     # Near, but another name.
     Provider("quercia", "Associazione La Quercia di Mamre", [_at(30, 30)]),
-    # Similar, one location far and one near: flagged at the nearest distance.
+    # Similar, one location far and one near (127 m): a candidate, scored too low.
     Provider("girasoli", "Cooperativa Sociale I Girasoli", [_at(5000), _at(-120, 40), None]),
     # Similar and near, but archived, or merged into another: never flagged.
     Provider("archived", "Cooperativa Sociale Il Girasole", [_at(10)], status="archived"),
     Provider("merged", "Cooperativa Sociale Il Girasole", [_at(-10)], merged_into="quercia"),
     # The same tax code, far apart and named otherwise; and near and similar as well (the
     # tax code is the reason given).
-    Provider("far_twin", "Fondazione Borgo Antico", [_at(20000, 20000)], tax_code="T-SHARED-1"),
-    Provider("near_twin", "Cooperativa Sociale Il Girasole", [_at(0, -50)], tax_code="T-SHARED-1"),
+    Provider("far_twin", "Fondazione Borgo Antico", [_at(20000, 20000)], tax_code=SHARED_TAX),
+    Provider("near_twin", "Cooperativa Sociale Il Girasole", [_at(0, -50)], tax_code=SHARED_TAX),
+    # The same name 20 m away, but another valid partita IVA: another legal entity.
+    Provider("other_iva", "Cooperativa Sociale Il Girasole", [_at(0, 20)], tax_code=OTHER_TAX),
     # A pair already dismissed by a reviewer stays dismissed.
     Provider("dismissed_a", "Studio Medico Santa Lucia", [_at(-3000)]),
     Provider("dismissed_b", "Studio Medico Santa Lucía", [_at(-3000, 100)]),
     # No point at all; and a similar name with a point that is not near.
     Provider("nowhere", "Cooperativa Sociale Il Girasole", [None]),
     Provider("lonely", "Cooperativa Sociale Il Girasole", [_at(0, -1000)]),
-    # Almost the same place, a name sharing only a few trigrams; a name just below the
-    # similarity threshold (0.575); and one exactly at it (0.6), which counts.
+    # Almost the same place, a name sharing only a few trigrams; another distinctive name;
+    # and a name alike but not the same, 212 m away (scored too low).
     Provider("bakery", "Panificio Girasole", [_at(1, 1)]),
     Provider("mandorlo", "Cooperativa Sociale Il Mandorlo", [_at(-60, -60)]),
     Provider("agricola", "Cooperativa Agricola Il Girasole", [_at(-150, 150)]),
@@ -120,6 +133,18 @@ async def _build(session: AsyncSession) -> dict[str, uuid.UUID]:
     return ids
 
 
+async def _core_similarity(session: AsyncSession, a: str, b: str) -> tuple[str, str, float]:
+    """The core names and their trigram similarity: the only thing asked of PostgreSQL."""
+    core_a, core_b = core_sql("CAST(:a AS text)"), core_sql("CAST(:b AS text)")
+    row = (
+        await session.execute(
+            text(f"SELECT {core_a}, {core_b}, similarity({core_a}, {core_b})"),
+            {"a": a, "b": b, "common": core_pattern()},
+        )
+    ).one()
+    return str(row[0]), str(row[1]), float(row[2])
+
+
 async def _oracle(session: AsyncSession, ids: list[uuid.UUID]) -> set[tuple[Any, ...]]:
     """The pairs to flag, computed without the flagging statements."""
     live = (
@@ -148,33 +173,35 @@ async def _oracle(session: AsyncSession, ids: list[uuid.UUID]) -> set[tuple[Any,
     for a in wanted:
         for b in names:
             pair = (min(a, b), max(a, b))
-            if a == b or pair in stored or pair in expected or taxes[a] is None:
-                continue
-            if taxes[a] == taxes[b]:
-                expected[pair] = ("tax_code", None, None)
-    for a in wanted:
-        for b in names:
-            pair = (min(a, b), max(a, b))
             if a == b or pair in stored or pair in expected:
                 continue
             distances = [
                 GEOD.inv(pa[0], pa[1], pb[0], pb[1])[2]
                 for pa, pb in itertools.product(points.get(a, []), points.get(b, []))
             ]
-            near = [d for d in distances if d <= NEARBY_METRES]
-            if not near:
+            nearest = min(distances) if distances else None
+            same_tax = taxes[a] is not None and taxes[a] == taxes[b]
+            if not same_tax and (nearest is None or nearest > NEARBY_METRES):
                 continue
-            similarity = (
-                await session.execute(
-                    text(
-                        "SELECT similarity(ambrogio_unaccent(lower(:a)), "
-                        "ambrogio_unaccent(lower(:b)))"
-                    ),
-                    {"a": names[a], "b": names[b]},
+            core_a, core_b, similarity = await _core_similarity(session, names[a], names[b])
+            if not same_tax and similarity < CANDIDATE_SIMILARITY:
+                continue
+            low, high = (a, b) if a < b else (b, a)
+            verdict = judge(
+                PairFields(
+                    name_a=names[low],
+                    name_b=names[high],
+                    core_a=core_a if low == a else core_b,
+                    core_b=core_b if low == a else core_a,
+                    name_similarity=similarity,
+                    tax_a=taxes[low],
+                    tax_b=taxes[high],
+                    distance_m=nearest,
                 )
-            ).scalar_one()
-            if similarity >= NAME_SIMILARITY:
-                expected[pair] = ("name_nearby", round(similarity, 5), round(min(near), 2))
+            )
+            if verdict.flagged:
+                shown = None if nearest is None else round(nearest, 2)
+                expected[pair] = (verdict.reason, round(similarity, 5), shown)
     return {(*pair, *outcome) for pair, outcome in expected.items()}
 
 
@@ -235,9 +262,10 @@ async def test_flagged_pairs_are_the_oracles(
                 assert pairs[_pair(ids, "girasole", "girasole_accent")] == "name_nearby"
                 assert pairs[_pair(ids, "girasole", "near_twin")] == "tax_code"
                 assert pairs[_pair(ids, "girasole", "far_twin")] == "tax_code"
-                assert pairs[_pair(ids, "girasole", "girasoli")] == "name_nearby"
-                assert pairs[_pair(ids, "girasole", "agricola")] == "name_nearby"
                 for one, other in (
+                    ("girasole", "girasoli"),
+                    ("girasole", "other_iva"),
+                    ("girasole", "agricola"),
                     ("girasole", "girasole_caps"),
                     ("girasole", "quercia"),
                     ("girasole", "archived"),

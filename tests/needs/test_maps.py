@@ -11,6 +11,8 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
+import shapely
+import shapely.geometry
 
 from ambrogio.needs import analysis
 from tests.support.import_db import ImportDb
@@ -82,11 +84,11 @@ async def test_the_geojson_is_the_gap_analysis_on_the_map(
         assert feature["properties"]["unmet"] == cell["unmetReferrals"]
         assert feature["properties"]["services"] == cell["servicesReaching"]
         assert feature["properties"]["gap_score"] == cell["gapScore"]
-        # the gazetteer has centroids only today: points at the comune's centroid
-        assert feature["geometry"]["type"] == "Point"
-        lon, lat = feature["geometry"]["coordinates"]
-        assert math.isclose(lon, cell["comune"]["lon"], abs_tol=1e-6)
-        assert math.isclose(lat, cell["comune"]["lat"], abs_tol=1e-6)
+        # the comune's boundary, holding (to the simplification's slack) its centroid
+        assert feature["geometry"]["type"] == "MultiPolygon"
+        assert feature["properties"]["polygon"] is True
+        centroid = shapely.Point(cell["comune"]["lon"], cell["comune"]["lat"])
+        assert shapely.geometry.shape(feature["geometry"]).distance(centroid) < 0.002
 
 
 async def test_the_csv_holds_every_row(needs_db: ImportDb, planner: dict[str, str]) -> None:

@@ -185,11 +185,17 @@ class CatalogueQuery:
     async def categories(self, info: Info) -> list[Category]:
         return await categories.root_categories(info)
 
-    @strawberry.field(description="The comuni of the gazetteer, by ISTAT code.")
+    @strawberry.field(
+        description="The comuni of the gazetteer (every comune of Italy), by ISTAT code."
+    )
     async def comuni(
         self,
         info: Info,
+        province_codes: Annotated[
+            list[str] | None,
+            strawberry.argument(description='Only the comuni of these provinces, e.g. ["LC"].'),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 100,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Comune]:
-        return await listing.comuni(info, first, after)
+        return await listing.comuni(info, province_codes, first, after)

@@ -107,7 +107,14 @@ class Location(Node):
         "comune's centroid: show it as approximate); null without a point."
     )
     outside_territory: bool = strawberry.field(
-        description="The point lies outside the territory's envelope (kept, flagged for review)."
+        description="The place lies outside the territory (its comune is in none of the "
+        "territory's provinces or regions; without a comune, outside its envelope): kept, "
+        "flagged for review."
+    )
+    comune_precision: str | None = strawberry.field(
+        description="How the comune was found: `given` (by the record), `boundary` (the point "
+        "lies in it) or `centroid` (the nearest centroid: near a border, check it); null when "
+        "not recorded."
     )
     address: str | None
     cap: str | None
@@ -140,6 +147,7 @@ class Location(Node):
             if row.geocode_precision
             else None,
             outside_territory=bool(row.outside_territory),
+            comune_precision=row.comune_precision,
             address=row.address,
             cap=row.cap,
             wheelchair_accessible=row.wheelchair_accessible,

@@ -21,6 +21,9 @@ class Comune(Node):
     istat_code: str = strawberry.field(description="6-digit ISTAT code, e.g. 097042 (Lecco).")
     name: str
     province_code: str = strawberry.field(description="Two-letter province code, e.g. LC.")
+    province_name: str | None = strawberry.field(description="e.g. Lecco.")
+    region_code: str | None = strawberry.field(description="2-digit ISTAT code, e.g. 03.")
+    region_name: str | None = strawberry.field(description="e.g. Lombardia.")
     cadastral_code: str
     caps: list[str] = strawberry.field(description="Postal codes (CAP).")
     lat: float | None = strawberry.field(description="Centroid latitude; null when unknown.")
@@ -56,6 +59,9 @@ class Comune(Node):
             istat_code=row.istat_code,
             name=row.name,
             province_code=row.province_code,
+            province_name=row.province_name,
+            region_code=row.region_code,
+            region_name=row.region_name,
             cadastral_code=row.cadastral_code,
             caps=list(row.caps),
             lat=point[0] if point else None,

@@ -67,7 +67,8 @@ described(
     DuplicateReason,
     "Why two providers look like one.",
     {
-        "TAX_CODE": "The same codice fiscale or partita IVA.",
+        "TAX_CODE": "The same valid codice fiscale or partita IVA.",
+        "RUNTS_ID": "The same RUNTS (third-sector register) id.",
         "NAME_NEARBY": "Similar names, with locations close to each other.",
     },
 )
@@ -230,6 +231,15 @@ class DuplicateCandidate:
     distance_meters: float | None = strawberry.field(
         description="Between their nearest locations (NAME_NEARBY)."
     )
+    score: float | None = strawberry.field(
+        description="The summed weights of the field comparisons (flagged from 6.0 up; a shared "
+        "tax code or RUNTS id is flagged whatever the score). Null for pairs flagged before "
+        "scores were kept."
+    )
+    reasons: list[str] = strawberry.field(
+        description="What decided the pair, strongest first: a hard rule, then each field "
+        'compared with its weight, e.g. "12 m apart (+3.0)".'
+    )
     status: DuplicateStatus
     detected_at: datetime
     decided_by: str | None
@@ -246,6 +256,8 @@ class DuplicateCandidate:
             reason=DuplicateReason(row.reason),
             similarity=row.similarity,
             distance_meters=row.distance_m,
+            score=row.score,
+            reasons=list(row.reasons or ()),
             status=DuplicateStatus(row.status),
             detected_at=row.detected_at,
             decided_by=row.decided_by,

@@ -226,8 +226,9 @@ async function refreshClusters() {
   $("#map").dataset.clusterTotal = String(total);
 }
 
+// The gazetteer holds every comune of Italy; the preview labels those of the province it opens on.
 const COMUNI = `query Comuni($after: String) {
-  comuni(first: 100, after: $after) {
+  comuni(provinceCodes: ["LC"], first: 100, after: $after) {
     edges { node { istatCode name lat lon } }
     pageInfo { hasNextPage endCursor }
   }
