@@ -58,9 +58,6 @@ class State:
     notifications: Notifications | None = None
     limiter: RateLimiter
 
-    def __init__(self) -> None:
-        self.limiter = RateLimiter()
-
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, state: State) -> None:
@@ -102,10 +99,14 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
             notifications=self.state.notifications,
+            limiter=self.state.limiter,
         )
+        if isinstance(request, Request):
+            context.client = request.client.host if request.client else None
+            context.response = response
         try:
             context.caller = await resolve_caller(
-                request.headers, self.settings, self.state.sessionmaker, self.state.limiter
+                request.headers, self.settings, self.state.sessionmaker
             )
         except AmbrogioError as error:
             context.auth_failure = error
@@ -121,6 +122,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         own = engine is None
         state.engine = engine if engine is not None else create_engine(settings)
         state.sessionmaker = create_sessionmaker(state.engine)
+        state.limiter = RateLimiter(state.engine, settings)
         changes = Notifications(state.engine.url.render_as_string(hide_password=False))
         try:
             await changes.start()
