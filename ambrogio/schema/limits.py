@@ -150,6 +150,10 @@ class OperationLimits(SchemaExtension):
         except RecursionError:
             raise too_complex("the document nests too deeply to be read", figure="tokens") from None
         except GraphQLError as error:
+            if "nested too deeply" in error.message:
+                raise too_complex(
+                    "the document nests too deeply to be read", figure="tokens"
+                ) from None
             if "tokens" not in error.message:
                 # a syntax error: strawberry parses again and answers it as usual
                 yield
