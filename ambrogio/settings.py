@@ -197,7 +197,7 @@ class Settings(BaseSettings):
 
     @property
     def field_suggestions(self) -> bool:
-        """"Did you mean …" in error messages: they would show the schema that introspection
+        """ "Did you mean …" in error messages: they would show the schema that introspection
         hides in production."""
         return self.env is not Environment.PRODUCTION
 

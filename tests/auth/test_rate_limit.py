@@ -89,7 +89,7 @@ async def test_an_api_key_has_its_own_limit(
 ) -> None:
     admin = await login("limit-admin", "admin")
     created = await gql(
-        "mutation { createApiKey(name: \"metered\", rateLimitPerMinute: 50) { key } }",
+        'mutation { createApiKey(name: "metered", rateLimitPerMinute: 50) { key } }',
         _headers=admin,
     )
     key = {"X-API-Key": created.data["createApiKey"]["key"]}
