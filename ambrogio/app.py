@@ -19,6 +19,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types import ExecutionResult
 
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
@@ -33,6 +36,7 @@ from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
+from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -57,6 +61,7 @@ class State:
     sessionmaker: async_sessionmaker[AsyncSession]
     notifications: Notifications | None = None
     limiter: RateLimiter
+    documents: Documents
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -93,6 +98,39 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         mapping = json.loads(str(files_map))
         return replace_placeholders_with_files(checked, mapping, files)
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """The page only for a GET with no operation at all (a persisted GET names its
+        document in ``extensions`` or ``documentId``, and may accept ``*/*``)."""
+        params = request.query_params
+        return (
+            super().should_render_graphql_ide(request)
+            and params.get("extensions") is None
+            and params.get("documentId") is None
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        """The document of a persisted operation (``ambrogio.http.persisted``) first."""
+        if isinstance(request_data, GraphQLRequestData):
+            try:
+                request_data.query = await self.state.documents.resolve(
+                    request_data.query,
+                    request_data.extensions,
+                    request.scope.get("state", {}).get("document_id"),
+                )
+            except Refused as refused:
+                return ExecutionResult(data=None, errors=[refused.error], extensions={"cost": 0})
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(
             settings=self.settings,
@@ -123,6 +161,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         state.engine = engine if engine is not None else create_engine(settings)
         state.sessionmaker = create_sessionmaker(state.engine)
         state.limiter = RateLimiter(state.engine, settings)
+        state.documents = Documents(state.sessionmaker, settings)
         changes = Notifications(state.engine.url.render_as_string(hide_password=False))
         try:
             await changes.start()
@@ -144,7 +183,10 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             Route(
                 "/graphql",
                 Transport(
-                    UploadLimit(graphql, settings.import_max_bytes),
+                    PersistedGetCache(
+                        UploadLimit(graphql, settings.import_max_bytes),
+                        settings.persisted_max_age_seconds,
+                    ),
                     max_body_bytes=settings.max_body_bytes,
                     max_json_depth=settings.max_json_depth,
                 ),

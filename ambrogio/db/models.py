@@ -842,6 +842,7 @@ class Need(Base):
         Index("ix_need_referred_service_id", "referred_service_id"),
     )
 
+
 class RateBucket(Base):
     """A caller's token bucket of cost points (``ambrogio.auth.rate_limit``); unlogged."""
 
