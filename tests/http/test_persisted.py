@@ -3,6 +3,7 @@ documents, and the HTTP caching of persisted GETs."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -54,6 +55,13 @@ def as_get(body: str) -> dict[str, str]:
         "variables": json.dumps(request["variables"]),
         "extensions": json.dumps(request["extensions"]),
     }
+
+
+def register(db_url: str, manifest: Path) -> subprocess.CompletedProcess[str]:
+    """``ambrogio documents register MANIFEST`` on the test database."""
+    env = {**os.environ, "DATABASE_URL": db_url}
+    command = [sys.executable, "-m", "ambrogio.cli", "documents", "register", str(manifest)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture
@@ -163,9 +171,7 @@ async def test_trusted_mode_runs_registered_documents_only(
             }
         )
     )
-    env = {**os.environ, "DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "ambrogio.cli", "documents", "register", str(manifest)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = await asyncio.to_thread(register, db_url, manifest)
     assert done.returncode == 0, done.stderr
     assert "1 newly registered" in done.stdout
 
@@ -194,8 +200,6 @@ async def test_trusted_mode_runs_registered_documents_only(
 def test_a_manifest_with_a_wrong_hash_registers_nothing(db_url: str, tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"0" * 64: "{ __typename }"}))
-    env = {**os.environ, "DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "ambrogio.cli", "documents", "register", str(manifest)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = register(db_url, manifest)
     assert done.returncode == 2
     assert "is not the SHA-256 of its document" in done.stderr
