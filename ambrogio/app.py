@@ -30,6 +30,7 @@ from ambrogio.db.notifications import Notifications
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
+from ambrogio.http import graphiql
 from ambrogio.http.compression import compression
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
@@ -97,6 +98,10 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         checked = check_multipart(operations, files_map, set(files), self.settings.max_json_depth)
         mapping = json.loads(str(files_map))
         return replace_placeholders_with_files(checked, mapping, files)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql.page()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         """The page only for a GET with no operation at all (a persisted GET names its
@@ -193,6 +198,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
+            *([graphiql.assets_route()] if settings.graphiql else []),
             *health_routes(state),
             *hsds_routes(state, settings),
             # Before the catalogue's tile routes, whose {layer} would take needs_gaps.
