@@ -144,8 +144,8 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             notifications=self.state.notifications,
             limiter=self.state.limiter,
         )
+        context.client = request.client.host if request.client else None
         if isinstance(request, Request):
-            context.client = request.client.host if request.client else None
             context.response = response
         try:
             context.caller = await resolve_caller(

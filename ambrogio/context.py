@@ -89,6 +89,7 @@ class Context:
     # Credentials were sent and did not hold: the operation answers with this error.
     auth_failure: AmbrogioError | None = None
     limiter: Limiter | None = None
-    # The client's address (the rate limit of anonymous callers); None over a websocket.
+    # The client's address (the rate limit of anonymous callers).
     client: str | None = None
+    # The HTTP response (None over a websocket).
     response: Response | None = None
