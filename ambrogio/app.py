@@ -123,18 +123,24 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         sub_response: Any,
     ) -> Any:
         """The document of a persisted operation (``ambrogio.http.persisted``) first."""
+        resolved = None
         if isinstance(request_data, GraphQLRequestData):
             try:
-                request_data.query = await self.state.documents.resolve(
+                resolved = await self.state.documents.resolve(
                     request_data.query,
                     request_data.extensions,
                     request.scope.get("state", {}).get("document_id"),
                 )
             except Refused as refused:
                 return ExecutionResult(data=None, errors=[refused.error], extensions={"cost": 0})
-        return await super().execute_operation(
+            request_data.query = resolved.query
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        ran = not getattr(result, "errors", None)
+        if resolved is not None and resolved.query and resolved.learn and ran:
+            await self.state.documents.learn(resolved.query)
+        return result
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(

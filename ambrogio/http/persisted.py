@@ -4,9 +4,10 @@
 ``persistedExchange`` speak them: a request may carry ``extensions.persistedQuery =
 {"version": 1, "sha256Hash": …}`` instead of ``query``. A hash the server does not know is
 answered with the error ``PersistedQueryNotFound`` (code ``PERSISTED_QUERY_NOT_FOUND``); the
-client then sends the hash with the full ``query``, which is kept (in PostgreSQL, so every
-process knows it from then on) when its SHA-256 is that hash, and refused (400) when it is
-not. Documents never change under a hash, so each process also keeps the ones it read.
+client then sends the hash with the full ``query``: refused (400) when its SHA-256 is not that
+hash, else run, and kept (in PostgreSQL, so every process knows it from then on) once it has
+run without errors, so that nobody fills the table with documents that do not run.
+Documents never change under a hash, so each process also keeps the ones it read.
 
 **Trusted documents** (``AMBROGIO_PERSISTED_QUERIES=trusted``, for production front ends):
 only documents an operator registered from a client's manifest (``ambrogio documents
@@ -25,6 +26,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -81,6 +83,14 @@ def _requested_id(extensions: dict[str, Any] | None, document_id: Any) -> str | 
     return documents.PREFIX + digest
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The document to run, and whether to keep it once it has run without errors (``learn``)."""
+
+    query: str | None
+    learn: bool = False
+
+
 class Documents:
     """Resolves the document of a request (see the module's docstring)."""
 
@@ -89,16 +99,24 @@ class Documents:
         self.trusted = settings.persisted_queries == PersistedQueries.TRUSTED
         self.known: OrderedDict[str, tuple[str, bool]] = OrderedDict()
 
+    def _keep(self, ident: str, found: tuple[str, bool]) -> None:
+        self.known[ident] = found
+        self.known.move_to_end(ident)
+        if len(self.known) > CACHED_DOCUMENTS:
+            self.known.popitem(last=False)
+
     async def _find(self, ident: str) -> tuple[str, bool] | None:
         found = self.known.get(ident)
         if found is None:
             found = await documents.find(self.sessionmaker, ident)
-            if found is None:
-                return None
-            self.known[ident] = found
-            if len(self.known) > CACHED_DOCUMENTS:
-                self.known.popitem(last=False)
+        if found is not None:
+            self._keep(ident, found)
         return found
+
+    async def learn(self, query: str) -> None:
+        """Keep a document that ran (automatic persisted queries)."""
+        await documents.remember(self.sessionmaker, query)
+        self._keep(documents.document_id(query), (query, False))
 
     def _untrusted(self) -> Refused:
         return Refused(
@@ -109,7 +127,7 @@ class Documents:
 
     async def resolve(
         self, query: str | None, extensions: dict[str, Any] | None, document_id: Any
-    ) -> str | None:
+    ) -> Resolved:
         """The document text to run; raises ``Refused`` or ``TransportError``."""
         ident = _requested_id(extensions, document_id)
         if ident is None and query is not None:
@@ -117,9 +135,9 @@ class Documents:
                 found = await self._find(documents.document_id(query))
                 if found is None or not found[1]:
                     raise self._untrusted()
-            return query
+            return Resolved(query)
         if ident is None:
-            return None  # no document at all: strawberry says so
+            return Resolved(None)  # no document at all: strawberry says so
         if query is not None:
             if documents.document_id(query) != ident:
                 raise TransportError(
@@ -132,16 +150,14 @@ class Documents:
                 found = await self._find(ident)
                 if found is None or not found[1]:
                     raise self._untrusted()
-            elif ident not in self.known:
-                await documents.remember(self.sessionmaker, query)
-                self.known[ident] = (query, False)
-            return query
+                return Resolved(query)
+            return Resolved(query, learn=ident not in self.known)
         found = await self._find(ident)
         if found is None or (self.trusted and not found[1]):
             if self.trusted and document_id is not None:
                 raise self._untrusted()
             raise Refused(NOT_FOUND, "PERSISTED_QUERY_NOT_FOUND")
-        return found[0]
+        return Resolved(found[0])
 
 
 # --- HTTP caching of persisted GETs -----------------------------------------------------------

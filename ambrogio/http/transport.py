@@ -81,7 +81,7 @@ def error_body(message: str, extensions: dict[str, Any]) -> bytes:
 def load_json(raw: bytes | str, what: str, max_depth: int) -> Any:
     """Parsed JSON no deeper than ``max_depth``; 400 naming ``what`` otherwise."""
     try:
-        value = json.loads(raw, parse_constant=_not_json)
+        value = json.loads(raw)
     except RecursionError:
         raise TransportError(
             400, f"{what}: JSON nested deeper than {max_depth} levels", field=what
@@ -91,11 +91,6 @@ def load_json(raw: bytes | str, what: str, max_depth: int) -> Any:
     if depth(value) > max_depth:
         raise TransportError(400, f"{what}: JSON nested deeper than {max_depth} levels", field=what)
     return value
-
-
-def _not_json(constant: str) -> Any:
-    """``NaN`` and ``Infinity``, which Python reads but JSON does not have."""
-    raise ValueError(f"{constant} is not a JSON number")
 
 
 def depth(value: Any) -> int:

@@ -116,6 +116,16 @@ async def test_a_hash_that_is_not_the_querys_is_refused(
     assert kept == 0
 
 
+async def test_a_document_that_fails_is_not_kept(client: httpx.AsyncClient) -> None:
+    body = document().replace("{ id name }", "{ id nameless }")
+
+    failing = await client.post("/graphql", json=apq(body, with_query=True))
+    later = await client.post("/graphql", json=apq(body, with_query=False))
+
+    assert failing.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert later.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
 @pytest.mark.parametrize(
     "extensions",
     [
