@@ -55,8 +55,9 @@ def serving(
                 )
             )
     try:
-        # /readyz answering is the signal; between polls, a pause, 30 s in all at most.
-        deadline = time.monotonic() + 30
+        # /readyz answering is the signal; between polls, a pause, 90 s in all at most (a
+        # loaded machine takes half a minute to import the app).
+        deadline = time.monotonic() + 90
         for port, process in zip(ports, processes, strict=True):
             while not ready(port):
                 log_text = (logs / f"serve-{port}.log").read_text(errors="replace")
