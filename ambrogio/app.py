@@ -19,6 +19,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types import ExecutionResult
 
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
@@ -27,12 +30,14 @@ from ambrogio.db.notifications import Notifications
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
+from ambrogio.http import graphiql
 from ambrogio.http.compression import compression
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
+from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -57,9 +62,7 @@ class State:
     sessionmaker: async_sessionmaker[AsyncSession]
     notifications: Notifications | None = None
     limiter: RateLimiter
-
-    def __init__(self) -> None:
-        self.limiter = RateLimiter()
+    documents: Documents
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -96,16 +99,63 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         mapping = json.loads(str(files_map))
         return replace_placeholders_with_files(checked, mapping, files)
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql.page()
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """The page only for a GET with no operation at all (a persisted GET names its
+        document in ``extensions`` or ``documentId``, and may accept ``*/*``)."""
+        params = request.query_params
+        return (
+            super().should_render_graphql_ide(request)
+            and params.get("extensions") is None
+            and params.get("documentId") is None
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        """The document of a persisted operation (``ambrogio.http.persisted``) first."""
+        resolved = None
+        if isinstance(request_data, GraphQLRequestData):
+            try:
+                resolved = await self.state.documents.resolve(
+                    request_data.query,
+                    request_data.extensions,
+                    request.scope.get("state", {}).get("document_id"),
+                )
+            except Refused as refused:
+                return ExecutionResult(data=None, errors=[refused.error], extensions={"cost": 0})
+            request_data.query = resolved.query
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        ran = not getattr(result, "errors", None)
+        if resolved is not None and resolved.query and resolved.learn and ran:
+            await self.state.documents.learn(resolved.query)
+        return result
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
             notifications=self.state.notifications,
+            limiter=self.state.limiter,
         )
+        context.client = request.client.host if request.client else None
+        if isinstance(request, Request):
+            context.response = response
         try:
             context.caller = await resolve_caller(
-                request.headers, self.settings, self.state.sessionmaker, self.state.limiter
+                request.headers, self.settings, self.state.sessionmaker
             )
         except AmbrogioError as error:
             context.auth_failure = error
@@ -121,6 +171,8 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         own = engine is None
         state.engine = engine if engine is not None else create_engine(settings)
         state.sessionmaker = create_sessionmaker(state.engine)
+        state.limiter = RateLimiter(state.engine, settings)
+        state.documents = Documents(state.sessionmaker, settings)
         changes = Notifications(state.engine.url.render_as_string(hide_password=False))
         try:
             await changes.start()
@@ -142,13 +194,17 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             Route(
                 "/graphql",
                 Transport(
-                    UploadLimit(graphql, settings.import_max_bytes),
+                    PersistedGetCache(
+                        UploadLimit(graphql, settings.import_max_bytes),
+                        settings.persisted_max_age_seconds,
+                    ),
                     max_body_bytes=settings.max_body_bytes,
                     max_json_depth=settings.max_json_depth,
                 ),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
+            *([graphiql.assets_route()] if settings.graphiql else []),
             *health_routes(state),
             *hsds_routes(state, settings),
             # Before the catalogue's tile routes, whose {layer} would take needs_gaps.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +39,8 @@ class Caller:
     welfare_point: uuid.UUID | None = None
     # An API key's public prefix (names of keys need not be unique).
     key_id: str | None = None
+    # An API key's rate limit, cost points a minute (ambrogio.auth.rate_limit).
+    rate_limit: int | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -62,6 +65,19 @@ class Caller:
 ANONYMOUS = Caller()
 
 
+class Limiter(Protocol):
+    """Charges an operation's cost to its caller (``ambrogio.auth.rate_limit.RateLimiter``)."""
+
+    async def charge(self, caller: Caller, client: str | None, cost: int) -> None: ...
+
+
+class Response(Protocol):
+    """The HTTP response being prepared: what an operation may set on it (429, headers)."""
+
+    status_code: int
+    headers: dict[str, str]
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -72,3 +88,8 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Credentials were sent and did not hold: the operation answers with this error.
     auth_failure: AmbrogioError | None = None
+    limiter: Limiter | None = None
+    # The client's address (the rate limit of anonymous callers).
+    client: str | None = None
+    # The HTTP response (None over a websocket).
+    response: Response | None = None

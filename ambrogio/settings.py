@@ -21,6 +21,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class PersistedQueries(StrEnum):
+    """Which operations run: any (``apq``, clients may register their documents by hash as
+    they go), or only registered ones (``trusted``, for production front ends)."""
+
+    APQ = "apq"
+    TRUSTED = "trusted"
+
+
 class Settings(BaseSettings):
     """Every value has a default that works on a fresh machine, except production secrets."""
 
@@ -98,6 +106,29 @@ class Settings(BaseSettings):
     # production; true or false decides in any environment.
     map_preview: bool | None = None
 
+    # Operation limits (ambrogio.schema.limits), checked before anything runs; the cost is the
+    # objects an operation may return (ambrogio.schema.cost). AMBROGIO_COST_ENFORCE=0 measures
+    # and reports the cost without refusing.
+    max_depth: int = 15
+    max_aliases: int = 15
+    max_directives: int = 50
+    max_tokens: int = 2000
+    max_fields: int = 500
+    max_repeats: int = 5
+    max_list_items: int = 250
+    max_cost: int = 25_000
+    cost_enforce: bool = True
+
+    # Cost points a minute (ambrogio.auth.rate_limit): anonymous callers per client address,
+    # signed-in users each; API keys have their own. 0 turns a limit off.
+    rate_limit_anonymous: int = 60_000
+    rate_limit_user: int = 120_000
+
+    # Persisted operations (ambrogio.http.persisted): "apq", or "trusted" (registered documents
+    # only); and how long a CDN may keep an anonymous persisted GET's answer.
+    persisted_queries: PersistedQueries = PersistedQueries.APQ
+    persisted_max_age_seconds: int = 60
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -162,6 +193,16 @@ class Settings(BaseSettings):
     def map_preview_enabled(self) -> bool:
         if self.map_preview is not None:
             return self.map_preview
+        return self.env is not Environment.PRODUCTION
+
+    @property
+    def introspection(self) -> bool:
+        return self.env is not Environment.PRODUCTION
+
+    @property
+    def field_suggestions(self) -> bool:
+        """ "Did you mean …" in error messages: they would show the schema that introspection
+        hides in production."""
         return self.env is not Environment.PRODUCTION
 
     @cached_property

@@ -32,7 +32,9 @@ TEST_DB = f"ambrogio_test_{os.getpid()}"
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(env="test", database_name=TEST_DB)
+    # No rate limits by default: every test calls from 127.0.0.1, and the limits add a
+    # statement that the statement counts would see (tests/auth/test_rate_limit.py sets them).
+    return Settings(env="test", database_name=TEST_DB, rate_limit_anonymous=0, rate_limit_user=0)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.auth import keys, tokens
-from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.context import ANONYMOUS, Caller, Role
 from ambrogio.db.models import ApiKey, AppUser, WelfarePoint
 from ambrogio.errors import Unauthenticated
@@ -48,20 +47,23 @@ async def _user_caller(session: AsyncSession, settings: Settings, token: str) ->
     )
 
 
-async def _key_caller(session: AsyncSession, key: str, limiter: RateLimiter) -> Caller:
+async def _key_caller(session: AsyncSession, key: str) -> Caller:
     prefix, secret = keys.split_key(key)
     row = (await session.execute(keys.by_prefix(prefix))).scalar_one_or_none()
     if row is None or not keys.secret_matches(row, secret):
         raise Unauthenticated("the API key is not valid")
     if row.revoked_at is not None:
         raise Unauthenticated("the API key was revoked")
-    limiter.hit(prefix, row.rate_limit_per_minute)
     now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
         await session.commit()
     return Caller(
-        role=Role.API_CLIENT, subject=row.name, scopes=frozenset(row.scopes), key_id=prefix
+        role=Role.API_CLIENT,
+        subject=row.name,
+        scopes=frozenset(row.scopes),
+        key_id=prefix,
+        rate_limit=row.rate_limit_per_minute,
     )
 
 
@@ -69,7 +71,6 @@ async def resolve_caller(
     headers: Mapping[str, str],
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
-    limiter: RateLimiter,
 ) -> Caller:
     """The caller named by the request headers; anonymous when there are none.
 
@@ -86,7 +87,7 @@ async def resolve_caller(
     credential = credential.strip()
     async with sessionmaker() as session:
         if api_key or credential.startswith(f"{keys.KEY_PREFIX}_"):
-            return await _key_caller(session, api_key or credential, limiter)
+            return await _key_caller(session, api_key or credential)
         if not credential:
             raise Unauthenticated("the Authorization header has no token")
         return await _user_caller(session, settings, credential)

@@ -68,12 +68,17 @@ def listing(include_revoked: bool) -> Select[ApiKey]:
     return query
 
 
+# Cost points a minute (ambrogio.auth.rate_limit): a few hundred pages of 20 a minute.
+DEFAULT_RATE_LIMIT = 60_000
+MAX_RATE_LIMIT = 10_000_000
+
+
 async def create_key(
     session: AsyncSession,
     name: str,
     scopes: list[Scope],
     created_by: str | None,
-    rate_limit_per_minute: int = 600,
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT,
 ) -> NewKey:
     prefix, secret, key = new_key()
     row = ApiKey(

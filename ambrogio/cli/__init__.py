@@ -8,13 +8,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ambrogio.cli import accounts, changes, data, database, needs, server, slots, transfer
+from ambrogio.cli import (
+    accounts,
+    changes,
+    data,
+    database,
+    documents,
+    needs,
+    server,
+    slots,
+    transfer,
+)
 from ambrogio.settings import Settings
 
 DESCRIPTION = (
     "Ambrogio: the local database, migrations, demo data, imports and exports, the server."
 )
-GROUPS = (database, data, server, slots, transfer, changes, accounts, needs)
+GROUPS = (database, data, server, slots, transfer, changes, accounts, needs, documents)
 
 
 def _parser() -> argparse.ArgumentParser:

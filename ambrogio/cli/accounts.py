@@ -177,7 +177,9 @@ def register(commands: Any) -> None:
         choices=[scope.value for scope in Scope],
         help="what the key may do besides reading (repeatable): edit, import",
     )
-    create.add_argument("--rate-limit", type=int, default=600, help="requests a minute")
+    create.add_argument(
+        "--rate-limit", type=int, default=60_000, help="cost points a minute (a page of 20: ~100)"
+    )
     key_actions.add_parser("list", help="list the keys (never their secrets)")
     key_actions.add_parser("revoke", help="revoke a key by prefix or id").add_argument("key")
     keys.set_defaults(run=_keys)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -513,7 +514,9 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(Text, unique=True)
     secret_hash: Mapped[str] = mapped_column(Text)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
-    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    rate_limit_per_minute: Mapped[int] = mapped_column(
+        Integer, default=60_000, server_default="60000"
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
@@ -859,3 +862,30 @@ class Need(Base):
         Index("ix_need_recorded_on", "recorded_on"),
         Index("ix_need_referred_service_id", "referred_service_id"),
     )
+
+
+class RateBucket(Base):
+    """A caller's token bucket of cost points (``ambrogio.auth.rate_limit``); unlogged."""
+
+    __tablename__ = "rate_bucket"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}  # noqa: RUF012
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]
+    # Whether the last charge was paid.
+    granted: Mapped[bool] = mapped_column(Boolean)
+
+
+class PersistedDocument(Base):
+    """A GraphQL document known by its id, ``sha256:<hex digest of its text>``: registered
+    by a client as it went (automatic persisted queries) or by an operator from a client's
+    manifest (``registered``; in trusted mode only those run)."""
+
+    __tablename__ = "persisted_document"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    client: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

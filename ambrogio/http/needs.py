@@ -31,7 +31,6 @@ from starlette.responses import JSONResponse, Response
 
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.permissions import Permission, require
-from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.errors import AmbrogioError, BadUserInput, Forbidden, Unauthenticated
 from ambrogio.geo.tiles import MAX_ZOOM, Tile
 from ambrogio.http.tiles import MEDIA_TYPE
@@ -58,7 +57,6 @@ STATUS = {Unauthenticated: 401, Forbidden: 403}
 
 class HasState(Protocol):
     sessionmaker: async_sessionmaker[AsyncSession]
-    limiter: RateLimiter
 
 
 def _error(error: AmbrogioError) -> Response:
@@ -104,9 +102,7 @@ class Gaps:
         self.settings = settings
 
     async def analysis(self, request: Request) -> tuple[Scope, GapAnalysis]:
-        caller = await resolve_caller(
-            request.headers, self.settings, self.state.sessionmaker, self.state.limiter
-        )
+        caller = await resolve_caller(request.headers, self.settings, self.state.sessionmaker)
         require(caller, Permission.PLAN)
         given = _params(request)
         async with self.state.sessionmaker() as session:

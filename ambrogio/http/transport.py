@@ -43,7 +43,13 @@ SIMPLE_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""}
 )
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-ambrogio-client", b"x-apollo-operation-name")
-REQUEST_FIELDS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+REQUEST_FIELDS = {
+    "query": str,
+    "operationName": str,
+    "variables": dict,
+    "extensions": dict,
+    "documentId": str,
+}
 
 
 class TransportError(Exception):
@@ -351,7 +357,8 @@ class Transport:
                 field="content-type",
             )
         body = await self._read(headers, receive)
-        check_request(load_json(body, "body", self.max_json_depth))
+        data = check_request(load_json(body, "body", self.max_json_depth))
+        _keep_document_id(scope, data.get("documentId"))
         return _replay(body, receive)
 
     def _check_get(self, scope: Scope, headers: dict[bytes, bytes], kind: str) -> None:
@@ -373,6 +380,7 @@ class Transport:
                     field="variables",
                 )
             check_variables(variables)
+        _keep_document_id(scope, first.get("documentId"))
         query = first.get("query")
         if query is not None:
             operation = mutation_over_get(query, first.get("operationName"))
@@ -402,6 +410,12 @@ class Transport:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _keep_document_id(scope: Scope, document_id: str | None) -> None:
+    """``documentId`` (persisted documents), which strawberry's request data leaves out, for
+    the view (``request.state.document_id``)."""
+    scope.setdefault("state", {})["document_id"] = document_id
 
 
 def _too_large(limit: int) -> TransportError:

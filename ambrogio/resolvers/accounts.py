@@ -43,9 +43,11 @@ async def create_api_key(
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_KEY_NAME:
         raise BadUserInput("name", name, f"must be 1-{MAX_KEY_NAME} characters")
-    if not 1 <= rate_limit_per_minute <= 100_000:
+    if not 1 <= rate_limit_per_minute <= keys.MAX_RATE_LIMIT:
         raise BadUserInput(
-            "rateLimitPerMinute", rate_limit_per_minute, "must be between 1 and 100000"
+            "rateLimitPerMinute",
+            rate_limit_per_minute,
+            f"must be between 1 and {keys.MAX_RATE_LIMIT} (cost points a minute)",
         )
     async with info.context.sessionmaker() as session, session.begin():
         new = await keys.create_key(

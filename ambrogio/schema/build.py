@@ -7,13 +7,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.extensions import AddValidationRules
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
 
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
+from ambrogio.schema.limits import OperationLimits
 from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.roots.availability import AvailabilityMutation
 from ambrogio.schema.roots.catalogue import CatalogueQuery
@@ -29,12 +29,6 @@ from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.welfare_point import WelfarePoint
-
-MAX_DEPTH = 12
-# The depth rule is made once for the process. ``QueryDepthLimiter`` makes a new rule class per
-# request, which changes the validation rules' cache key every time: the validation cache then
-# never hits and every request is validated again (about 2 ms of CPU).
-DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
 
 # Each capability contributes its own root fields; they merge into one `Query`.
 Query = merge_types(
@@ -81,7 +75,10 @@ class Schema(strawberry.Schema):
         failure = _auth_failure(kwargs.get("context_value"))
         if failure is not None:
             return failure
-        return await super().execute(*args, **kwargs)
+        result = await super().execute(*args, **kwargs)
+        # An exception in an extension's hook skips the error extension: code (and mask) here.
+        code_result_errors(result, getattr(kwargs.get("context_value"), "request_id", None))
+        return result
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Streams (subscriptions) bypass the operation hooks: code their errors here."""
@@ -118,10 +115,10 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[Provider, Location, Service, Category, Comune, WelfarePoint],
         extensions=[
-            # Front ends send the same few documents: parse and validate each once.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules([DEPTH_RULE, TextLiterals]),
+            lambda: AddValidationRules([TextLiterals]),
+            # Parses and validates each document once (front ends send the same few), after
+            # the limits; charges the rate limit.
+            OperationLimits,
             CodedErrors,
         ],
     )

@@ -38,7 +38,15 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message = error.message
         if TOO_DEEP in message:
             code = "QUERY_TOO_COMPLEX"
-        elif message.startswith(("Syntax Error", "Cannot query field", "Unknown")):
+        elif message.startswith(
+            (
+                "Syntax Error",
+                "Cannot query field",
+                "Unknown",
+                "Cannot spread",
+                "GraphQL introspection",
+            )
+        ):
             code = "GRAPHQL_VALIDATION_FAILED"
         else:
             code = "BAD_USER_INPUT"

@@ -29,10 +29,20 @@ def ready(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def serving(db_url: str, logs: Path, count: int = 1) -> Iterator[tuple[int, ...]]:
-    """``count`` server processes on ``db_url``, yielded once every one answers ``/readyz``."""
+def serving(
+    db_url: str, logs: Path, count: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, ...]]:
+    """``count`` server processes on ``db_url``, yielded once every one answers ``/readyz``;
+    ``env`` adds settings (rate limits are off unless it sets them)."""
     ports = tuple(free_port() for _ in range(count))
-    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "AMBROGIO_ENV": "test",
+        "AMBROGIO_RATE_LIMIT_ANONYMOUS": "0",
+        "AMBROGIO_RATE_LIMIT_USER": "0",
+        **(env or {}),
+    }
     processes = []
     for port in ports:
         with (logs / f"serve-{port}.log").open("wb") as log:
@@ -45,8 +55,9 @@ def serving(db_url: str, logs: Path, count: int = 1) -> Iterator[tuple[int, ...]
                 )
             )
     try:
-        # /readyz answering is the signal; between polls, a pause, 30 s in all at most.
-        deadline = time.monotonic() + 30
+        # /readyz answering is the signal; between polls, a pause, 90 s in all at most (a
+        # loaded machine takes half a minute to import the app).
+        deadline = time.monotonic() + 90
         for port, process in zip(ports, processes, strict=True):
             while not ready(port):
                 log_text = (logs / f"serve-{port}.log").read_text(errors="replace")

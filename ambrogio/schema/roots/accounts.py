@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from ambrogio.auth import keys
 from ambrogio.auth.permissions import Scope
 from ambrogio.context import Context
 from ambrogio.resolvers import accounts
@@ -36,7 +37,7 @@ class AccountsMutation:
         info: Info,
         name: str,
         scopes: list[Scope] | None = None,
-        rate_limit_per_minute: int = 600,
+        rate_limit_per_minute: int = keys.DEFAULT_RATE_LIMIT,
     ) -> NewApiKey:
         return await accounts.create_api_key(info, name, list(scopes or []), rate_limit_per_minute)
 

@@ -1,0 +1,79 @@
+"""What the API shows of itself: GraphiQL from the package's own files (no CDN) in
+development; no introspection, no "did you mean" and no GraphiQL in production."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ambrogio.app import build_app
+from ambrogio.settings import Environment, Settings
+
+HTML = {"Accept": "text/html"}
+TYPO = "{ provider { name } }"  # `providers` is meant
+
+
+@pytest.fixture
+def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        app = build_app(settings.model_copy(update=changes), engine=engine)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
+                yield c
+
+    return make
+
+
+def production() -> dict[str, Any]:
+    return {"env": Environment.PRODUCTION}
+
+
+async def codes(client: httpx.AsyncClient, query: str) -> list[str]:
+    body = (await client.post("/graphql", json={"query": query})).json()
+    return [error["extensions"]["code"] for error in body.get("errors") or []]
+
+
+async def test_graphiql_loads_only_files_of_the_package(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers=HTML)
+
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(sources) == 5, sources  # the stylesheet, React, ReactDOM, GraphiQL, start.js
+    for source in sources:
+        assert source.startswith("/graphiql/"), source
+        asset = await client.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 100, source
+        assert "etag" in asset.headers
+    assert "GraphiQL.createFetcher" in (await client.get("/graphiql/start.js")).text
+
+
+async def test_development_introspects_and_suggests(client: httpx.AsyncClient) -> None:
+    schema = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+    typo = (await client.post("/graphql", json={"query": TYPO})).json()
+
+    assert len(schema.json()["data"]["__schema"]["types"]) > 20
+    assert "Did you mean" in typo["errors"][0]["message"]
+
+
+async def test_production_hides_the_schema(app_with: Callable[..., Any]) -> None:
+    async with app_with(**production()) as client:
+        schema = await codes(client, "{ __schema { types { name } } }")
+        one_type = await codes(client, '{ __type(name: "Provider") { name } }')
+        typename = await client.post("/graphql", json={"query": "{ __typename }"})
+        typo = (await client.post("/graphql", json={"query": TYPO})).json()
+        page = await client.get("/graphql", headers=HTML)
+        asset = await client.get("/graphiql/start.js")
+
+    assert set(schema) == set(one_type) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert typename.json()["data"] == {"__typename": "Query"}
+    assert typo["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Did you mean" not in typo["errors"][0]["message"]
+    assert page.status_code == 404 and asset.status_code == 404
