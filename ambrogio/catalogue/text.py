@@ -15,8 +15,8 @@ are ``probed`` against that union instead, hashed once (``(id IN (…)) IS TRUE`
 PostgreSQL does not turn into a join): a generic plan cannot tell how many rows either side
 holds, and a semi-join it guesses wrong reruns the index scans once per row.
 
-Typos: when the words match no provider document at all — a misspelling stems to a lexeme the
-catalogue does not hold — names are compared by trigram word similarity instead ("badnte"
+Typos: when the words match no category's words and no provider document at all — a
+misspelling stems to a lexeme the catalogue does not hold — names are compared by trigram word similarity instead ("badnte"
 finds "Badante"). Words that do match are not diluted by near-misses: "fisioterapia" does not
 also bring "Psicoterapia individuale". The test is uncorrelated, computed once per statement.
 
@@ -86,8 +86,8 @@ def _rank(document: Any, query: TextQuery) -> ColumnElement[float]:
 
 
 def words_found(query: TextQuery) -> ColumnElement[bool]:
-    """Whether the words match some provider's document (through its GIN index, migration
-    0013): when not, they are taken for typos. A scalar subquery, so that PostgreSQL computes
+    """Whether the words match a category's words or some provider's document (through its
+    GIN index, migration 0013): when not, they are taken for typos. A scalar subquery, so that PostgreSQL computes
     it once per statement (an InitPlan) rather than once per row."""
     return select(func.ambrogio_words_found(query.tsquery(), type_=Boolean)).scalar_subquery()
 

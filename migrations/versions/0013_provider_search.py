@@ -91,13 +91,17 @@ CREATE FUNCTION ambrogio_refresh_provider_search(ids uuid[]) RETURNS void LANGUA
     WHERE p.document IS DISTINCT FROM EXCLUDED.document OR p.names IS DISTINCT FROM EXCLUDED.names
 $$
 """,
-    # Whether the words match some document. EXISTS would be planned as a sequential scan
-    # that stops at the first match: quick for a common word, a scan of every document for
-    # a typo, which matches none. The GIN index answers both in about the same time.
+    # Whether the words are the catalogue's: a category's (a few dozen rows, read first) or
+    # some provider document's. EXISTS alone would be planned as a sequential scan that
+    # stops at the first match: quick for a common word, a scan of every document for a typo,
+    # which matches none. The GIN index answers both in about the same time.
     """
 CREATE FUNCTION ambrogio_words_found(query tsquery) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE SET enable_seqscan = off
-AS $$ SELECT EXISTS (SELECT 1 FROM provider_search WHERE document @@ query) $$
+AS $$
+    SELECT EXISTS (SELECT 1 FROM taxonomy_term_words WHERE document @@ query)
+        OR EXISTS (SELECT 1 FROM provider_search WHERE document @@ query)
+$$
 """,
     """
 CREATE FUNCTION ambrogio_provider_written() RETURNS trigger LANGUAGE plpgsql AS $$
