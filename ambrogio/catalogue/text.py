@@ -16,9 +16,10 @@ PostgreSQL does not turn into a join): a generic plan cannot tell how many rows 
 holds, and a semi-join it guesses wrong reruns the index scans once per row.
 
 Typos: when the words match no category's words and no provider document at all — a
-misspelling stems to a lexeme the catalogue does not hold — names are compared by trigram word similarity instead ("badnte"
-finds "Badante"). Words that do match are not diluted by near-misses: "fisioterapia" does not
-also bring "Psicoterapia individuale". The test is uncorrelated, computed once per statement.
+misspelling stems to a lexeme the catalogue does not hold — names are compared by trigram
+word similarity instead ("badnte" finds "Badante"). Words that do match are not diluted by
+near-misses: "fisioterapia" does not also bring "Psicoterapia individuale". The test is
+uncorrelated, computed once per statement.
 
 Relevance = ``ts_rank_cd`` of the document (+ 0.3 for a service filed under a category whose
 words match), or, for a typo, 0.5 × the trigram word similarity of the names. With ``near``,
@@ -87,8 +88,8 @@ def _rank(document: Any, query: TextQuery) -> ColumnElement[float]:
 
 def words_found(query: TextQuery) -> ColumnElement[bool]:
     """Whether the words match a category's words or some provider's document (through its
-    GIN index, migration 0013): when not, they are taken for typos. A scalar subquery, so that PostgreSQL computes
-    it once per statement (an InitPlan) rather than once per row."""
+    GIN index, migration 0013): when not, they are taken for typos. A scalar subquery, so
+    that PostgreSQL computes it once per statement (an InitPlan) rather than once per row."""
     return select(func.ambrogio_words_found(query.tsquery(), type_=Boolean)).scalar_subquery()
 
 

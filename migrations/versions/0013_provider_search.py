@@ -58,34 +58,52 @@ BEGIN
 END;
 $$
 """,
+    # ``||`` of tsvectors as an aggregate: the parts are parsed once, where they are written
+    # (the generated ``search`` columns, ``taxonomy_term_words.document``), never per provider.
+    """
+CREATE AGGREGATE ambrogio_tsvector_agg(tsvector) (
+    SFUNC = tsvector_concat, STYPE = tsvector, INITCOND = ''
+)
+""",
+    # Set-based, for one provider or a million: the documents of the providers ``ids``, from
+    # the provider's own (name A, description C), its published services' (their names as B,
+    # their descriptions as D) and their categories' words (C).
     """
 CREATE FUNCTION ambrogio_refresh_provider_search(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    WITH asked AS (
+        SELECT DISTINCT id FROM unnest(ids) AS asked(id)
+    ), offered AS (
+        SELECT s.organization_id,
+               ambrogio_tsvector_agg(
+                   setweight(ts_filter(s.search, '{a}'), 'B')
+                   || setweight(ts_filter(s.search, '{c}'), 'D') ORDER BY s.name, s.id
+               ) AS document,
+               string_agg(s.name, ' ' ORDER BY s.name, s.id) AS names
+        FROM service AS s JOIN asked ON asked.id = s.organization_id
+        WHERE s.status = 'published'
+        GROUP BY s.organization_id
+    ), filed AS (
+        SELECT f.organization_id,
+               setweight(ambrogio_tsvector_agg(w.document ORDER BY w.term_id), 'C') AS document
+        FROM (
+            SELECT DISTINCT s.organization_id, sc.term_id
+            FROM service AS s
+            JOIN asked ON asked.id = s.organization_id
+            JOIN service_category AS sc ON sc.service_id = s.id
+            WHERE s.status = 'published'
+        ) AS f
+        JOIN taxonomy_term_words AS w ON w.term_id = f.term_id
+        GROUP BY f.organization_id
+    )
     INSERT INTO provider_search AS p (organization_id, document, names)
     SELECT o.id,
-           setweight(to_tsvector('italian', ambrogio_unaccent(o.name)), 'A')
-           || setweight(to_tsvector('italian', ambrogio_unaccent(coalesce(o.description, ''))), 'C')
-           || setweight(to_tsvector('italian', ambrogio_unaccent(coalesce(offer.names, ''))), 'B')
-           || setweight(to_tsvector('italian', ambrogio_unaccent(coalesce(filed.words, ''))), 'C')
-           || setweight(to_tsvector('italian',
-                                    ambrogio_unaccent(coalesce(offer.descriptions, ''))), 'D'),
-           ambrogio_unaccent(lower(concat_ws(' ', o.name, offer.names)))
-    FROM (SELECT DISTINCT id FROM unnest(ids) AS asked(id)) AS asked
+           coalesce(o.search, '') || coalesce(offered.document, '')
+           || coalesce(filed.document, ''),
+           ambrogio_unaccent(lower(concat_ws(' ', o.name, offered.names)))
+    FROM asked
     JOIN organization AS o ON o.id = asked.id
-    LEFT JOIN LATERAL (
-        SELECT string_agg(s.name, ' ' ORDER BY s.name, s.id) AS names,
-               string_agg(s.description, ' ' ORDER BY s.name, s.id) AS descriptions
-        FROM service AS s
-        WHERE s.organization_id = o.id AND s.status = 'published'
-    ) AS offer ON true
-    LEFT JOIN LATERAL (
-        SELECT string_agg(w.words, ' ' ORDER BY w.term_id) AS words
-        FROM (
-            SELECT DISTINCT sc.term_id
-            FROM service AS s JOIN service_category AS sc ON sc.service_id = s.id
-            WHERE s.organization_id = o.id AND s.status = 'published'
-        ) AS filed_terms
-        JOIN taxonomy_term_words AS w ON w.term_id = filed_terms.term_id
-    ) AS filed ON true
+    LEFT JOIN offered ON offered.organization_id = o.id
+    LEFT JOIN filed ON filed.organization_id = o.id
     ON CONFLICT (organization_id) DO UPDATE
     SET document = EXCLUDED.document, names = EXCLUDED.names
     WHERE p.document IS DISTINCT FROM EXCLUDED.document OR p.names IS DISTINCT FROM EXCLUDED.names
@@ -261,6 +279,7 @@ def downgrade() -> None:
         "ambrogio_refresh_term_words()",
     ):
         op.execute(f"DROP FUNCTION {function}")
+    op.execute("DROP AGGREGATE ambrogio_tsvector_agg(tsvector)")
     op.drop_index('ix_provider_search_names_trgm', table_name='provider_search')
     op.drop_index('ix_provider_search_document', table_name='provider_search')
     op.drop_table('provider_search')
