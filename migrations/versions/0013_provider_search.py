@@ -1,7 +1,7 @@
 """a search document per provider, kept up to date by triggers
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-02 15:00:00
 
 ``provider_search`` holds, for each provider, one Italian full-text document — its name (A),
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0013'
-down_revision: str | None = '0009'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
