@@ -92,6 +92,7 @@ def _term_row(term: Term) -> dict[str, Any]:
         "tuir_category": term.tuir.value,
         "position": term.position,
         "external_id": term.slug,
+        "synonyms": list(term.synonyms),
     }
 
 
@@ -107,6 +108,7 @@ async def _load_taxonomy(session: AsyncSession) -> None:
         "source",
         "external_id",
         "status",
+        "synonyms",
     )
     stmt = _upsert(
         _TERM,

@@ -61,6 +61,31 @@ WORKLOADS = (
         "text.graphql",
     ),
     Workload(
+        "text_services",
+        "services text search near",
+        '`services(text: "fisioterapia", near, radiusMeters: 3000, first: 20) '
+        "{ totalCount edges { distanceMeters node { id name } } }`",
+        "text_services.graphql",
+    ),
+    Workload(
+        "text_badante",
+        "providers text search",
+        '`providers(text: "badante", first: 20) { edges { node { id name } } }`',
+        "text_badante.graphql",
+    ),
+    Workload(
+        "text_services_all",
+        "services text search",
+        '`services(text: "fisioterapia", first: 20) { edges { node { id name } } }`',
+        "text_services_all.graphql",
+    ),
+    Workload(
+        "facets",
+        "facets",
+        "`facets(near, radiusMeters: 3000) { total categories comuni targetGroups delivery }`",
+        "facets.graphql",
+    ),
+    Workload(
         "clusters10",
         "mapClusters z10",
         "`mapClusters(bbox: the 1280×800 px view around the point, zoom: 10) "

@@ -45,8 +45,11 @@ class Kind:
     visible: Callable[[], list[ColumnElement[bool]]]
     distance: Callable[[LatLon], ColumnElement[float]]
     within: Callable[[LatLon, float], ColumnElement[bool]]
-    matches: Callable[[TextQuery], ColumnElement[bool]] | None = None
+    # The text's condition; ``probed`` within a radius (see ``catalogue.text``).
+    matches: Callable[[TextQuery, bool], ColumnElement[bool]] | None = None
     relevance: Callable[[TextQuery], ColumnElement[float]] | None = None
+    # What a statement ordered by relevance joins for ``relevance`` to read.
+    ranked_with: Callable[[Stmt], Stmt] = lambda stmt: stmt
 
 
 def _located_within(
@@ -103,6 +106,7 @@ PROVIDERS = Kind(
     _located_within(_providers_at),
     text_search.provider_matches,
     text_search.provider_relevance,
+    text_search.with_provider_document,
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -158,7 +162,7 @@ def service_search(
     with a point alone, located somewhere)."""
     conditions = [*SERVICES.visible(), *service_conditions(spec)]
     if text is not None:
-        conditions.append(text_search.service_matches(text))
+        conditions.append(text_search.service_matches(text, probed=radius is not None))
     if point is not None:
         conditions.append(located(SERVICES, point, radius))
     return conditions
@@ -230,7 +234,7 @@ def keyset_search(
         score = kind.relevance(text)
         if distance is not None:
             score = text_search.blended(score, distance)
-        ranked = stmt.add_columns(score.label("score")).subquery()
+        ranked = kind.ranked_with(stmt).add_columns(score.label("score")).subquery()
         columns = [column for column in ranked.c if column.name in ("d", "score")]
         page = keyset_page(
             select(aliased(model, ranked), *columns),

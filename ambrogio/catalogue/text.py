@@ -1,14 +1,30 @@
 """Text search in Italian: full text with stemming and unaccent, trigrams for typos.
 
-A row matches ``text`` when its search document (name weighted A, description C; see
-``models._search_document``) matches the query; or when the unaccented name is within trigram
-word-similarity of it ("badnte" finds "Badante"); or — for services — when one of its
-categories' Italian or English labels matches ("fisioterapia" finds "Seduta riabilitativa"
-filed under Fisioterapia).
+A provider is searched in its search document (``provider_search``: its name, its published
+services' names and descriptions, their categories' labels and synonyms, its description; kept
+up to date by triggers, see ``models.ProviderSearch``). A service is searched in its own
+document (name weighted A, description C; ``models._search_document``) and through its
+categories: it matches when the words of one of them (labels and synonyms of the category and
+of its ancestors, ``taxonomy_term_words``) do — "fisioterapista" finds "Terapia manuale" filed
+under Fisioterapia.
 
-Relevance = ``ts_rank_cd`` of the document + 0.5 × trigram word similarity of the name
-+ 0.3 when a category matches. With ``near``, the blend divides relevance by
-``1 + distance / BLEND_METRES``: a match 2 km away counts half as much as the same match here.
+Each way to match is one GIN index path and a search is their union, an uncorrelated ``IN``
+the planner answers from the indexes; never an ``OR`` of correlated tests, which no index
+answers and which costs a probe per row. Within a radius, the rows the geography index finds
+are ``probed`` against that union instead, hashed once (``(id IN (…)) IS TRUE``, which
+PostgreSQL does not turn into a join): a generic plan cannot tell how many rows either side
+holds, and a semi-join it guesses wrong reruns the index scans once per row.
+
+Typos: when the words match no category's words and no provider document at all — a
+misspelling stems to a lexeme the catalogue does not hold — names are compared by trigram
+word similarity instead ("badnte" finds "Badante"). Words that do match are not diluted by
+near-misses: "fisioterapia" does not also bring "Psicoterapia individuale". The test is
+uncorrelated, computed once per statement.
+
+Relevance = ``ts_rank_cd`` of the document (+ 0.3 for a service filed under a category whose
+words match), or, for a typo, 0.5 × the trigram word similarity of the names. With ``near``,
+the blend divides relevance by ``1 + distance / BLEND_METRES``: a match 2 km away counts half
+as much as the same match here.
 """
 
 from __future__ import annotations
@@ -16,10 +32,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    case,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
-from ambrogio.catalogue.visibility import PUBLISHED, Stmt
-from ambrogio.db.models import SEARCH_CONFIG, Organization, Service, ServiceCategory, TaxonomyTerm
+from ambrogio.catalogue.visibility import Stmt
+from ambrogio.db.models import (
+    SEARCH_CONFIG,
+    Organization,
+    ProviderSearch,
+    Service,
+    ServiceCategory,
+    TaxonomyTermWords,
+)
 
 # Trigram word similarity from which a name counts as a (misspelt) match is a connection
 # setting, pg_trgm.word_similarity_threshold (see db.session.SERVER_SETTINGS).
@@ -48,57 +82,72 @@ def _name(column: Any) -> ColumnElement[str]:
     return func.ambrogio_unaccent(func.lower(column))
 
 
-def _category_match(query: TextQuery) -> ColumnElement[bool]:
-    labels = func.to_tsvector(
-        SEARCH_CONFIG,
-        func.ambrogio_unaccent(TaxonomyTerm.label_it + " " + TaxonomyTerm.label_en),
-    )
-    return exists().where(
-        ServiceCategory.service_id == Service.id,
-        TaxonomyTerm.id == ServiceCategory.term_id,
-        TaxonomyTerm.status == PUBLISHED,
-        labels.op("@@")(query.tsquery()),
-    )
+def _rank(document: Any, query: TextQuery) -> ColumnElement[float]:
+    return func.ts_rank_cd(document, query.tsquery(), type_=Float)
 
 
-def service_matches(query: TextQuery) -> ColumnElement[bool]:
-    return or_(
-        Service.search.op("@@")(query.tsquery()),
-        _name(Service.name).op("%>")(query.normalized()),
-        _category_match(query),
+def words_found(query: TextQuery) -> ColumnElement[bool]:
+    """Whether the words match a category's words or some provider's document (through its
+    GIN index, migration 0013): when not, they are taken for typos. A scalar subquery, so
+    that PostgreSQL computes it once per statement (an InitPlan) rather than once per row."""
+    return select(func.ambrogio_words_found(query.tsquery(), type_=Boolean)).scalar_subquery()
+
+
+def _filed_under_match(query: TextQuery) -> Stmt:
+    """The services filed under a category whose words match."""
+    terms = select(TaxonomyTermWords.term_id).where(
+        TaxonomyTermWords.document.op("@@")(query.tsquery())
     )
+    filed = aliased(ServiceCategory)
+    return select(filed.service_id).where(filed.term_id.in_(terms))
+
+
+def _typo(query: TextQuery, similarity: ColumnElement[float]) -> ColumnElement[float]:
+    return case((words_found(query), 0.0), else_=TRIGRAM_WEIGHT * similarity)
+
+
+def _among(column: Any, paths: Any, probed: bool) -> ColumnElement[bool]:
+    found = column.in_(paths)
+    return found.is_(true()) if probed else found  # type: ignore[no-any-return]
+
+
+def service_matches(query: TextQuery, probed: bool = False) -> ColumnElement[bool]:
+    """Its own document, a category's words, or (typos) its name's trigrams."""
+    own = aliased(Service)
+    paths = union_all(
+        select(own.id).where(own.search.op("@@")(query.tsquery())),
+        _filed_under_match(query),
+        select(own.id).where(~words_found(query), _name(own.name).op("%>")(query.normalized())),
+    )
+    return _among(Service.id, paths, probed)
 
 
 def service_relevance(query: TextQuery) -> ColumnElement[float]:
-    rank = type_coerce(func.ts_rank_cd(Service.search, query.tsquery()), Float)
+    bonus = case((Service.id.in_(_filed_under_match(query)), CATEGORY_BONUS), else_=0.0)
     similarity = func.word_similarity(query.normalized(), _name(Service.name))
-    bonus = case((_category_match(query), CATEGORY_BONUS), else_=0.0)
-    return rank + TRIGRAM_WEIGHT * similarity + bonus
+    return _rank(Service.search, query) + bonus + _typo(query, similarity)
 
 
-def provider_matches(query: TextQuery) -> ColumnElement[bool]:
-    """The provider's own name or description, or one of its published services."""
-    return or_(
-        Organization.search.op("@@")(query.tsquery()),
-        _name(Organization.name).op("%>")(query.normalized()),
-        exists().where(
-            Service.organization_id == Organization.id,
-            Service.status == PUBLISHED,
-            service_matches(query),
+def provider_matches(query: TextQuery, probed: bool = False) -> ColumnElement[bool]:
+    """Its search document, or (typos) the trigrams of its own and its services' names."""
+    document = aliased(ProviderSearch)
+    paths = union_all(
+        select(document.organization_id).where(document.document.op("@@")(query.tsquery())),
+        select(document.organization_id).where(
+            ~words_found(query), document.names.op("%>")(query.normalized())
         ),
     )
+    return _among(Organization.id, paths, probed)
+
+
+def with_provider_document(stmt: Stmt) -> Stmt:
+    """``stmt`` joined to each provider's search document, which ``provider_relevance`` reads."""
+    return stmt.join(ProviderSearch, ProviderSearch.organization_id == Organization.id)
 
 
 def provider_relevance(query: TextQuery) -> ColumnElement[float]:
-    rank = type_coerce(func.ts_rank_cd(Organization.search, query.tsquery()), Float)
-    similarity = func.word_similarity(query.normalized(), _name(Organization.name))
-    best_service = (
-        select(func.max(service_relevance(query)))
-        .where(Service.organization_id == Organization.id, Service.status == PUBLISHED)
-        .where(service_matches(query))
-        .scalar_subquery()
-    )
-    return rank + TRIGRAM_WEIGHT * similarity + func.coalesce(best_service, 0.0)
+    similarity = func.word_similarity(query.normalized(), ProviderSearch.names)
+    return _rank(ProviderSearch.document, query) + _typo(query, similarity)
 
 
 def blended(

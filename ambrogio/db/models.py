@@ -208,6 +208,8 @@ class TaxonomyTerm(Provenance, Base):
         Text, default=TuirCategory.NONE.value, server_default=TuirCategory.NONE.value
     )
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Other names people give the category (``taxonomy.SYNONYMS``), searched like its labels.
+    synonyms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
@@ -265,6 +267,48 @@ class Organization(Provenance, Base):
                 postgresql_where=text("merged_into_id IS NOT NULL"),
             ),
         )
+
+
+class TaxonomyTermWords(Base):
+    """A category's words as text search reads them: the labels and synonyms of the category
+    and of each of its ancestors (published ones). Rebuilt by a trigger on ``taxonomy_term``
+    (migration 0013)."""
+
+    __tablename__ = "taxonomy_term_words"
+
+    term_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("taxonomy_term.id", ondelete="CASCADE"), primary_key=True
+    )
+    words: Mapped[str] = mapped_column(Text)
+    document: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed(f"to_tsvector('{SEARCH_CONFIG}', ambrogio_unaccent(words))", persisted=True),
+    )
+
+
+class ProviderSearch(Base):
+    """One provider's search document: its name (A), its published services' names (B), their
+    categories' words and its description (C), their descriptions (D); and the unaccented
+    names, its own and its services', for trigram search. Maintained on every write by
+    statement-level triggers (migration 0013), never written by the application."""
+
+    __tablename__ = "provider_search"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[Any] = mapped_column(TSVECTOR)
+    names: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_provider_search_document", "document", postgresql_using="gin"),
+        Index(
+            "ix_provider_search_names_trgm",
+            "names",
+            postgresql_using="gin",
+            postgresql_ops={"names": "gin_trgm_ops"},
+        ),
+    )
 
 
 class Location(Provenance, Base):

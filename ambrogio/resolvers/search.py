@@ -129,7 +129,7 @@ async def _search(
         if args.text is not None:
             assert kind.matches is not None
             await _require_words(session, args.text)
-            conditions.append(kind.matches(args.text))
+            conditions.append(kind.matches(args.text, args.radius_m is not None))
         after = decode_cursor(args.after, search.CURSOR_KEYS[args.order])
         if args.order is ServiceOrder.DISTANCE:
             assert args.point is not None

@@ -1,0 +1,118 @@
+"""Text search stays on its GIN indexes: each way to match is an index path of its own.
+
+The statements are the resolvers' (``catalogue.search.keyset_search`` with the text's
+conditions), explained as production runs them: bind parameters, generic plan
+(``tests.support.plans``). A plan that scans ``provider_search`` or ``service`` whole, or
+tests every provider with a subquery, is what made text search take seconds at scale.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ambrogio.catalogue import search
+from ambrogio.catalogue.filters import ServiceFilterSpec, service_conditions
+from ambrogio.catalogue.text import TextQuery
+from ambrogio.db.session import drop_database
+from ambrogio.enums import SearchOrder
+from ambrogio.geo.point import LatLon
+from ambrogio.settings import Settings
+from tests.support.database import create_test_database
+from tests.support.plans import generic_plan
+
+LECCO = LatLon(45.8566, 9.3977)
+PAGE = 21
+
+
+@pytest.fixture(scope="module")
+async def scaled_url(settings: Settings, template_db: str) -> AsyncIterator[str]:
+    """20,000 synthetic providers: enough rows for the planner to prefer the indexes."""
+    from ambrogio.demo import load_scale
+
+    name = f"ambrogio_text_plan_{os.getpid()}"
+    await drop_database(settings, name)
+    url = await create_test_database(settings, name, template_db)
+    await load_scale(settings.model_copy(update={"database_url": url}), 20_000, seed=5)
+    yield url
+    await drop_database(settings, name)
+
+
+def _page(
+    kind: search.Kind,
+    words: str,
+    point: LatLon | None,
+    radius: float | None,
+    spec: ServiceFilterSpec,
+) -> search.KeysetSearch:
+    query = TextQuery(words)
+    assert kind.matches is not None
+    conditions = (
+        search.provider_conditions(spec) if kind is search.PROVIDERS else service_conditions(spec)
+    )
+    where = [*conditions, kind.matches(query, radius is not None)]
+    return search.keyset_search(
+        kind, where, point, radius, query, SearchOrder.RELEVANCE, None, PAGE
+    )
+
+
+SEARCHED = ("provider_search", "service_category", "taxonomy_term_words", "service ")
+
+
+def _correlated_subplans(plan: str) -> list[str]:
+    """The bodies of the plan's SubPlans run once per row (a hashed SubPlan runs once)."""
+    lines = plan.splitlines()
+    bodies = []
+    for i, line in enumerate(lines):
+        name = line.strip()
+        if name.startswith("SubPlan") and f"hashed {name}" not in plan:
+            depth = len(line) - len(line.lstrip())
+            body = []
+            for later in lines[i + 1 :]:
+                if len(later) - len(later.lstrip()) <= depth:
+                    break
+                body.append(later)
+            bodies.append("\n".join(body))
+    return bodies
+
+
+def _assert_indexed(plan: str, *indexes: str) -> None:
+    for index in indexes:
+        assert f"Bitmap Index Scan on {index}" in plan, plan
+    for table in ("provider_search", "service"):
+        assert not re.search(rf"Seq Scan on {table}\b", plan), plan
+    for body in _correlated_subplans(plan):
+        assert not any(table in body for table in SEARCHED), f"text searched per row:\n{plan}"
+
+
+async def test_filtered_providers_near_a_point(settings: Settings, scaled_url: str) -> None:
+    page = _page(
+        search.PROVIDERS, "assistenza", LECCO, 5000.0, ServiceFilterSpec(delivery=["at_home"])
+    )
+
+    plan = await generic_plan(settings, scaled_url, page.stmt)
+
+    _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
+
+
+async def test_providers_anywhere(settings: Settings, scaled_url: str) -> None:
+    page = _page(search.PROVIDERS, "badante", None, None, ServiceFilterSpec())
+
+    for stmt in (page.stmt, search.counted(page.count)):
+        plan = await generic_plan(settings, scaled_url, stmt)
+
+        _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
+
+
+@pytest.mark.parametrize("radius", [3000.0, None])
+async def test_services(settings: Settings, scaled_url: str, radius: float | None) -> None:
+    point = LECCO if radius is not None else None
+    page = _page(search.SERVICES, "fisioterapia", point, radius, ServiceFilterSpec())
+
+    for stmt in (page.stmt, search.counted(page.count)):
+        plan = await generic_plan(settings, scaled_url, stmt)
+
+        _assert_indexed(plan, "ix_service_search", "ix_service_name_trgm")
