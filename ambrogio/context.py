@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.db.notifications import Notifications
 from ambrogio.errors import AmbrogioError
+from ambrogio.http.requests import RequestInfo
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.settings import Settings
 
@@ -72,3 +73,5 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Credentials were sent and did not hold: the operation answers with this error.
     auth_failure: AmbrogioError | None = None
+    # What the request's log line and metrics say (the operation's name, its caller, ...).
+    request_info: RequestInfo | None = None

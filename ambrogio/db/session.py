@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from ambrogio.db.cluster import LocalCluster
+from ambrogio.db.tagging import tag_statements
 from ambrogio.settings import Settings
 
 EXTENSIONS = ("postgis", "pg_trgm", "unaccent", "uuid-ossp")
@@ -34,14 +35,35 @@ def database_url(settings: Settings, database: str | None = None) -> str:
     return LocalCluster(settings).url(database)
 
 
-def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
-    return create_async_engine(
+def create_engine(
+    settings: Settings, url: str | None = None, *, serving: bool = False
+) -> AsyncEngine:
+    """The engine of ``url`` (the configured database by default).
+
+    Every connection is checked before use (pre-ping: a connection PostgreSQL dropped when it
+    restarted is replaced, not handed to a request), connecting and waiting for a pooled
+    connection end in time. ``serving`` engines (the server's) also bound each statement with
+    ``statement_timeout`` and tag each checkout with its request (``ambrogio.db.tagging``, which
+    is their liveness check too); commands (imports, demo data, migrations) run as long as they
+    need.
+    """
+    server_settings = dict(SERVER_SETTINGS)
+    if serving:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    engine = create_async_engine(
         url or database_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=False,
-        connect_args={"server_settings": SERVER_SETTINGS},
+        pool_pre_ping=not serving,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={
+            "server_settings": server_settings,
+            "timeout": settings.db_connect_timeout_seconds,
+        },
     )
+    if serving:
+        tag_statements(engine)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,13 +7,19 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
 
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
+from ambrogio.schema.reporting import OperationName
 from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.roots.availability import AvailabilityMutation
 from ambrogio.schema.roots.catalogue import CatalogueQuery
@@ -29,6 +35,11 @@ from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.welfare_point import WelfarePoint
+
+try:
+    from strawberry.extensions.tracing import OpenTelemetryExtension
+except ImportError:  # opentelemetry-api is optional
+    OpenTelemetryExtension = None  # type: ignore[assignment,misc]
 
 MAX_DEPTH = 12
 # The depth rule is made once for the process. ``QueryDepthLimiter`` makes a new rule class per
@@ -123,8 +134,17 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules([DEPTH_RULE, TextLiterals]),
             CodedErrors,
+            OperationName,
+            *tracing(),
         ],
     )
+
+
+def tracing() -> list[type[SchemaExtension]]:
+    """OpenTelemetry spans per operation, resolver and parse/validate step, when the
+    ``opentelemetry-api`` package is installed (``pip install 'ambrogio[tracing]'``); the
+    exporter and where spans go are the OpenTelemetry SDK's settings (``OTEL_*``)."""
+    return [] if OpenTelemetryExtension is None else [OpenTelemetryExtension]
 
 
 def schema_sdl() -> str:
