@@ -197,6 +197,21 @@ class LocalCluster:
             user = pwd.getpwnam(SYSTEM_USER)
             os.chown(folder / "ambrogio.conf", user.pw_uid, user.pw_gid)
 
+    def init_replica(self, primary_port: int) -> None:
+        """This cluster as a streaming replica of the local cluster on ``primary_port``: a
+        ``pg_basebackup -R`` of it (``standby.signal`` and ``primary_conninfo``), on a port of
+        its own. It then follows the primary, read-only, until promoted."""
+        ensure_postgis_installed(self.settings)
+        if self.initialized:
+            return
+        folder = self._choose_dir()
+        backup = [str(self.bin / "pg_basebackup"), "-D", str(folder), "-R", "-X", "stream"]
+        backup += ["-h", "127.0.0.1", "-p", str(primary_port), "-U", SYSTEM_USER]
+        result = _run(_as_cluster_user(backup), check=False)
+        if result.returncode != 0:
+            raise ClusterError(f"pg_basebackup failed into {folder}:\n{result.stderr}")
+        self._write_conf(folder, self._free_port())
+
     def running(self) -> bool:
         if not self.initialized:
             return False
@@ -227,9 +242,11 @@ class LocalCluster:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise ClusterError(f"PostgreSQL did not start ({shlex.join(start)}):\n{tail}")
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the cluster: ``fast`` (sessions ended, a clean shutdown) or ``immediate`` (as a
+        crash: the next start replays the WAL)."""
         if self.running():
-            stop = [str(self.bin / "pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(self.dir)]
+            stop = [str(self.bin / "pg_ctl"), "stop", "-m", mode, "-w", "-D", str(self.dir)]
             _run(_as_cluster_user(stop))
 
     def status(self) -> str:

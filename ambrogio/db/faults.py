@@ -8,6 +8,10 @@ on the REST routes) for these, never ``INTERNAL_SERVER_ERROR``.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+
 import asyncpg
 from sqlalchemy import exc
 
@@ -24,6 +28,8 @@ UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
     exc.TimeoutError,
     exc.DisconnectionError,
 )
+
+log = logging.getLogger("ambrogio")
 
 MESSAGE = "The database is not answering right now; retry in a few seconds."
 
@@ -56,3 +62,15 @@ def unavailable(error: BaseException) -> bool:
         if isinstance(state, str) and state.startswith(UNAVAILABLE_SQLSTATES):
             return True
     return False
+
+
+@contextlib.contextmanager
+def tolerated() -> Iterator[None]:
+    """Swallow the database being unavailable (logged): for work that may be skipped, such as
+    a live subscription's look-up of one change, so that the subscription outlives an outage."""
+    try:
+        yield
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        log.warning("skipped while the database is unavailable: %r", error)

@@ -29,10 +29,13 @@ def ready(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def serving(db_url: str, logs: Path, count: int = 1) -> Iterator[tuple[int, ...]]:
-    """``count`` server processes on ``db_url``, yielded once every one answers ``/readyz``."""
+def serving(
+    db_url: str, logs: Path, count: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, ...]]:
+    """``count`` server processes on ``db_url``, yielded once every one answers ``/readyz``;
+    ``env`` adds settings (``AMBROGIO_…``) to theirs."""
     ports = tuple(free_port() for _ in range(count))
-    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
+    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test", **(env or {})}
     processes = []
     for port in ports:
         with (logs / f"serve-{port}.log").open("wb") as log:
