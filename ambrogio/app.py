@@ -28,6 +28,7 @@ from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.context import Context
 from ambrogio.db.notifications import Notifications
+from ambrogio.db.replicas import ReadRouting, read_routing
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
@@ -61,6 +62,7 @@ class State:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     notifications: Notifications | None = None
+    routing: ReadRouting | None = None
     limiter: RateLimiter
 
     def __init__(self) -> None:
@@ -107,6 +109,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             sessionmaker=self.state.sessionmaker,
             loaders=Loaders(self.state.sessionmaker),
             notifications=self.state.notifications,
+            routing=self.state.routing,
         )
         info = request_info(request.scope)
         if info is not None:
@@ -164,11 +167,20 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         )
         await changes.start()
         state.notifications = changes
-        sampler = asyncio.create_task(_sample_pool(state.engine), name="ambrogio-pool-metrics")
+        tasks = [asyncio.create_task(_sample_pool(state.engine), name="ambrogio-pool-metrics")]
+        state.routing = read_routing(settings, state.engine)
+        if state.routing is not None:
+            await state.routing.check()
+            tasks.append(asyncio.create_task(state.routing.watch(), name="ambrogio-replicas"))
+            tasks.append(asyncio.create_task(state.routing.follow_writers(changes)))
         try:
             yield
         finally:
-            sampler.cancel()
+            for task in tasks:
+                task.cancel()
+            if state.routing is not None:
+                await state.routing.dispose()
+                state.routing = None
             await changes.stop()
             state.notifications = None
             if own:

@@ -24,7 +24,9 @@ from ambrogio.metrics import SUBSCRIPTIONS
 
 SLOT_CHANNEL = "ambrogio_slot"
 CATALOGUE_CHANNEL = "ambrogio_catalogue"
-CHANNELS = (SLOT_CHANNEL, CATALOGUE_CHANNEL)
+# A caller who wrote, whose reads stay on the primary for a while (ambrogio.db.replicas).
+WRITER_CHANNEL = "ambrogio_writer"
+CHANNELS = (SLOT_CHANNEL, CATALOGUE_CHANNEL, WRITER_CHANNEL)
 QUEUE_SIZE = 1000
 
 log = logging.getLogger("ambrogio.notifications")

@@ -66,6 +66,22 @@ def create_engine(
     return engine
 
 
+def create_probe_engine(settings: Settings, url: str) -> AsyncEngine:
+    """One connection of its own, checked before each use: for health checks that must not
+    take (or rename, ``ambrogio.db.tagging``) a connection of the requests' pool."""
+    return create_async_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={
+            "server_settings": {**SERVER_SETTINGS, "application_name": "ambrogio-probe"},
+            "timeout": settings.db_connect_timeout_seconds,
+        },
+    )
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_only
 
 APPLICATION = "ambrogio"
 # The request being answered in this task (set by the HTTP layer).
@@ -35,11 +36,11 @@ def application_name(request_id: str | None) -> str:
 def tag_statements(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        # On the driver's connection, outside any transaction: the name holds after the
+        # request's transaction ends (a rollback would undo it), until the next checkout.
         name = application_name(current_request.get())
-        cursor = dbapi_connection.cursor()
+        statement = f"SET application_name = '{name}'"
         try:
-            cursor.execute(f"SELECT set_config('application_name', '{name}', false)")
+            await_only(dbapi_connection.driver_connection.execute(statement))
         except Exception as error:
             raise exc.DisconnectionError(str(error)) from error
-        finally:
-            cursor.close()

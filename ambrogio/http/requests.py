@@ -45,6 +45,8 @@ class RequestInfo:
     """Filled in while a request is answered; the GraphQL layer adds what only it knows."""
 
     request_id: str
+    # The client's address: anonymous callers are told apart by it (ambrogio.db.replicas).
+    client: str | None = None
     operation: str | None = None
     caller: str | None = None
     cost: float | None = None
@@ -90,7 +92,8 @@ class Requests:
                 )
             await self.app(scope, receive, send)
             return
-        info = RequestInfo(request_id_from(scope["headers"]))
+        client = scope.get("client")
+        info = RequestInfo(request_id_from(scope["headers"]), client[0] if client else None)
         scope.setdefault("state", {})["info"] = info
         token = current_request.set(info.request_id)
         started = time.perf_counter()

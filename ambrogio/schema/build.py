@@ -30,6 +30,7 @@ from ambrogio.schema.roots.map import MapQuery
 from ambrogio.schema.roots.needs import NeedsMutation, NeedsQuery
 from ambrogio.schema.roots.review import ReviewMutation, ReviewQuery
 from ambrogio.schema.roots.subscription import Subscription
+from ambrogio.schema.routing import ReplicaReads
 from ambrogio.schema.strings import TextLiterals
 from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
@@ -89,10 +90,18 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        failure = _auth_failure(kwargs.get("context_value"))
+        context: Any = kwargs.get("context_value")
+        failure = _auth_failure(context)
         if failure is not None:
             return failure
-        return await super().execute(*args, **kwargs)
+        result = await super().execute(*args, **kwargs)
+        replica = getattr(context, "replica", None)
+        if replica is not None and _unavailable(result):
+            # The replica went away mid-read: the query runs again, on the primary.
+            context.routing.failed(replica)
+            context.read_from_primary()
+            result = await super().execute(*args, **kwargs)
+        return result
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Streams (subscriptions) bypass the operation hooks: code their errors here."""
@@ -105,6 +114,11 @@ class Schema(strawberry.Schema):
             return _coded_stream(result, request_id)
         code_result_errors(result, request_id)
         return result
+
+
+def _unavailable(result: object) -> bool:
+    errors = getattr(result, "errors", None) or []
+    return any((error.extensions or {}).get("code") == "UNAVAILABLE" for error in errors)
 
 
 def _auth_failure(context: object) -> ExecutionResult | None:
@@ -135,6 +149,7 @@ def build_schema() -> strawberry.Schema:
             lambda: AddValidationRules([DEPTH_RULE, TextLiterals]),
             CodedErrors,
             OperationName,
+            ReplicaReads,
             *tracing(),
         ],
     )
