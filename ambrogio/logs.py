@@ -1,9 +1,10 @@
 """Logs as one JSON object per line, for a log collector to index without parsing prose.
 
-Each line has ``time`` (UTC, ISO 8601), ``level``, ``logger`` and ``message``; the request
-lines of ``ambrogio.access`` add their fields (``requestId``, ``caller``, ``operation``,
-``durationMs``, ``status``, ``cost``, …, see ``ambrogio.http.requests``), and an exception its
-``exception`` text. ``AMBROGIO_LOG_FORMAT=text`` keeps uvicorn's plain lines instead.
+Each line has ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message`` and ``pid`` (the
+worker process); the request lines of ``ambrogio.access`` add their fields (``requestId``,
+``caller``, ``operation``, ``durationMs``, ``status``, ``cost``, …, see
+``ambrogio.http.requests``), and an exception its ``exception`` text.
+``AMBROGIO_LOG_FORMAT=text`` keeps uvicorn's plain lines instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
