@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,6 +81,12 @@ def create_probe_engine(settings: Settings, url: str) -> AsyncEngine:
             "timeout": settings.db_connect_timeout_seconds,
         },
     )
+
+
+async def unbounded(session: AsyncSession) -> None:
+    """Lift the server's ``statement_timeout`` for the session's transaction: work a caller
+    started and waits for by other means (an import job's one write transaction)."""
+    await session.execute(text("SET LOCAL statement_timeout = 0"))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
