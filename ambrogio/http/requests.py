@@ -9,8 +9,6 @@
   (an export) that has started runs to its end.
 - **The database not answering** (``ambrogio.db.faults``) is 503 ``UNAVAILABLE`` on every
   route, in GraphQL's error shape, never a 500.
-- **Draining**: once the server stops, ``/readyz`` says so while the requests already
-  running finish (``RequestLog.running``).
 - **One JSON line** per request on the ``ambrogio.access`` logger, and the request metrics
   (``ambrogio.metrics``).
 """
@@ -77,12 +75,11 @@ def route_of(scope: Scope) -> str:
 
 
 class Requests:
-    """The ASGI middleware described above; ``running`` counts the requests being answered."""
+    """The ASGI middleware described above."""
 
     def __init__(self, app: ASGIApp, *, timeout: float) -> None:
         self.app = app
         self.timeout = timeout
-        self.running = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,7 +109,6 @@ class Requests:
                     deadline.reschedule(None)
             await send(message)
 
-        self.running += 1
         try:
             async with asyncio.timeout(self.timeout) as deadline:
                 await self.app(scope, receive, tagged_send)
@@ -125,7 +121,6 @@ class Requests:
                 raise
             status = await self._unavailable(send, info, repr(error))
         finally:
-            self.running -= 1
             current_request.reset(token)
             self._record(scope, info, status, time.perf_counter() - started)
 
