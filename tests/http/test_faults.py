@@ -187,6 +187,8 @@ async def test_a_database_crash_under_load_fails_cleanly_and_recovers(
 ) -> None:
     cluster, url = database
     port, log = server
+    # guard: the cluster commits durably, as make run's does (what a crash must not undo)
+    assert (await fetch(url, "SHOW synchronous_commit"))[0][0] == "on"
     rows = await fetch(url, SLOTS)
     assert len(rows) >= 10  # guard: slots to reserve
     watched_slot, watched_service = rows[0]["id"], rows[0]["service_id"]
