@@ -218,9 +218,11 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET"],
             ),
         ],
+        # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
+        # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
         middleware=[
-            Middleware(Requests, timeout=settings.request_timeout_seconds),
             *cors(settings),
+            Middleware(Requests, timeout=settings.request_timeout_seconds),
             *compression(),
         ],
         lifespan=lifespan,

@@ -58,9 +58,11 @@ async def test_without_a_database_every_route_is_unavailable(
     assert graphql.status_code == 200 and _code(graphql) == "UNAVAILABLE"
     assert graphql.json()["errors"][0]["extensions"]["requestId"] == graphql.headers["x-request-id"]
     for path in REST:
-        response = await no_database.get(path)
+        response = await no_database.get(path, headers={"Origin": "https://example.it"})
         assert response.status_code == 503, path
         assert _code(response) == "UNAVAILABLE" and response.headers["retry-after"] == "2"
+        # a browser page may read it (CORS)
+        assert response.headers["access-control-allow-origin"] == "*"
     ready = await no_database.get("/readyz")
     assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
     assert (await no_database.get("/healthz")).status_code == 200
