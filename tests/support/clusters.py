@@ -17,7 +17,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from ambrogio.db import migrate
-from ambrogio.db.cluster import LocalCluster
+from ambrogio.db.cluster import FALLBACK_ROOT, LocalCluster
 from ambrogio.db.session import ensure_database
 from ambrogio.demo import load_demo
 from ambrogio.settings import Settings
@@ -39,7 +39,10 @@ def throwaway(folder: Path, replica_of: LocalCluster | None = None) -> Iterator[
         yield cluster
     finally:
         cluster.stop(mode="immediate")
-        shutil.rmtree(cluster.dir, ignore_errors=True)
+        # The cluster's folder, or the one it moved to (with its log) when postgres could not
+        # reach the test's folder.
+        moved = cluster.dir.parent.is_relative_to(FALLBACK_ROOT)
+        shutil.rmtree(cluster.dir.parent if moved else cluster.dir, ignore_errors=True)
 
 
 async def load_catalogue(cluster: LocalCluster) -> str:
