@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,8 +51,6 @@ from ambrogio.http.uploads import UploadLimit
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.schema.build import build_schema
 from ambrogio.settings import Settings
-
-log = logging.getLogger("ambrogio")
 
 
 class State:
