@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -41,26 +43,27 @@ def create_engine(
 ) -> AsyncEngine:
     """The engine of ``url`` (the configured database by default).
 
-    Every connection is checked before use (pre-ping: a connection PostgreSQL dropped when it
-    restarted is replaced, not handed to a request), connecting and waiting for a pooled
-    connection end in time. ``serving`` engines (the server's) also bound each statement with
-    ``statement_timeout`` and tag each checkout with its request (``ambrogio.db.tagging``, which
-    is their liveness check too); commands (imports, demo data, migrations) run as long as they
-    need.
+    Every connection is checked before use (a connection PostgreSQL dropped when it restarted
+    is replaced, not handed to a request). ``serving`` engines (the server's) also end every
+    wait in time — connecting, a pooled connection, each statement (``statement_timeout``) —
+    as the settings say, and tag each checkout with its request (``ambrogio.db.tagging``, which
+    is their liveness check too); commands (imports, demo data, migrations) wait as long as
+    they need, with the drivers' own limits.
     """
     server_settings = dict(SERVER_SETTINGS)
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    bounded: dict[str, Any] = {}
     if serving:
         server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+        connect_args["timeout"] = settings.db_connect_timeout_seconds
+        bounded["pool_timeout"] = settings.db_pool_timeout_seconds
     engine = create_async_engine(
         url or database_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=not serving,
-        pool_timeout=settings.db_pool_timeout_seconds,
-        connect_args={
-            "server_settings": server_settings,
-            "timeout": settings.db_connect_timeout_seconds,
-        },
+        connect_args=connect_args,
+        **bounded,
     )
     if serving:
         tag_statements(engine)
