@@ -264,7 +264,13 @@ def cors(settings: Settings) -> list[Middleware]:
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,
             allow_credentials=False,
-            expose_headers=["etag", "retry-after", "cache-control", "last-modified", "x-request-id"],
+            expose_headers=[
+                "etag",
+                "retry-after",
+                "cache-control",
+                "last-modified",
+                "x-request-id",
+            ],
             max_age=600,
         )
     ]
