@@ -356,6 +356,7 @@ def gap_map(port: int, token: str) -> dict[str, float]:
     response = httpx.get(
         f"http://127.0.0.1:{port}/needs/gaps.geojson",
         headers={"Authorization": f"Bearer {token}"},
+        timeout=60,  # the whole analysis, on a machine that may be busy
     )
     assert response.status_code == 200, response.text
     return {
@@ -442,6 +443,27 @@ async def test_the_gap_layer_without_a_usable_token_says_so(
     # and unchecking it puts the note away
     await page.uncheck(GAP_BOX)
     assert await note.is_hidden()
+
+
+async def test_a_refused_token_gives_way_to_a_good_one(page, server, planner) -> None:
+    page, console = page
+    # given the layer refused with a bad token
+    await sign_in(page, "not-a-token")
+    await page.check(GAP_BOX)
+    note = page.locator(GAP_NOTE)
+    await note.wait_for(state="visible")
+
+    # when a planner's token replaces it
+    await sign_in(page, planner)
+    await note.wait_for(state="hidden")
+    await idle(page)
+
+    # then the tiles are asked again, and the comuni are drawn with the API's scores
+    drawn = dict(await until(page, DRAWN_GAPS))
+    scores = gap_map(server, planner)
+    assert len(drawn) >= 10 and all(drawn[c] == pytest.approx(scores[c]) for c in drawn)
+    assert await note.is_hidden()
+    assert console.errors == []
 
 
 async def test_no_request_leaves_127_0_0_1(page, recorder: Recorder, server) -> None:

@@ -315,8 +315,8 @@ function addOverlay(overlay) {
   box.name = id;
   const note = element("span", undefined, "overlay-note");
   note.dataset.overlay = overlay.layer;
-  const say = (text) => { note.textContent = text; note.hidden = !text; };
   let drawn = false;
+  let refusal = "";  // why the server refused this layer's tiles, until the token changes
   const show = () => {
     const waiting = overlay.signed_in && !signedIn.token;
     if (box.checked && !waiting && !drawn) drawOverlay(overlay, id);
@@ -324,19 +324,25 @@ function addOverlay(overlay) {
     for (const layer of drawn ? [`${id}-fill`, `${id}-points`] : []) {
       map.setLayoutProperty(layer, "visibility", box.checked && !waiting ? "visible" : "none");
     }
-    if (!box.checked) say("");
-    else if (waiting) say(NO_TOKEN);
+    note.textContent = !box.checked ? "" : waiting ? NO_TOKEN : refusal;
+    note.hidden = !note.textContent;
   };
   box.addEventListener("change", show);
   if (overlay.signed_in) {
     signedIn.prefixes.push(BASE + `tiles/${overlay.layer}/`, BASE + `tiles/${overlay.layer}.json`);
-    // a new token: the refusal of the last one no longer holds, the tiles are asked again
+    const refuse = (text) => { refusal = text; show(); };
+    // a new token: the refusal of the last one no longer holds, the layer is drawn afresh
+    // (tiles MapLibre failed to load are not asked again)
     const retry = () => {
-      say("");
-      if (drawn) map.getSource(id).setUrl(BASE + overlay.tilejson);
+      refusal = "";
+      if (drawn) {
+        for (const layer of [`${id}-fill`, `${id}-points`]) map.removeLayer(layer);
+        map.removeSource(id);
+        drawn = false;
+      }
       show();
     };
-    signedIn.overlays.push({ source: id, retry, say });
+    signedIn.overlays.push({ source: id, retry, refuse });
   } else {
     box.checked = true;
   }
@@ -364,7 +370,7 @@ function mapError(event) {
     return;
   }
   const status = event.error?.status;
-  overlay.say(REFUSED[status] || `Livello non disponibile: ${event.error?.message || status}`);
+  overlay.refuse(REFUSED[status] || `Livello non disponibile: ${event.error?.message || status}`);
 }
 
 // --- the list and the details ----------------------------------------------------------------
