@@ -333,16 +333,27 @@ GAP_NOTE = f".overlay-note[data-overlay={GAPS}]"
 # the gap layer's features drawn (none before it is added): comune and score
 DRAWN_GAPS = f"""() => {{
   const map = window.ambrogioPreview.map;
-  const layers = ["overlay-{GAPS}-points"];
+  const layers = ["overlay-{GAPS}-fill", "overlay-{GAPS}-points"];
   return map.getLayer(layers[0]) ? map.queryRenderedFeatures({{ layers }})
     .map((f) => [f.properties.comune, f.properties.gap_score]) : [];
 }}"""
 
 
-def choropleth(score: float) -> list[int]:
-    """The colour a score is drawn in: linear in RGB between the ends, as MapLibre does."""
+BACKGROUND_RGB = (0xF4, 0xF1, 0xEA)
+FILL_OPACITY = 0.6  # of the overlays' polygons, in map.js
+
+
+def choropleth(score: float, polygon: bool) -> list[int]:
+    """The colour a score is drawn in: linear in RGB between the ends, as MapLibre does; a
+    polygon's fill over the background."""
     low, high = CHOROPLETH
-    return [round(a + (b - a) * score) for a, b in zip(low, high, strict=True)]
+    colour = [a + (b - a) * score for a, b in zip(low, high, strict=True)]
+    if polygon:
+        colour = [
+            c * FILL_OPACITY + g * (1 - FILL_OPACITY)
+            for c, g in zip(colour, BACKGROUND_RGB, strict=True)
+        ]
+    return [round(c) for c in colour]
 
 
 @pytest.fixture(scope="module")
@@ -351,8 +362,9 @@ async def planner(login: Any) -> str:
     return str(header["Authorization"]).removeprefix("Bearer ")
 
 
-def gap_map(port: int, token: str) -> dict[str, float]:
-    """The gap score of each comune on the map, as the API's GeoJSON has it."""
+def gap_map(port: int, token: str) -> dict[str, tuple[float, bool]]:
+    """The gap score of each comune on the map, and whether it is a polygon, as the API's
+    GeoJSON has it."""
     response = httpx.get(
         f"http://127.0.0.1:{port}/needs/gaps.geojson",
         headers={"Authorization": f"Bearer {token}"},
@@ -360,7 +372,10 @@ def gap_map(port: int, token: str) -> dict[str, float]:
     )
     assert response.status_code == 200, response.text
     return {
-        feature["id"]: feature["properties"]["gap_score"]
+        feature["id"]: (
+            feature["properties"]["gap_score"],
+            "Polygon" in feature["geometry"]["type"],
+        )
         for feature in response.json()["features"]
         if feature["properties"]["gap_score"] is not None
     }
@@ -378,8 +393,8 @@ async def test_a_planner_sees_the_gap_choropleth_drawn_with_their_token(
     # given the demo needs, which give comuni cells of at least k, with different scores
     scores = gap_map(server, planner)
     low, high = min(scores.values()), max(scores.values())
-    assert len(scores) >= 10 and high > low, scores
-    colours = [choropleth(low), choropleth(high)]
+    assert len(scores) >= 10 and high[0] > low[0], scores
+    colours = [choropleth(*low), choropleth(*high)]
     before = await page.evaluate(CANVAS_PIXELS, colours)
     asked = len(recorder.requests)
 
@@ -403,7 +418,7 @@ async def test_a_planner_sees_the_gap_choropleth_drawn_with_their_token(
     # and the comuni drawn carry the API's scores, in the colours of the lowest and highest
     drawn = dict(await page.evaluate(DRAWN_GAPS))
     assert len(drawn) >= 10 and set(drawn) <= set(scores)
-    assert all(drawn[code] == pytest.approx(scores[code]) for code in drawn)
+    assert all(drawn[code] == pytest.approx(scores[code][0]) for code in drawn)
     shown = await page.evaluate(CANVAS_PIXELS, colours)
     for k in range(2):
         assert shown["counts"][k] > before["counts"][k] + 20, (colours, before, shown)
@@ -461,7 +476,7 @@ async def test_a_refused_token_gives_way_to_a_good_one(page, server, planner) ->
     # then the tiles are asked again, and the comuni are drawn with the API's scores
     drawn = dict(await until(page, DRAWN_GAPS))
     scores = gap_map(server, planner)
-    assert len(drawn) >= 10 and all(drawn[c] == pytest.approx(scores[c]) for c in drawn)
+    assert len(drawn) >= 10 and all(drawn[c] == pytest.approx(scores[c][0]) for c in drawn)
     assert await note.is_hidden()
     assert console.errors == []
 
