@@ -7,13 +7,11 @@ statement settles on, which cannot see the point, the radius or the filter's val
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
 
 from ambrogio.catalogue.filters import ServiceFilterSpec, service_conditions
-from ambrogio.db.session import create_engine, drop_database
+from ambrogio.db.session import drop_database
 from ambrogio.geo.nearby import (
     NearbySearch,
     Query,
@@ -23,6 +21,7 @@ from ambrogio.geo.nearby import (
 from ambrogio.geo.point import LatLon
 from ambrogio.settings import Settings
 from tests.support.database import create_test_database
+from tests.support.plans import generic_plan
 
 LECCO = LatLon(45.8566, 9.3977)
 
@@ -40,49 +39,10 @@ async def scaled_url(settings, template_db):
     await drop_database(settings, name)
 
 
-def _argument(value: Any) -> str:
-    """A parameter's value as an SQL string literal, which EXECUTE casts to the parameter's type
-    (the types come from the casts the asyncpg dialect writes into the statement)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, list | tuple):
-        items = (str(item).replace("\\", "\\\\").replace('"', '\\"') for item in value)
-        value = "{" + ",".join(f'"{item}"' for item in items) + "}"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 async def _plan(settings: Settings, url: str, query: Query) -> str:
-    """The plan of a nearby statement as production runs it: compiled by the asyncpg dialect
-    with bind parameters, on the application's engine, then prepared; with
-    ``force_generic_plan``, the generic plan: the one PostgreSQL switches to after five
-    executions when it costs no more than planning per value set."""
+    """The generic plan of a nearby statement as production runs it (``tests.support.plans``)."""
     stmt, params = query
-    sent: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        sent.append((statement, parameters))
-
-    engine = create_engine(settings, url)
-    event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
-            sent.clear()
-            await conn.execute(stmt, dict(params))
-            [(sql, values)] = sent
-            driver = (await conn.get_raw_connection()).driver_connection
-            assert driver is not None
-            await driver.execute("SET plan_cache_mode = force_generic_plan")
-            await driver.execute(f"PREPARE nearby_plan AS {sql}")
-            arguments = ", ".join(_argument(value) for value in values)
-            rows = await driver.fetch(f"EXPLAIN EXECUTE nearby_plan({arguments})")
-            await driver.execute("DEALLOCATE nearby_plan")
-            await driver.execute("RESET plan_cache_mode")
-    finally:
-        await engine.dispose()
-    plan = "\n".join(row[0] for row in rows)
-    assert values and "$1" in plan, f"a generic plan names its parameters:\n{plan}"
-    return plan
+    return await generic_plan(settings, url, stmt, params)
 
 
 @pytest.mark.parametrize("radius", [2000.0, None])
