@@ -48,7 +48,6 @@ from ambrogio.http.transport import (
     load_json,
 )
 from ambrogio.http.uploads import UploadLimit
-from ambrogio.resolvers.loaders import Loaders
 from ambrogio.schema.build import build_schema
 from ambrogio.settings import Settings
 
@@ -146,7 +145,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         context = Context(
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
-            loaders=Loaders(self.state.sessionmaker),
+            engine=self.state.engine,
             notifications=self.state.notifications,
             limiter=self.state.limiter,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.db.notifications import Notifications
 from ambrogio.errors import AmbrogioError
@@ -82,7 +82,8 @@ class Response(Protocol):
 class Context:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    loaders: Loaders
+    # The sessionmaker's engine: hot reads run on its pooled connections directly.
+    engine: AsyncEngine
     caller: Caller = ANONYMOUS
     notifications: Notifications | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -93,3 +94,12 @@ class Context:
     client: str | None = None
     # The HTTP response (None over a websocket).
     response: Response | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made when a nested field first asks (most requests of
+        a map or a search page never do)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.sessionmaker)
+        return self._loaders

@@ -24,7 +24,7 @@ yet proven exact.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -39,17 +39,21 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    inspect,
+    join,
     literal,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import CTE, Exists
 
-from ambrogio.catalogue.visibility import PUBLISHED, Stmt, location_visible, provider_visible
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt, location_visible
+from ambrogio.db import prepared
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
-from ambrogio.geo.distance import provider_distance, service_distance
+from ambrogio.db.prepared import Prepared
 from ambrogio.geo.point import LatLon, geography, point_geography
 from ambrogio.geo.point import knn as knn_distance
 
@@ -117,12 +121,31 @@ def _candidate_filters(geog: ColumnElement[object], terms: _Terms) -> list[Colum
     # (Filtered searches bound it in ``_location_candidates``.)
     clauses: list[ColumnElement[bool]] = []
     if terms.floor is not None:
-        clauses.append(~func.ST_DWithin(geog, terms.pt, terms.floor, false()))
+        clauses.append(~_below_floor(geog, terms))
     return clauses
 
 
-def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms) -> Stmt:
-    """Stats of the candidates joined with the page (a stats row even when the page is empty)."""
+def _below_floor(geog: ColumnElement[object], terms: _Terms) -> ColumnElement[bool]:
+    """Nearer on the sphere than the cursor's floor: on an earlier page."""
+    assert terms.floor is not None
+    return func.ST_DWithin(geog, terms.pt, terms.floor, false())
+
+
+def _columns(model: Any) -> list[ColumnElement[Any]]:
+    """The columns a node is built from: the model's, but its id and deferred ones (search
+    documents), as loading the model would read them."""
+    return [
+        column
+        for prop in inspect(model).column_attrs
+        if not prop.deferred
+        for column in prop.columns
+        if column.key != "id"
+    ]
+
+
+def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms, model: Any) -> Stmt:
+    """Stats of the candidates joined with the page and its rows' columns (a stats row even
+    when the page is empty), so that one statement answers the request."""
     cand = candidates.cte("candidates")
     stats = select(func.count().label("n"), func.max(cand.c.s).label("s_max")).cte("stats")
     rows = ranked(cand).subquery("ranked")
@@ -133,8 +156,8 @@ def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms) -> Stm
         page = page.where(rows.c.d <= terms.radius)
     page_sub = page.order_by(rows.c.d, rows.c.id).limit(terms.limit).lateral("page")
     return (
-        select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d)
-        .select_from(stats.outerjoin(page_sub, true()))
+        select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d, *_columns(model))
+        .select_from(stats.outerjoin(page_sub, true()).outerjoin(model, model.id == page_sub.c.id))
         .order_by(page_sub.c.d, page_sub.c.id)
     )
 
@@ -142,7 +165,10 @@ def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms) -> Stm
 def _location_candidates(
     terms: _Terms, where: Sequence[ColumnElement[bool]], filtered: bool
 ) -> Stmt:
-    """With a filter, a KNN walk stops only after ``m`` matching rows: when few or none match,
+    """The ``m`` nearest visible located locations, each with its exact distance ``d``
+    (computed once per candidate).
+
+    With a filter, a KNN walk stops only after ``m`` matching rows: when few or none match,
     it would read the whole index (tens of seconds at a million rows). A filtered search with
     a radius is therefore also bounded by ST_DWithin, on the same geography index; unfiltered
     searches keep the pure KNN scan, which ``LIMIT`` always stops early."""
@@ -152,12 +178,32 @@ def _location_candidates(
     if filtered and terms.radius is not None:
         bound.append(func.ST_DWithin(geog, terms.pt, terms.radius))
     return (
-        select(Location.id, Location.organization_id, knn.label("s"))
+        select(
+            Location.id,
+            Location.organization_id,
+            knn.label("s"),
+            func.ST_Distance(geog, terms.pt).label("d"),
+        )
         .where(Location.geom.is_not(None), location_visible(), *where, *bound)
         .where(*_candidate_filters(geog, terms))
         .order_by(knn)
         .limit(terms.m)
     )
+
+
+def _none_below_floor(terms: _Terms, near: Any, located: Exists) -> list[ColumnElement[bool]]:
+    """After a cursor, a row with a location ``near`` below the floor (left out of the
+    candidates) is nearer than the cursor: it was on an earlier page, whatever its candidates
+    say. ``located`` ties ``near`` to the row."""
+    if terms.floor is None:
+        return []
+    return [
+        ~located.where(
+            near.status == PUBLISHED,
+            near.geom.is_not(None),
+            _below_floor(_geog(near.geom), terms),
+        )
+    ]
 
 
 def nearby_services(
@@ -168,7 +214,6 @@ def nearby_services(
 
 
 def _nearby_services(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -> Stmt:
-    pt = terms.pt
     matching = and_(Service.status == PUBLISHED, *conditions)
     offers = exists().where(
         ServiceAtLocation.location_id == Location.id,
@@ -178,16 +223,21 @@ def _nearby_services(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -
     candidates = _location_candidates(terms, [offers], filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
-        distance = service_distance(pt)
-        offered_here = select(ServiceAtLocation.service_id).join(
-            cand,
-            cand.c.id == ServiceAtLocation.location_id,
+        at, near = aliased(ServiceAtLocation), aliased(Location)
+        offered = (
+            exists()
+            .select_from(join(at, near, near.id == at.location_id))
+            .where(at.service_id == Service.id)
         )
-        return select(Service.id.label("id"), distance.label("d")).where(
-            Service.id.in_(offered_here), matching
+        return (
+            select(Service.id.label("id"), func.min(cand.c.d).label("d"))
+            .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+            .join(cand, cand.c.id == ServiceAtLocation.location_id)
+            .where(matching, *_none_below_floor(terms, near, offered))
+            .group_by(Service.id)
         )
 
-    return _page(candidates, ranked, terms)
+    return _page(candidates, ranked, terms, Service)
 
 
 def nearby_providers(
@@ -199,20 +249,22 @@ def nearby_providers(
 
 
 def _nearby_providers(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -> Stmt:
-    pt = terms.pt
     where: list[ColumnElement[bool]] = []
     if conditions:
         where.append(exists().where(Organization.id == Location.organization_id, *conditions))
     candidates = _location_candidates(terms, where, filtered=bool(conditions))
 
     def ranked(cand: CTE) -> Stmt:
-        distance = provider_distance(pt)
-        here = select(cand.c.organization_id)
-        return select(Organization.id.label("id"), distance.label("d")).where(
-            Organization.id.in_(here), provider_visible(), *conditions
+        # Candidates are visible locations of visible (and matching) providers already.
+        near = aliased(Location)
+        owned = exists().where(near.organization_id == cand.c.organization_id)
+        return (
+            select(cand.c.organization_id.label("id"), func.min(cand.c.d).label("d"))
+            .where(*_none_below_floor(terms, near, owned))
+            .group_by(cand.c.organization_id)
         )
 
-    return _page(candidates, ranked, terms)
+    return _page(candidates, ranked, terms, Organization)
 
 
 Query = tuple[Stmt, Mapping[str, Any]]
@@ -324,7 +376,7 @@ def _nearby_welfare_points(terms: _Terms) -> Stmt:
     def ranked(cand: CTE) -> Stmt:
         return select(cand.c.id.label("id"), cand.c.d.label("d"))
 
-    return _page(candidates, ranked, terms)
+    return _page(candidates, ranked, terms, WelfarePoint)
 
 
 @cache
@@ -340,25 +392,60 @@ def nearby_welfare_points_query(search: NearbySearch, m: int) -> Query:
     return _welfare_points_statement(*shape), params
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A page row: its keyset position and the row (the columns of its node)."""
+
+    key: DistanceKey
+    row: Any
+
+
+Fetch = Callable[[Query], Awaitable[Sequence[Any]]]
+"""Runs a nearby statement and returns its rows (attribute access by column name)."""
+
+
+def session_fetch(session: AsyncSession) -> Fetch:
+    """In the session (a filtered search, whose filter was read in it)."""
+
+    async def fetch(query: Query) -> Sequence[Any]:
+        stmt, params = query
+        return (await session.execute(stmt, params)).all()
+
+    return fetch
+
+
+_prepared = cache(Prepared.of)
+
+
+def prepared_fetch(engine: AsyncEngine) -> Fetch:
+    """On a pooled connection, with asyncpg, outside a transaction: for the statements built
+    once per shape (``*_query`` without conditions), each compiled once."""
+
+    async def fetch(query: Query) -> Sequence[Any]:
+        stmt, params = query
+        return await prepared.fetch(engine, _prepared(stmt), params)
+
+    return fetch
+
+
 async def run_nearby(
-    session: AsyncSession, build: Callable[[int], Stmt | Query], search: NearbySearch
-) -> list[DistanceKey]:
-    """Up to ``limit + 1`` (id, distance) in exact ellipsoidal order, widening the KNN
-    candidate set until the page is proven exact (see the module docstring)."""
+    fetch: Fetch, build: Callable[[int], Stmt | Query], search: NearbySearch
+) -> list[Hit]:
+    """Up to ``limit + 1`` rows in exact ellipsoidal order, widening the KNN candidate set
+    until the page is proven exact (see the module docstring)."""
     want = search.limit + 1
     m = max(4 * want, 64)
     while True:
         query = build(m)
-        stmt, params = query if isinstance(query, tuple) else (query, {})
-        rows = (await session.execute(stmt, params)).all()
+        rows = await fetch(query if isinstance(query, tuple) else (query, {}))
         n, s_max = rows[0].n, rows[0].s_max
-        hits = [DistanceKey(float(row.d), row.id) for row in rows if row.id is not None]
+        hits = [Hit(DistanceKey(float(row.d), row.id), row) for row in rows if row.id is not None]
         if n < m:
             return hits
         threshold = float(s_max) * (1 - DELTA)
         if search.radius_m is not None and threshold > search.radius_m:
             return hits  # every row within the radius is among the candidates
-        exact = [hit for hit in hits if hit.distance < threshold]
+        exact = [hit for hit in hits if hit.key.distance < threshold]
         if len(exact) >= want:
             return exact[:want]
         if len(exact) == search.limit and len(hits) > len(exact):
