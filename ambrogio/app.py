@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -38,6 +39,7 @@ from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
+from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -62,6 +64,10 @@ class State:
     notifications: Notifications | None = None
     limiter: RateLimiter
     documents: Documents
+    tile_cache: TileCache
+
+    def __init__(self, settings: Settings) -> None:
+        self.tile_cache = TileCache(settings.tile_cache_bytes)
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -163,7 +169,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
 
 def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:
     """The application. Pass ``engine`` to share one (tests); otherwise the lifespan owns one."""
-    state = State()
+    state = State(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -173,15 +179,22 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         state.limiter = RateLimiter(state.engine, settings)
         state.documents = Documents(state.sessionmaker, settings)
         changes = Notifications(state.engine.url.render_as_string(hide_password=False))
+        following: asyncio.Task[None] | None = None
         try:
             await changes.start()
             state.notifications = changes
+            following = state.tile_cache.start(changes)
         except (OSError, asyncpg.PostgresError):
-            # Queries still work; subscriptions answer UNAVAILABLE until a restart.
+            # Queries still work; subscriptions answer UNAVAILABLE and tiles are not cached
+            # until a restart.
             log.warning("cannot listen for slot changes", exc_info=True)
         try:
             yield
         finally:
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
             await changes.stop()
             state.notifications = None
             if own:
