@@ -143,7 +143,12 @@ async def _by_distance(
     point, radius = args.point, args.radius_m
     cursor = DistanceKey(after[1], after[2]) if after else None
     asked = NearbySearch(point, radius, cursor, args.limit)
-    hits = await run_nearby(fetch, lambda m: nearby(asked, conditions, m), asked)
+    hits = await run_nearby(
+        fetch,
+        lambda planned, m: nearby(planned, conditions, m),
+        asked,
+        on_plane=kind is not search.WELFARE_POINTS,
+    )
     return _Page(
         [hit.row for hit in hits],
         [encode_cursor(["distance", hit.key.distance, hit.key.id]) for hit in hits],
