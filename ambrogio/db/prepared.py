@@ -91,14 +91,22 @@ def _result_processor(type_: TypeEngine[Any]) -> Processor:
     return type_.dialect_impl(DIALECT).result_processor(DIALECT, None)
 
 
+async def run(
+    driver: asyncpg.Connection, prepared: Prepared, values: Mapping[str, Any]
+) -> list[Any]:
+    """The statement's rows, on an asyncpg connection of the caller's."""
+    return prepared.rows(await driver.fetch(prepared.sql, *prepared.args(values)))
+
+
 async def fetch(engine: AsyncEngine, prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
-    """The statement's rows, read on a pooled connection in autocommit: one round trip."""
-    args = prepared.args(values)
+    """The statement's rows, read on a pooled connection in autocommit: one round trip.
+
+    SQLAlchemy's events do not see it (it never passes through SQLAlchemy's execution)."""
     pooled = await engine.raw_connection()
     try:
         driver = pooled.driver_connection
         assert driver is not None
-        records = await driver.fetch(prepared.sql, *args)
+        rows = await run(driver, prepared, values)
     except asyncpg.PostgresError:
         pooled.close()
         raise
@@ -108,4 +116,4 @@ async def fetch(engine: AsyncEngine, prepared: Prepared, values: Mapping[str, An
         raise
     # Back to the pool; with no transaction begun, its reset sends nothing.
     pooled.close()
-    return prepared.rows(records)
+    return rows

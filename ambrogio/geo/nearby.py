@@ -450,7 +450,7 @@ def session_fetch(session: AsyncSession) -> Fetch:
     return fetch
 
 
-_prepared = cache(Prepared.of)
+prepared_statement = cache(Prepared.of)
 
 
 def prepared_fetch(engine: AsyncEngine) -> Fetch:
@@ -459,7 +459,7 @@ def prepared_fetch(engine: AsyncEngine) -> Fetch:
 
     async def fetch(query: Query) -> Sequence[Any]:
         stmt, params = query
-        return await prepared.fetch(engine, _prepared(stmt), params)
+        return await prepared.fetch(engine, prepared_statement(stmt), params)
 
     return fetch
 
