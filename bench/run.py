@@ -157,7 +157,7 @@ def ceiling_window(cfg: Config, db: Db, fetch: bool) -> Window:
         cpu["rest"] = round(result["machine_busy_pct"] - cpu["pg_backends"] - cpu["loadgen"], 1)
     if fetch:
         label = "ceiling + fetch"
-        request = "the same, then `SELECT organization.* … WHERE id IN (…)` (the former second read)"
+        request = "the same, then `SELECT organization.* … WHERE id IN (…)` (the former read)"
     else:
         label = "ceiling"
         request = "the SQL of `geo.nearby.nearby_providers_query`, prepared, over asyncpg"
