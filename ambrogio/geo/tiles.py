@@ -15,6 +15,8 @@ locations, the providers and services layers are clustered: the tile is cut into
 tiles) and each cell with a feature in it becomes one point, at the mean of its features,
 with ``count`` (how many). A cell of one feature keeps that feature's attributes too. Only
 the features inside the tile count (not its buffer): each feature is counted by one tile.
+Above that zoom a tile is clustered the same way when it would hold more than
+``MAX_FEATURES`` features (``dense``, counted first by ``feature_count``).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ EXTENT = 4096  # tile coordinates per side, the MVT default
 BUFFER = 64
 CLUSTER_MAX_ZOOM = 12
 CLUSTER_CELLS = 32  # per side: a cell is 8 px of a 256-px tile; at most 1,024 features
+# Above CLUSTER_MAX_ZOOM, a tile with more features than this is clustered too (a town centre
+# at a million providers): ~4,000 features are ~300 kB gzipped.
+MAX_FEATURES = 4000
 
 
 class Layer(StrEnum):
@@ -255,7 +260,16 @@ CLUSTERED = frozenset({Layer.PROVIDERS, Layer.SERVICES})
 
 
 def clustered(layer: Layer, tile: Tile) -> bool:
+    """Clustered whatever it holds (a dense tile above is clustered too: ``feature_count``)."""
     return layer in CLUSTERED and tile.z <= CLUSTER_MAX_ZOOM
+
+
+def feature_count(
+    layer: Layer, tile: Tile, conditions: Sequence[ColumnElement[bool]] | None = None
+) -> Stmt:
+    """How many features the tile would hold, counted up to ``MAX_FEATURES + 1``."""
+    features = LAYERS[layer](tile, conditions).order_by(None).limit(MAX_FEATURES + 1)
+    return select(func.count()).select_from(features.subquery("features"))
 
 
 def _clusters(features: Any) -> Stmt:
@@ -283,13 +297,16 @@ def _clusters(features: Any) -> Stmt:
 
 
 def tile_stmt(
-    layer: Layer, tile: Tile, conditions: Sequence[ColumnElement[bool]] | None = None
+    layer: Layer,
+    tile: Tile,
+    conditions: Sequence[ColumnElement[bool]] | None = None,
+    dense: bool = False,
 ) -> Stmt:
     """One row, one ``bytea``: the layer's features in ``tile`` as a Mapbox Vector Tile
-    (clustered at low zoom, see the module docstring). The rows are ordered so that the same
-    data always gives the same bytes (and ETag)."""
+    (clustered at low zoom, or when ``dense``: see the module docstring). The rows are ordered
+    so that the same data always gives the same bytes (and ETag)."""
     features = LAYERS[layer](tile, conditions).subquery("features")
-    if clustered(layer, tile):
+    if clustered(layer, tile) or (dense and layer in CLUSTERED):
         features = _clusters(features).subquery("clusters")
     return select(
         func.ST_AsMVT(features.table_valued(), literal(layer.value, Text), EXTENT, "geom")

@@ -32,7 +32,8 @@ from starlette.responses import JSONResponse, Response
 from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
 from ambrogio.catalogue.filters import service_conditions
 from ambrogio.errors import BadUserInput
-from ambrogio.geo.tiles import Layer, Tile, tile_stmt
+from ambrogio.geo import tiles
+from ambrogio.geo.tiles import CLUSTERED, Layer, Tile, clustered, feature_count, tile_stmt
 from ambrogio.http import params
 from ambrogio.http.tile_cache import CachedTile, TileCache
 
@@ -256,7 +257,11 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
                     if given is not None
                     else None
                 )
-                result = await session.execute(tile_stmt(layer, where, conditions))
+                dense = False
+                if layer in CLUSTERED and not clustered(layer, where):
+                    count = await session.scalar(feature_count(layer, where, conditions))
+                    dense = int(count or 0) > tiles.MAX_FEATURES
+                result = await session.execute(tile_stmt(layer, where, conditions, dense))
                 made = CachedTile.of(bytes(result.scalar_one()))
         except BadUserInput as error:
             return bad_request(error)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ambrogio.geo import tiles
 from ambrogio.geo.tiles import CLUSTER_CELLS, CLUSTER_MAX_ZOOM
 from ambrogio.http.tiles import PARAMS, accepts_gzip
 from ambrogio.ids import from_global_id
@@ -471,3 +472,23 @@ async def test_a_cached_tile_is_made_again_once_the_catalogue_changes(
                 {"id": provider},
             )
     assert any(name.endswith(" (renamed)") for name in names)
+
+
+async def test_a_dense_tile_above_the_cluster_zoom_is_clustered(
+    client, catalogue, monkeypatch
+) -> None:
+    z = CLUSTER_MAX_ZOOM + 3
+    x, y = tile_of(*LECCO, z)
+    inside = [
+        p
+        for p in catalogue.points
+        if all(0 <= round(v) < EXTENT for v in pixel(p.lat, p.lon, z, x, y))
+    ]
+    monkeypatch.setattr(tiles, "MAX_FEATURES", len(inside) // 2)
+
+    response = await get_tile(client, f"/tiles/providers/{z}/{x}/{y}.mvt")
+
+    features = decode(response.content, "providers")
+    assert len(inside) >= 4, "the tile over Lecco holds a few providers"
+    assert all("count" in f["properties"] for f in features)
+    assert sum(f["properties"]["count"] for f in features) == len(inside)
