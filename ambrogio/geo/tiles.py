@@ -305,9 +305,14 @@ def tile_stmt(
     """One row, one ``bytea``: the layer's features in ``tile`` as a Mapbox Vector Tile
     (clustered at low zoom, or when ``dense``: see the module docstring). The rows are ordered
     so that the same data always gives the same bytes (and ETag)."""
-    features = LAYERS[layer](tile, conditions).subquery("features")
+    layer_rows = LAYERS[layer](tile, conditions)
     if clustered(layer, tile) or (dense and layer in CLUSTERED):
-        features = _clusters(features).subquery("clusters")
+        # Materialized: each feature's tile geometry computed once, not once per use in
+        # the cell, the mean and the bounds (PostgreSQL would inline the expression).
+        points = layer_rows.cte("features").prefix_with("MATERIALIZED")
+        features = _clusters(points).subquery("clusters")
+    else:
+        features = layer_rows.subquery("features")
     return select(
         func.ST_AsMVT(features.table_valued(), literal(layer.value, Text), EXTENT, "geom")
     )
