@@ -1,7 +1,7 @@
 """locations in the territory's metric plane, for planar KNN
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0013
 Create Date: 2026-12-02 15:30:00
 
 ``location.geom_utm``: the point in UTM zone 32N (EPSG:32632) for a location within lon
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
