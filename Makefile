@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup db migrate demo-data lint typecheck pytest schema stop status chromium maplibre
+.PHONY: run test setup db migrate demo-data lint typecheck pytest schema stop status chromium maplibre bench-tools
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -70,3 +70,7 @@ status: setup
 
 stop: setup
 	$(BIN)/ambrogio db stop
+
+# The load generator of bench/ (wrk), from apt.
+bench-tools:
+	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }

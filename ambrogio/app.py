@@ -1,15 +1,14 @@
-"""The ASGI application: ``build_app(settings)`` wires starlette, strawberry and the database."""
+"""The ASGI application: ``build_app(settings)`` wires starlette, strawberry and the database;
+``create_app()`` builds it from the environment (``uvicorn --factory ambrogio.app:create_app``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,14 +20,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
+from ambrogio import metrics
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.context import Context
 from ambrogio.db.notifications import Notifications
+from ambrogio.db.replicas import ReadRouting, read_routing
 from ambrogio.db.session import create_engine, create_sessionmaker
 from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
@@ -40,6 +41,7 @@ from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
+from ambrogio.http.requests import Requests, request_info
 from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
@@ -54,8 +56,6 @@ from ambrogio.http.uploads import UploadLimit
 from ambrogio.schema.build import build_schema
 from ambrogio.settings import Settings
 
-log = logging.getLogger("ambrogio")
-
 
 class State:
     """What the lifespan opens: the engine, its sessionmaker, the slot-change listener."""
@@ -63,6 +63,7 @@ class State:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     notifications: Notifications | None = None
+    routing: ReadRouting | None = None
     limiter: RateLimiter
     documents: Documents
     tile_cache: TileCache
@@ -160,17 +161,47 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             engine=self.state.engine,
             notifications=self.state.notifications,
             limiter=self.state.limiter,
+            routing=self.state.routing,
         )
         context.client = request.client.host if request.client else None
         if isinstance(request, Request):
             context.response = response
+        info = request_info(request.scope)
+        if info is not None:
+            context.request_id = info.request_id
+            context.request_info = info
         try:
             context.caller = await resolve_caller(
                 request.headers, self.settings, self.state.sessionmaker
             )
         except AmbrogioError as error:
             context.auth_failure = error
+        if info is not None:
+            info.caller = context.caller.key
         return context
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """The response, with its request id in ``extensions``; its error codes and cost are
+        noted for the request's log line and metrics."""
+        response = await super().process_result(request, result)
+        info = request_info(request.scope)
+        if info is None:
+            return response
+        extensions = {**(response.get("extensions") or {}), "requestId": info.request_id}
+        response["extensions"] = extensions
+        cost = extensions.get("cost")
+        if isinstance(cost, dict):
+            cost = cost.get("requestedQueryCost", cost.get("total"))
+        if isinstance(cost, int | float):
+            info.cost = float(cost)
+        info.codes.extend(
+            str(dict(error.get("extensions") or {}).get("code", "INTERNAL_SERVER_ERROR"))
+            for error in response.get("errors") or []
+            if isinstance(error, dict)
+        )
+        return response
 
 
 def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:
@@ -180,31 +211,42 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = engine is None
-        state.engine = engine if engine is not None else create_engine(settings)
+        state.engine = engine if engine is not None else create_engine(settings, serving=True)
+        if own:
+            metrics.instrument_engine(state.engine)
         state.sessionmaker = create_sessionmaker(state.engine)
         state.limiter = RateLimiter(state.engine, settings)
         state.documents = Documents(state.sessionmaker, settings)
-        changes = Notifications(state.engine.url.render_as_string(hide_password=False))
-        following: asyncio.Task[None] | None = None
-        try:
-            await changes.start()
-            state.notifications = changes
-            following = state.tile_cache.start(changes)
-        except (OSError, asyncpg.PostgresError):
-            # Queries still work; subscriptions answer UNAVAILABLE and tiles are not cached
-            # until a restart.
-            log.warning("cannot listen for slot changes", exc_info=True)
+        # Reconnects by itself when the database restarts (ambrogio.db.notifications).
+        changes = Notifications(
+            state.engine.url.render_as_string(hide_password=False),
+            connect_timeout=settings.db_connect_timeout_seconds,
+        )
+        await changes.start()
+        state.notifications = changes
+        tasks = [
+            asyncio.create_task(_sample_pool(state.engine), name="ambrogio-pool-metrics"),
+            # The tile cache empties on every catalogue change.
+            state.tile_cache.start(changes),
+        ]
+        state.routing = read_routing(settings, state.engine)
+        if state.routing is not None:
+            await state.routing.check()
+            tasks.append(asyncio.create_task(state.routing.watch(), name="ambrogio-replicas"))
+            tasks.append(asyncio.create_task(state.routing.follow_writers(changes)))
         try:
             yield
         finally:
-            if following is not None:
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await following
+            for task in tasks:
+                task.cancel()
+            if state.routing is not None:
+                await state.routing.dispose()
+                state.routing = None
             await changes.stop()
             state.notifications = None
             if own:
                 await state.engine.dispose()
+            metrics.process_stopped()
 
     graphql = AmbrogioGraphQL(settings, state)
     return Starlette(
@@ -224,6 +266,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             WebSocketRoute("/graphql", graphql),
             *([graphiql.assets_route()] if settings.graphiql else []),
             *health_routes(state),
+            Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *hsds_routes(state, settings),
             # Before the catalogue's tile routes, whose {layer} would take needs_gaps.
             *(
@@ -240,9 +283,26 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET"],
             ),
         ],
-        middleware=[*cors(settings), *compression()],
+        # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
+        middleware=[
+            *cors(settings),
+            Middleware(Requests, timeout=settings.request_timeout_seconds),
+            *compression(),
+        ],
         lifespan=lifespan,
     )
+
+
+def create_app() -> Starlette:
+    """The application configured from the environment (``AMBROGIO_*``, ``DATABASE_URL``):
+    what each worker process of ``ambrogio serve --workers N`` builds."""
+    return build_app(Settings())
+
+
+async def _sample_pool(engine: AsyncEngine) -> None:
+    while True:
+        metrics.sample_pool(engine)
+        await asyncio.sleep(1)
 
 
 # Request headers a browser page may send (preflight): credentials, the CSRF headers of
@@ -271,7 +331,13 @@ def cors(settings: Settings) -> list[Middleware]:
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,
             allow_credentials=False,
-            expose_headers=["etag", "retry-after", "cache-control", "last-modified"],
+            expose_headers=[
+                "etag",
+                "retry-after",
+                "cache-control",
+                "last-modified",
+                "x-request-id",
+            ],
             max_age=600,
         )
     ]

@@ -10,7 +10,9 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.db.notifications import Notifications
+from ambrogio.db.replicas import ReadRouting, Replica
 from ambrogio.errors import AmbrogioError
+from ambrogio.http.requests import RequestInfo
 from ambrogio.resolvers.loaders import Loaders
 from ambrogio.settings import Settings
 
@@ -103,3 +105,37 @@ class Context:
         if self._loaders is None:
             self._loaders = Loaders(self.sessionmaker)
         return self._loaders
+
+    # What the request's log line and metrics say (the operation's name, its caller, ...).
+    request_info: RequestInfo | None = None
+    # Read replicas, when configured; ``replica`` is the one this request reads from.
+    routing: ReadRouting | None = None
+    replica: Replica | None = None
+    primary: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def writer_key(self) -> str:
+        """Whose writes this request's reads must see: the caller, or an anonymous caller's
+        address."""
+        if not self.caller.anonymous:
+            return self.caller.key
+        client = self.request_info.client if self.request_info is not None else None
+        return f"anonymous@{client}"
+
+    def read_from_replica(self) -> None:
+        """Queries: read from a fresh replica, unless this caller wrote a moment ago."""
+        replica = self.routing.reader(self.writer_key) if self.routing is not None else None
+        if replica is not None:
+            self.primary = self.primary or self.sessionmaker
+            self.replica = replica
+            self._use(replica.sessionmaker)
+
+    def read_from_primary(self) -> None:
+        """Back to the primary (the replica failed): the loaders start afresh."""
+        if self.replica is not None and self.primary is not None:
+            self.replica = None
+            self._use(self.primary)
+
+    def _use(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._loaders = None

@@ -7,7 +7,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -108,6 +108,29 @@ class Settings(BaseSettings):
     # The map preview page at /map (ambrogio.http.map_preview): unset, it is served except in
     # production; true or false decides in any environment.
     map_preview: bool | None = None
+    # Operations (docs/deploy.md). Waits on the database end in time: connecting, a pooled
+    # connection (every one busy), a statement (PostgreSQL's statement_timeout on every
+    # connection of a server), and the whole request until its response starts. Past any of
+    # them the caller gets UNAVAILABLE (HTTP 503 on the REST routes), never a hung request.
+    db_connect_timeout_seconds: float = 3.0
+    db_pool_timeout_seconds: float = 5.0
+    db_statement_timeout_ms: int = 15_000
+    request_timeout_seconds: float = 20.0
+    # How long a stopping server waits for the requests it is answering.
+    shutdown_timeout_seconds: float = 15.0
+    # The project-local cluster's commits are durable (synchronous_commit = on); "off" trades
+    # the last transactions before a crash for speed, for a cluster that only takes bulk loads.
+    pg_synchronous_commit: Literal["on", "off", "local", "remote_write", "remote_apply"] = "on"
+    # Read replicas (PostgreSQL streaming replicas of DATABASE_URL): queries go to one,
+    # mutations and a caller's reads for ``replica_sticky_seconds`` after its write to the
+    # primary; a replica more than ``replica_max_lag_seconds`` behind, or unreachable, is
+    # skipped until it catches up.
+    database_replica_urls: Annotated[list[str], NoDecode] = []
+    replica_max_lag_seconds: float = 5.0
+    replica_sticky_seconds: float = 10.0
+    replica_check_seconds: float = 1.0
+    # Request logs: one JSON line per request ("json"), or uvicorn's plain access log ("text").
+    log_format: Literal["json", "text"] = "json"
 
     # Operation limits (ambrogio.schema.limits), checked before anything runs; the cost is the
     # objects an operation may return (ambrogio.schema.cost). AMBROGIO_COST_ENFORCE=0 measures
@@ -142,20 +165,23 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _replicas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _replicas_async(cls, value: list[str]) -> list[str]:
+        urls = (asyncpg_url(item, "AMBROGIO_DATABASE_REPLICA_URLS") for item in value)
+        return [url for url in urls if url]
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:
-        """Accept the conventional ``postgresql://`` form and use asyncpg for it."""
-        if value is None or value == "":
-            return None
-        for prefix in ("postgresql://", "postgres://"):
-            if value.startswith(prefix):
-                return "postgresql+asyncpg://" + value[len(prefix) :]
-        if not value.startswith("postgresql+asyncpg://"):
-            raise ValueError(
-                "DATABASE_URL must be a PostgreSQL URL, e.g. postgresql://user@127.0.0.1:5432/ambrogio"
-            )
-        return value
+        return asyncpg_url(value, "DATABASE_URL")
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
@@ -221,3 +247,17 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def asyncpg_url(value: str | None, name: str) -> str | None:
+    """Accept the conventional ``postgresql://`` form and use asyncpg for it."""
+    if value is None or value == "":
+        return None
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+asyncpg://" + value[len(prefix) :]
+    if not value.startswith("postgresql+asyncpg://"):
+        raise ValueError(
+            f"{name} must be a PostgreSQL URL, e.g. postgresql://user@127.0.0.1:5432/ambrogio"
+        )
+    return value

@@ -23,8 +23,10 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-# Application names that tell the server's connections from everybody else's.
+# Application names that tell the server's connections from everybody else's: the server's are
+# "ambrogio" or "ambrogio <request id>" (ambrogio.db.tagging).
 SERVER_APP = "ambrogio"
+OF_SERVER = "(application_name = $2 OR application_name LIKE $2 || ' %')"
 BENCH_APP = "ambrogio-bench"
 SCALE_TABLES = (
     "organization",
@@ -109,7 +111,7 @@ class Db:
 
     def server_backends(self) -> list[int]:
         rows = self._fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+            f"SELECT pid FROM pg_stat_activity WHERE datname = $1 AND {OF_SERVER}",
             self.name,
             SERVER_APP,
         )
@@ -128,7 +130,7 @@ class Db:
         """Cancel the server's statements still running for clients that have gone."""
         rows = self._fetch(
             "SELECT pg_cancel_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 "
-            "AND application_name = $2 AND state = 'active'",
+            f"AND {OF_SERVER} AND state = 'active'",
             self.name,
             SERVER_APP,
         )
@@ -141,8 +143,13 @@ class Db:
 class Server:
     """``ambrogio serve`` in its own process group, stopped by its PID."""
 
-    def __init__(self, ambrogio: Ambrogio, port: int, log: Path) -> None:
+    def __init__(self, ambrogio: Ambrogio, port: int, log: Path, workers: int = 1) -> None:
         self.env = ambrogio.env
+        self.workers = workers
+        if workers > 1:
+            # The same connections in all: each worker's pool gets its share.
+            pool = int(self.env["AMBROGIO_DB_POOL_SIZE"]) // workers
+            self.env = {**self.env, "AMBROGIO_DB_POOL_SIZE": str(max(1, pool))}
         self.port = port
         self.log = log
         self.url = f"http://127.0.0.1:{port}"
@@ -153,6 +160,7 @@ class Server:
             if s.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise SystemExit(f"port {self.port} is taken: stop what listens there first")
         command = [str(BIN / "ambrogio"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 command,

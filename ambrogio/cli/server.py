@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from typing import Any
 
 from ambrogio.settings import Settings
 
+MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """One process, or ``--workers N`` processes on one socket (uvicorn's supervisor).
+
+    Every worker builds the app from the environment (``ambrogio.app:create_app``), and what
+    they must share lives in PostgreSQL. With several workers the metrics go through a fresh
+    folder that ``/metrics`` adds up (``ambrogio.metrics``). SIGTERM stops taking connections,
+    lets running requests finish for up to ``AMBROGIO_SHUTDOWN_TIMEOUT_SECONDS``, closes the
+    websockets (subscriptions end with close code 1012) and then the database connections.
+    """
     import uvicorn
 
-    from ambrogio.app import build_app
+    from ambrogio.logs import log_config
 
+    workers = max(1, args.workers)
+    if workers > 1 and MULTIPROC not in os.environ:
+        os.environ[MULTIPROC] = tempfile.mkdtemp(prefix="ambrogio-metrics-")
     uvicorn.run(
-        build_app(settings),
+        "ambrogio.app:create_app",
+        factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        log_level="info",
+        workers=workers,
+        log_config=log_config(settings.log_format),
         proxy_headers=False,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
     )
     return 0
 
@@ -35,6 +53,9 @@ def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve GraphQL on HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes on the one port (default 1)"
+    )
     serve.set_defaults(run=_serve)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")

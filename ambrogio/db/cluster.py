@@ -170,10 +170,16 @@ class LocalCluster:
         result = _run(_as_cluster_user(initdb), check=False)
         if result.returncode != 0:
             raise ClusterError(f"initdb failed in {folder}:\n{result.stderr}")
-        port = self._free_port()
+        self._write_conf(folder, self._free_port())
+        with (folder / "postgresql.conf").open("a") as conf:
+            conf.write("\ninclude = 'ambrogio.conf'\n")
+
+    def _write_conf(self, folder: Path, port: int) -> None:
+        """``ambrogio.conf``, from the settings; rewritten at each start (keeping the port)."""
         # Only loopback and our own socket folder: the cluster is private to this checkout.
-        # synchronous_commit=off trades the last few transactions after a crash for speed, which
-        # is right for a development cluster and changes no query behaviour.
+        # Commits are durable unless AMBROGIO_PG_SYNCHRONOUS_COMMIT=off (bulk loads only: a
+        # crash then loses the last transactions, acknowledged reservations and edits too).
+        # wal_level=replica and the senders let pg_basebackup copy it and replicas follow it.
         (folder / "ambrogio.conf").write_text(
             f"port = {port}\n"
             "listen_addresses = '127.0.0.1'\n"
@@ -182,14 +188,29 @@ class LocalCluster:
             "shared_buffers = 512MB\n"
             "work_mem = 16MB\n"
             "maintenance_work_mem = 512MB\n"
-            "synchronous_commit = off\n"
+            f"synchronous_commit = {self.settings.pg_synchronous_commit}\n"
             "max_wal_size = 4GB\n"
+            "wal_level = replica\n"
+            "max_wal_senders = 10\n"
         )
-        with (folder / "postgresql.conf").open("a") as conf:
-            conf.write("\ninclude = 'ambrogio.conf'\n")
         if _running_as_root():
             user = pwd.getpwnam(SYSTEM_USER)
             os.chown(folder / "ambrogio.conf", user.pw_uid, user.pw_gid)
+
+    def init_replica(self, primary_port: int) -> None:
+        """This cluster as a streaming replica of the local cluster on ``primary_port``: a
+        ``pg_basebackup -R`` of it (``standby.signal`` and ``primary_conninfo``), on a port of
+        its own. It then follows the primary, read-only, until promoted."""
+        ensure_postgis_installed(self.settings)
+        if self.initialized:
+            return
+        folder = self._choose_dir()
+        backup = [str(self.bin / "pg_basebackup"), "-D", str(folder), "-R", "-X", "stream"]
+        backup += ["-h", "127.0.0.1", "-p", str(primary_port), "-U", SYSTEM_USER]
+        result = _run(_as_cluster_user(backup), check=False)
+        if result.returncode != 0:
+            raise ClusterError(f"pg_basebackup failed into {folder}:\n{result.stderr}")
+        self._write_conf(folder, self._free_port())
 
     def running(self) -> bool:
         if not self.initialized:
@@ -203,6 +224,7 @@ class LocalCluster:
         self.init()
         if self.running():
             return
+        self._write_conf(self.dir, self.port)
         log = self.dir.parent / "postgres.log"
         if _running_as_root() and not log.exists():
             log.touch()
@@ -220,9 +242,11 @@ class LocalCluster:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise ClusterError(f"PostgreSQL did not start ({shlex.join(start)}):\n{tail}")
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the cluster: ``fast`` (sessions ended, a clean shutdown) or ``immediate`` (as a
+        crash: the next start replays the WAL)."""
         if self.running():
-            stop = [str(self.bin / "pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(self.dir)]
+            stop = [str(self.bin / "pg_ctl"), "stop", "-m", mode, "-w", "-D", str(self.dir)]
             _run(_as_cluster_user(stop))
 
     def status(self) -> str:

@@ -30,8 +30,8 @@ def readyz_endpoint(state: HasEngine) -> Callable[[Request], Awaitable[Response]
         try:
             async with state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "not ready"
-            log.warning("database not reachable", exc_info=True)
+        except Exception as error:  # any failure to reach the database means "not ready"
+            log.warning("database not reachable: %r", error)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 

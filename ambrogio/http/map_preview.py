@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ambrogio.geo.tiles import Layer
+from ambrogio.needs.maps import LAYER as NEEDS_GAPS
 from ambrogio.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static" / "map"
@@ -62,10 +63,8 @@ class Overlay:
     ``signed_in`` layer answers only a caller with a bearer token: the page asks for one and
     sends it (MapLibre's ``transformRequest``) to that layer's URLs only.
 
-    The gap map of the needs analysis (``/tiles/needs_gaps.json``, for planners; one feature per
-    comune, its boundary or else its centroid, ``gap_score`` between 0 and 1) is meant to be
-    ``Overlay("needs_gaps", "Bisogni scoperti", value="gap_score", signed_in=True)``, added
-    here where that layer is served.
+    The gap map of the needs analysis is one (``/tiles/needs_gaps.json``, for planners; one
+    feature per comune, its boundary or else its centroid, ``gap_score`` between 0 and 1).
     """
 
     layer: str
@@ -79,7 +78,10 @@ class Overlay:
         return f"tiles/{self.layer}.json"
 
 
-OVERLAYS = (Overlay(Layer.WELFARE_POINTS.value, "Punti welfare"),)
+OVERLAYS = (
+    Overlay(Layer.WELFARE_POINTS.value, "Punti welfare"),
+    Overlay(NEEDS_GAPS, "Bisogni scoperti", value="gap_score", signed_in=True),
+)
 
 
 def config(overlays: tuple[Overlay, ...] = OVERLAYS) -> dict[str, object]:

@@ -170,8 +170,10 @@ def _persisted_get(scope: Scope) -> bool:
     return "query" not in params and ("extensions" in params or "documentId" in params)
 
 
-def _etag(body: bytes) -> bytes:
-    return b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+def _etag(answer: dict[str, Any]) -> bytes:
+    """The tag of an answer's ``data``: its ``extensions`` carry the request's own id."""
+    data = json.dumps(answer.get("data"), sort_keys=True, separators=(",", ":")).encode()
+    return b'"' + hashlib.sha256(data).hexdigest()[:32].encode() + b'"'
 
 
 class PersistedGetCache:
@@ -207,12 +209,13 @@ class PersistedGetCache:
         request = {name.lower(): value for name, value in scope.get("headers") or []}
         headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
         status = start["status"]
-        if status != 200 or _has_errors(body):
+        answer = _answer_of(body) if status == 200 else None
+        if answer is None or answer.get("errors"):
             headers.append((b"cache-control", b"no-store"))
         else:
             credentials = b"authorization" in request or b"x-api-key" in request
             scope_word = b"private" if credentials else b"public"
-            tag = _etag(body)
+            tag = _etag(answer)
             headers += [
                 (b"etag", tag),
                 (b"cache-control", scope_word + b", max-age=" + str(self.max_age).encode()),
@@ -227,8 +230,10 @@ class PersistedGetCache:
         await send({"type": "http.response.body", "body": body})
 
 
-def _has_errors(body: bytes) -> bool:
+def _answer_of(body: bytes) -> dict[str, Any] | None:
+    """The GraphQL answer in a body, or None when it is no JSON object."""
     try:
-        return bool(json.loads(body).get("errors"))
-    except (ValueError, AttributeError):
-        return True
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None

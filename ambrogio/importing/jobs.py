@@ -30,6 +30,7 @@ from ambrogio.catalogue.visibility import Stmt
 from ambrogio.db.models import ImportJob
 from ambrogio.importing.rows import RowIssue
 from ambrogio.importing.validate import VALIDATING
+from ambrogio.metrics import IMPORT_ROWS
 from ambrogio.progress import Report
 
 # Seconds a new job may run before it holds its lock (it is created first, then locks).
@@ -41,6 +42,10 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 PENDING_REVIEW = "pending_review"
 REJECTED = "rejected"
+
+
+# The counts of a finished job that are rows (``ambrogio_import_rows_total{outcome}``).
+ROW_OUTCOMES = ("created", "updated", "unchanged", "skipped")
 
 
 def issue_json(issue: RowIssue) -> dict[str, Any]:
@@ -189,11 +194,15 @@ class JobProgress:
 async def finish_job(
     sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, **values: Any
 ) -> ImportJob:
-    """Set the job's outcome (``status``, counts, ``errors``…) and ``finished_at``."""
+    """Set the job's outcome (``status``, counts, ``errors``…) and ``finished_at``; its rows
+    count in the ``ambrogio_import_rows_total`` metric by outcome."""
     values.setdefault("finished_at", datetime.now(UTC))
     async with sessionmaker() as session, session.begin():
         await session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
         job = (await session.execute(select(ImportJob).where(ImportJob.id == job_id))).scalar_one()
+    for outcome in ROW_OUTCOMES:
+        if values.get(outcome):
+            IMPORT_ROWS.labels(outcome).inc(values[outcome])
     return job
 
 

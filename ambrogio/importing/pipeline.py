@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ambrogio.db import audit
 from ambrogio.db.known import load_known
 from ambrogio.db.models import ImportJob
+from ambrogio.db.session import unbounded
 from ambrogio.editing.matching import flag_duplicates
 from ambrogio.enums import ImportFormat, Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound, UnreadableFile
@@ -310,6 +311,7 @@ async def _write(
     """Merge in one transaction; committed, or rolled back when ``dry``."""
     async with sessionmaker() as session:
         transaction = await session.begin()
+        await unbounded(session)
         try:
             began = time.perf_counter()
             options.progress("writing", 0, None)

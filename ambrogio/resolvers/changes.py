@@ -11,6 +11,7 @@ from ambrogio import validation
 from ambrogio.catalogue import changes as statements
 from ambrogio.catalogue.pagination import counter, page_size
 from ambrogio.context import Context
+from ambrogio.db import faults
 from ambrogio.db.notifications import CATALOGUE_CHANNEL
 from ambrogio.errors import BadUserInput, Unavailable
 from ambrogio.export import feed
@@ -53,8 +54,10 @@ async def catalogue_changed(
             payload = await queue.get()
             if not payload.isdigit():
                 continue
-            async with info.context.sessionmaker() as session:
-                row = await session.scalar(statements.relevant(int(payload), area))
+            row = None
+            with faults.tolerated():
+                async with info.context.sessionmaker() as session:
+                    row = await session.scalar(statements.relevant(int(payload), area))
             if row is not None:
                 yield Change.from_row(row)
 

@@ -10,6 +10,7 @@ import strawberry
 from ambrogio import ids
 from ambrogio.availability import live
 from ambrogio.context import Context
+from ambrogio.db import faults
 from ambrogio.db.notifications import SLOT_CHANNEL
 from ambrogio.errors import BadUserInput, NotFound, Unavailable
 from ambrogio.resolvers.search import checked_circle
@@ -46,7 +47,9 @@ async def slot_availability_changed(
                 slot_id = uuid.UUID(await queue.get())
             except ValueError:
                 continue
-            async with info.context.sessionmaker() as session:
-                row = await session.scalar(live.changed_slot(slot_id, watched))
+            row = None
+            with faults.tolerated():
+                async with info.context.sessionmaker() as session:
+                    row = await session.scalar(live.changed_slot(slot_id, watched))
             if row is not None:
                 yield Slot.from_row(row)

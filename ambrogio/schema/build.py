@@ -7,13 +7,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
 
 from ambrogio.schema.errors import CodedErrors, code_result_errors, is_expected
 from ambrogio.schema.limits import OperationLimits
+from ambrogio.schema.reporting import OperationName
 from ambrogio.schema.roots.accounts import AccountsMutation, AccountsQuery
 from ambrogio.schema.roots.availability import AvailabilityMutation
 from ambrogio.schema.roots.catalogue import CatalogueQuery
@@ -24,11 +25,17 @@ from ambrogio.schema.roots.map import MapQuery
 from ambrogio.schema.roots.needs import NeedsMutation, NeedsQuery
 from ambrogio.schema.roots.review import ReviewMutation, ReviewQuery
 from ambrogio.schema.roots.subscription import Subscription
+from ambrogio.schema.routing import ReplicaReads
 from ambrogio.schema.strings import TextLiterals
 from ambrogio.schema.types.catalogue import Location, Provider, Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.welfare_point import WelfarePoint
+
+try:
+    from strawberry.extensions.tracing import OpenTelemetryExtension
+except ImportError:  # opentelemetry-api is optional
+    OpenTelemetryExtension = None  # type: ignore[assignment,misc]
 
 # Each capability contributes its own root fields; they merge into one `Query`.
 Query = merge_types(
@@ -72,10 +79,17 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        failure = _auth_failure(kwargs.get("context_value"))
+        context: Any = kwargs.get("context_value")
+        failure = _auth_failure(context)
         if failure is not None:
             return failure
         result = await super().execute(*args, **kwargs)
+        replica = getattr(context, "replica", None)
+        if replica is not None and _unavailable(result):
+            # The replica went away mid-read: the query runs again, on the primary.
+            context.routing.failed(replica)
+            context.read_from_primary()
+            result = await super().execute(*args, **kwargs)
         # An exception in an extension's hook skips the error extension: code (and mask) here.
         code_result_errors(result, getattr(kwargs.get("context_value"), "request_id", None))
         return result
@@ -91,6 +105,11 @@ class Schema(strawberry.Schema):
             return _coded_stream(result, request_id)
         code_result_errors(result, request_id)
         return result
+
+
+def _unavailable(result: object) -> bool:
+    errors = getattr(result, "errors", None) or []
+    return any((error.extensions or {}).get("code") == "UNAVAILABLE" for error in errors)
 
 
 def _auth_failure(context: object) -> ExecutionResult | None:
@@ -120,8 +139,18 @@ def build_schema() -> strawberry.Schema:
             # the limits; charges the rate limit.
             OperationLimits,
             CodedErrors,
+            OperationName,
+            ReplicaReads,
+            *tracing(),
         ],
     )
+
+
+def tracing() -> list[type[SchemaExtension]]:
+    """OpenTelemetry spans per operation, resolver and parse/validate step, when the
+    ``opentelemetry-api`` package is installed (``pip install 'ambrogio[tracing]'``); the
+    exporter and where spans go are the OpenTelemetry SDK's settings (``OTEL_*``)."""
+    return [] if OpenTelemetryExtension is None else [OpenTelemetryExtension]
 
 
 def schema_sdl() -> str:

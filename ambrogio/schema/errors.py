@@ -1,5 +1,6 @@
 """Coded GraphQL errors: Ambrogio's errors keep their message and get ``extensions.code``;
-everything unexpected is masked (no traceback, no SQL) and logged with the request id."""
+the database not answering is ``UNAVAILABLE`` (``ambrogio.db.faults``); everything else
+unexpected is masked (no traceback, no SQL) and logged with the request id."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Iterator
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from ambrogio.errors import AmbrogioError, BadUserInputs
+from ambrogio.db import faults
+from ambrogio.errors import AmbrogioError, BadUserInputs, Unavailable
 
 log = logging.getLogger("ambrogio.graphql")
 
@@ -54,6 +56,10 @@ def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
         unknown = UNKNOWN_INPUT_FIELD.search(message)
         if unknown is not None:
             extensions["field"] = unknown[1] or unknown[2]
+    elif faults.unavailable(original):
+        log.warning("database unavailable [request %s]: %r", request_id, original)
+        extensions = {"code": Unavailable.code, "requestId": request_id}
+        message = faults.MESSAGE
     else:
         log.error("unexpected error [request %s]", request_id, exc_info=original)
         message = "Internal server error."
@@ -91,7 +97,12 @@ def _each(error: GraphQLError, request_id: str | None) -> list[GraphQLError]:
 
 def is_expected(error: GraphQLError) -> bool:
     """Coded errors and invalid requests: the client's business, not worth an error log."""
-    return isinstance(error.original_error, AmbrogioError) or error.path is None
+    original = error.original_error
+    return (
+        isinstance(original, AmbrogioError)
+        or error.path is None
+        or (original is not None and faults.unavailable(original))
+    )
 
 
 def code_result_errors(result: object, request_id: str | None) -> None:

@@ -61,3 +61,36 @@ def test_cluster_moves_out_of_a_folder_postgres_cannot_reach(tmp_path: Path) -> 
     other = LocalCluster(Settings(data_dir=private / "other-checkout" / ".data"))
     assert other.fallback_dir != chosen, "two checkouts never share a cluster"
     chosen.rmdir()
+
+
+def test_replica_urls_take_the_conventional_form_and_refuse_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "AMBROGIO_DATABASE_REPLICA_URLS",
+        "postgresql://me@replica-1:5432/ambrogio, postgres://me@replica-2/ambrogio",
+    )
+    assert Settings().database_replica_urls == [
+        "postgresql+asyncpg://me@replica-1:5432/ambrogio",
+        "postgresql+asyncpg://me@replica-2/ambrogio",
+    ]
+    monkeypatch.setenv("AMBROGIO_DATABASE_REPLICA_URLS", "mysql://replica/ambrogio")
+    with pytest.raises(ValidationError, match="AMBROGIO_DATABASE_REPLICA_URLS"):
+        Settings()
+
+
+def test_the_cluster_commits_durably_unless_told_otherwise(tmp_path: Path) -> None:
+    def written(**values: str) -> str:
+        cluster = LocalCluster(Settings(data_dir=tmp_path, **values))  # type: ignore[arg-type]
+        cluster._write_conf(tmp_path, 54321)
+        conf = dict(
+            (part.strip() for part in line.split("=", 1))
+            for line in (tmp_path / "ambrogio.conf").read_text().splitlines()
+        )
+        assert conf["port"] == "54321"  # guard: the file was read
+        return conf["synchronous_commit"]
+
+    assert written() == "on"
+    assert written(pg_synchronous_commit="off") == "off"
+    with pytest.raises(ValidationError):
+        Settings(pg_synchronous_commit="sometimes")  # type: ignore[arg-type]

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import httpx
+import mapbox_vector_tile
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.app import build_app
 from ambrogio.http.map_preview import STATIC
 from ambrogio.settings import PROJECT_ROOT, Environment, Settings
+from tests.support.map_oracle import LECCO, tile_of
 
 REFERENCES = re.compile(r"""(?:href|src)="([^"]+)"|from "([^"]+)"|import\("([^"]+)"\)""")
 MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
@@ -86,13 +89,26 @@ def test_maplibre_is_the_version_the_makefile_pins_with_its_licence() -> None:
     assert (vendored / "maplibre-gl.css").stat().st_size > 10_000
 
 
-async def test_each_overlay_leads_to_its_tile_layer(client) -> None:
+async def test_each_overlay_leads_to_its_tile_layer(client, login) -> None:
     config = (await client.get("/map/config.json")).json()
-    assert config["overlays"]
+    assert {overlay["signed_in"] for overlay in config["overlays"]} == {False, True}
+    planner = await login("planner-overlays", "planner")
+    z, x, y = 9, *tile_of(*LECCO, 9)
     for overlay in config["overlays"]:
         doc = (await client.get("/" + overlay["tilejson"])).json()
         assert [layer["id"] for layer in doc["vector_layers"]] == [overlay["layer"]]
-        assert overlay["signed_in"] is False  # the page shows it to anyone
+        assert overlay["value"] is None or overlay["value"] in doc["vector_layers"][0]["fields"]
+        url = urlsplit(doc["tiles"][0].format(z=z, x=x, y=y)).path
+
+        # a signed-in layer's tiles answer a planner only; the others answer anyone
+        if overlay["signed_in"]:
+            refused = await client.get(url)
+            assert refused.status_code == 401, url
+            assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        response = await client.get(url, headers=planner if overlay["signed_in"] else {})
+        assert response.status_code == 200, (url, response.text)
+        tile = mapbox_vector_tile.decode(response.content)
+        assert tile[overlay["layer"]]["features"], url
 
 
 @pytest.mark.parametrize(

@@ -325,6 +325,162 @@ async def test_a_click_on_a_service_dot_opens_it(page, server) -> None:
     assert console.errors == []
 
 
+# the gap choropleth's ends (map.js's CHOROPLETH), over the overlay's domain 0..1
+CHOROPLETH = ((0xFF, 0xE0, 0x82), (0xB7, 0x1C, 0x1C))
+GAPS = "needs_gaps"
+GAP_BOX = f"input[name=overlay-{GAPS}]"
+GAP_NOTE = f".overlay-note[data-overlay={GAPS}]"
+# the gap layer's features drawn (none before it is added): comune and score
+DRAWN_GAPS = f"""() => {{
+  const map = window.ambrogioPreview.map;
+  const layers = ["overlay-{GAPS}-fill", "overlay-{GAPS}-points"];
+  return map.getLayer(layers[0]) ? map.queryRenderedFeatures({{ layers }})
+    .map((f) => [f.properties.comune, f.properties.gap_score]) : [];
+}}"""
+
+
+BACKGROUND_RGB = (0xF4, 0xF1, 0xEA)
+FILL_OPACITY = 0.6  # of the overlays' polygons, in map.js
+
+
+def choropleth(score: float, polygon: bool) -> list[int]:
+    """The colour a score is drawn in: linear in RGB between the ends, as MapLibre does; a
+    polygon's fill over the background."""
+    low, high = CHOROPLETH
+    colour = [a + (b - a) * score for a, b in zip(low, high, strict=True)]
+    if polygon:
+        colour = [
+            c * FILL_OPACITY + g * (1 - FILL_OPACITY)
+            for c, g in zip(colour, BACKGROUND_RGB, strict=True)
+        ]
+    return [round(c) for c in colour]
+
+
+@pytest.fixture(scope="module")
+async def planner(login: Any) -> str:
+    header = await login("planner-map-preview", "planner")
+    return str(header["Authorization"]).removeprefix("Bearer ")
+
+
+def gap_map(port: int, token: str) -> dict[str, tuple[float, bool]]:
+    """The gap score of each comune on the map, and whether it is a polygon, as the API's
+    GeoJSON has it."""
+    response = httpx.get(
+        f"http://127.0.0.1:{port}/needs/gaps.geojson",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,  # the whole analysis, on a machine that may be busy
+    )
+    assert response.status_code == 200, response.text
+    return {
+        feature["id"]: (
+            feature["properties"]["gap_score"],
+            "Polygon" in feature["geometry"]["type"],
+        )
+        for feature in response.json()["features"]
+        if feature["properties"]["gap_score"] is not None
+    }
+
+
+async def sign_in(page: Page, token: str) -> None:
+    await page.fill("#token", token)
+    await page.press("#token", "Tab")  # the field's change event
+
+
+async def test_a_planner_sees_the_gap_choropleth_drawn_with_their_token(
+    page, recorder, server, planner
+) -> None:
+    page, console = page
+    # given the demo needs, which give comuni cells of at least k, with different scores
+    scores = gap_map(server, planner)
+    low, high = min(scores.values()), max(scores.values())
+    assert len(scores) >= 10 and high[0] > low[0], scores
+    colours = [choropleth(*low), choropleth(*high)]
+    before = await page.evaluate(CANVAS_PIXELS, colours)
+    asked = len(recorder.requests)
+
+    # when a planner gives their token and checks the layer
+    await sign_in(page, planner)
+    await page.check(GAP_BOX)
+    await until(page, f"() => window.ambrogioPreview.map.getSource('overlay-{GAPS}')")
+    await idle(page)
+
+    # then its tiles were fetched with the token, and no other request carried it
+    requests = recorder.requests[asked:]
+    tiles = [url for url in requests if f"/tiles/{GAPS}/" in url]
+    assert tiles, requests
+    signed = {url: header for url, header in recorder.authorised}
+    assert all(signed.get(url) == f"Bearer {planner}" for url in tiles)
+    prefix = f"http://127.0.0.1:{server}/tiles/{GAPS}"
+    assert all(url.startswith((prefix + "/", prefix + ".json")) for url in signed), signed
+    answered = [status for url, status, _ in recorder.responses if url in tiles]
+    assert answered and all(status in (200, 204) for status in answered)
+    assert 200 in answered
+    # and the comuni drawn carry the API's scores, in the colours of the lowest and highest
+    drawn = dict(await page.evaluate(DRAWN_GAPS))
+    assert len(drawn) >= 10 and set(drawn) <= set(scores)
+    assert all(drawn[code] == pytest.approx(scores[code][0]) for code in drawn)
+    shown = await page.evaluate(CANVAS_PIXELS, colours)
+    for k in range(2):
+        assert shown["counts"][k] > before["counts"][k] + 20, (colours, before, shown)
+    assert await page.locator(GAP_NOTE).is_hidden()
+
+    # when the layer is unchecked, its colours go
+    await page.uncheck(GAP_BOX)
+    await idle(page)
+    hidden = await page.evaluate(CANVAS_PIXELS, colours)
+    for k in range(2):
+        assert hidden["counts"][k] <= before["counts"][k] + 5, (before, hidden)
+    assert console.errors == []
+
+
+@pytest.mark.parametrize(
+    ("token", "said"), [("", "token di accesso"), ("not-a-token", "401")], ids=["none", "bad"]
+)
+async def test_the_gap_layer_without_a_usable_token_says_so(
+    page, recorder, server, token, said
+) -> None:
+    page, console = page
+    asked = len(recorder.requests)
+
+    # when the layer is checked with no token, or one the server refuses
+    if token:
+        await sign_in(page, token)
+    await page.check(GAP_BOX)
+    note = page.locator(GAP_NOTE)
+    await note.wait_for(state="visible")
+
+    # then the layer says why it shows nothing, and nothing went wrong in the console
+    assert said in (await note.text_content() or "")
+    tiles = [url for url in recorder.requests[asked:] if f"/tiles/{GAPS}/" in url]
+    assert bool(tiles) == bool(token)
+    assert await page.evaluate(DRAWN_GAPS) == []
+    assert console.errors == []
+    # and unchecking it puts the note away
+    await page.uncheck(GAP_BOX)
+    assert await note.is_hidden()
+
+
+async def test_a_refused_token_gives_way_to_a_good_one(page, server, planner) -> None:
+    page, console = page
+    # given the layer refused with a bad token
+    await sign_in(page, "not-a-token")
+    await page.check(GAP_BOX)
+    note = page.locator(GAP_NOTE)
+    await note.wait_for(state="visible")
+
+    # when a planner's token replaces it
+    await sign_in(page, planner)
+    await note.wait_for(state="hidden")
+    await idle(page)
+
+    # then the tiles are asked again, and the comuni are drawn with the API's scores
+    drawn = dict(await until(page, DRAWN_GAPS))
+    scores = gap_map(server, planner)
+    assert len(drawn) >= 10 and all(drawn[c] == pytest.approx(scores[c][0]) for c in drawn)
+    assert await note.is_hidden()
+    assert console.errors == []
+
+
 async def test_no_request_leaves_127_0_0_1(page, recorder: Recorder, server) -> None:
     page, console = page
     # when the page is used: a search, a filter, a click, a provider's details

@@ -56,6 +56,8 @@ class Recorder:
     outside: list[str] = field(default_factory=list)
     # (url, status, content type) of every response
     responses: list[tuple[str, int, str]] = field(default_factory=list)
+    # (url, Authorization header) of every request that carried one
+    authorised: list[tuple[str, str]] = field(default_factory=list)
 
     @staticmethod
     def is_local(url: str) -> bool:
@@ -76,6 +78,9 @@ class Recorder:
 
     def seen(self, request: Request) -> None:
         self.requests.append(request.url)
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            self.authorised.append((request.url, authorization))
         if not self.is_local(request.url):
             self._outside(request.url)
 

@@ -261,9 +261,17 @@ function showLabelsByZoom() {
 
 // Overlays: tile layers the server lists in /map/config.json (OVERLAYS in
 // ambrogio/http/map_preview.py). Polygons are a fill and points circles; with `value`, both are
-// coloured over `domain` (a choropleth). A `signed_in` layer is drawn only once a bearer token
-// is given, and only that layer's requests carry it.
-const signedIn = { token: "", prefixes: [] };
+// coloured over `domain` (a choropleth, light to dark). A `signed_in` layer is drawn only once
+// a bearer token is given, and only that layer's requests carry it; without a token, or when
+// the server refuses it, the layer says so beside its checkbox.
+const CHOROPLETH = ["#ffe082", "#b71c1c"];
+const NO_TOKEN = "Livello per utenti registrati: incolla nel campo Token un token di accesso " +
+  "(ambrogio users token NOME).";
+const REFUSED = {
+  401: "Il server non accetta il token (401): non valido o scaduto.",
+  403: "L'utente del token non ha il permesso di vedere questo livello (403).",
+};
+const signedIn = { token: "", prefixes: [], overlays: [] };
 
 function authorise(url) {
   if (signedIn.token && signedIn.prefixes.some((prefix) => url.startsWith(prefix))) {
@@ -279,7 +287,7 @@ function drawOverlay(overlay, id) {
   map.addSource(id, { type: "vector", url: BASE + overlay.tilejson });
   const colour = overlay.value
     ? ["interpolate", ["linear"], ["to-number", ["get", overlay.value], 0],
-       overlay.domain[0], "#fff3e0", overlay.domain[1], "#bf360c"]
+       overlay.domain[0], CHOROPLETH[0], overlay.domain[1], CHOROPLETH[1]]
     : COLOURS.overlay;
   const from = { source: id, "source-layer": overlay.layer };
   map.addLayer({
@@ -293,36 +301,76 @@ function drawOverlay(overlay, id) {
   }, "services");
 }
 
+function legend(overlay) {
+  const bar = element("span", undefined, "legend");
+  bar.style.background = `linear-gradient(to right, ${CHOROPLETH.join(", ")})`;
+  bar.title = `${overlay.value}: ${overlay.domain.join("–")}`;
+  return [` ${overlay.domain[0]}`, bar, `${overlay.domain[1]}`];
+}
+
 function addOverlay(overlay) {
   const id = `overlay-${overlay.layer}`;
   const box = document.createElement("input");
   box.type = "checkbox";
   box.name = id;
+  const note = element("span", undefined, "overlay-note");
+  note.dataset.overlay = overlay.layer;
   let drawn = false;
+  let refusal = "";  // why the server refused this layer's tiles, until the token changes
   const show = () => {
-    if (!drawn) drawOverlay(overlay, id);
-    drawn = true;
-    for (const layer of [`${id}-fill`, `${id}-points`]) {
-      map.setLayoutProperty(layer, "visibility", box.checked ? "visible" : "none");
+    const waiting = overlay.signed_in && !signedIn.token;
+    if (box.checked && !waiting && !drawn) drawOverlay(overlay, id);
+    drawn ||= box.checked && !waiting;
+    for (const layer of drawn ? [`${id}-fill`, `${id}-points`] : []) {
+      map.setLayoutProperty(layer, "visibility", box.checked && !waiting ? "visible" : "none");
     }
+    note.textContent = !box.checked ? "" : waiting ? NO_TOKEN : refusal;
+    note.hidden = !note.textContent;
   };
-  box.addEventListener("change", () => { if (box.checked || drawn) show(); });
+  box.addEventListener("change", show);
   if (overlay.signed_in) {
-    signedIn.prefixes.push(BASE + `tiles/${overlay.layer}`);
-    box.disabled = true;
-    $("#token-row").hidden = false;
-    $("#token").addEventListener("change", () => {
-      signedIn.token = $("#token").value.trim();
-      box.disabled = !signedIn.token;
-    });
+    signedIn.prefixes.push(BASE + `tiles/${overlay.layer}/`, BASE + `tiles/${overlay.layer}.json`);
+    const refuse = (text) => { refusal = text; show(); };
+    // a new token: the refusal of the last one no longer holds, the layer is drawn afresh
+    // (tiles MapLibre failed to load are not asked again)
+    const retry = () => {
+      refusal = "";
+      if (drawn) {
+        for (const layer of [`${id}-fill`, `${id}-points`]) map.removeLayer(layer);
+        map.removeSource(id);
+        drawn = false;
+      }
+      show();
+    };
+    signedIn.overlays.push({ source: id, retry, refuse });
   } else {
     box.checked = true;
-    show();
   }
+  show();
   const label = document.createElement("label");
   label.append(box, ` ${overlay.title}` + (overlay.signed_in ? " (con token)" : ""));
-  $("#overlays").append(label);
+  if (overlay.value) label.append(...legend(overlay));
+  $("#overlays").append(label, note);
   $("#overlays").hidden = false;
+}
+
+function watchToken() {
+  $("#token-row").hidden = false;
+  $("#token").addEventListener("change", () => {
+    signedIn.token = $("#token").value.trim();
+    for (const overlay of signedIn.overlays) overlay.retry();
+  });
+}
+
+// A signed-in overlay's errors are its own (a refused token, said beside it); others show.
+function mapError(event) {
+  const overlay = signedIn.overlays.find((o) => o.source === event.sourceId);
+  if (!overlay) {
+    showError(event.error);
+    return;
+  }
+  const status = event.error?.status;
+  overlay.refuse(REFUSED[status] || `Livello non disponibile: ${event.error?.message || status}`);
 }
 
 // --- the list and the details ----------------------------------------------------------------
@@ -531,9 +579,11 @@ async function start() {
     transformRequest: authorise,
   });
   preview.map = map;
+  map.on("error", mapError);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   await map.once("load");
   for (const overlay of config.overlays) addOverlay(overlay);
+  if (signedIn.overlays.length) watchToken();
   showLabelsByZoom();
   map.on("zoom", showLabelsByZoom);
   map.on("moveend", () => refreshClusters().catch(showError));
