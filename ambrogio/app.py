@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -41,6 +42,7 @@ from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.requests import Requests, request_info
+from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
 from ambrogio.http.transport import (
@@ -51,7 +53,6 @@ from ambrogio.http.transport import (
     load_json,
 )
 from ambrogio.http.uploads import UploadLimit
-from ambrogio.resolvers.loaders import Loaders
 from ambrogio.schema.build import build_schema
 from ambrogio.settings import Settings
 
@@ -65,6 +66,10 @@ class State:
     routing: ReadRouting | None = None
     limiter: RateLimiter
     documents: Documents
+    tile_cache: TileCache
+
+    def __init__(self, settings: Settings) -> None:
+        self.tile_cache = TileCache(settings.tile_cache_bytes)
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -78,6 +83,11 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.state = state
+
+    def encode_json(self, data: object) -> str:
+        """orjson: the answer of a nearby page encodes 20 times faster than with ``json``.
+        Text, not bytes: websocket messages must be text frames."""
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON no deeper than ``AMBROGIO_MAX_JSON_DEPTH``. Websocket messages come here: a
@@ -148,7 +158,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         context = Context(
             settings=self.settings,
             sessionmaker=self.state.sessionmaker,
-            loaders=Loaders(self.state.sessionmaker),
+            engine=self.state.engine,
             notifications=self.state.notifications,
             limiter=self.state.limiter,
             routing=self.state.routing,
@@ -196,7 +206,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
 
 def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:
     """The application. Pass ``engine`` to share one (tests); otherwise the lifespan owns one."""
-    state = State()
+    state = State(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -214,7 +224,11 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         )
         await changes.start()
         state.notifications = changes
-        tasks = [asyncio.create_task(_sample_pool(state.engine), name="ambrogio-pool-metrics")]
+        tasks = [
+            asyncio.create_task(_sample_pool(state.engine), name="ambrogio-pool-metrics"),
+            # The tile cache empties on every catalogue change.
+            state.tile_cache.start(changes),
+        ]
         state.routing = read_routing(settings, state.engine)
         if state.routing is not None:
             await state.routing.check()
@@ -269,7 +283,6 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
                 methods=["GET"],
             ),
         ],
-        # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
         # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
         middleware=[
             *cors(settings),

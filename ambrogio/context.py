@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.db.notifications import Notifications
 from ambrogio.db.replicas import ReadRouting, Replica
@@ -84,7 +84,8 @@ class Response(Protocol):
 class Context:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    loaders: Loaders
+    # The sessionmaker's engine: hot reads run on its pooled connections directly.
+    engine: AsyncEngine
     caller: Caller = ANONYMOUS
     notifications: Notifications | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -95,6 +96,16 @@ class Context:
     client: str | None = None
     # The HTTP response (None over a websocket).
     response: Response | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made when a nested field first asks (most requests of
+        a map or a search page never do)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.sessionmaker)
+        return self._loaders
+
     # What the request's log line and metrics say (the operation's name, its caller, ...).
     request_info: RequestInfo | None = None
     # Read replicas, when configured; ``replica`` is the one this request reads from.
@@ -127,4 +138,4 @@ class Context:
 
     def _use(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        self.loaders = Loaders(sessionmaker)
+        self._loaders = None

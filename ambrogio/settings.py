@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 32
 
+    # Vector tiles kept per server process until the catalogue changes (ambrogio.http.tile_cache).
+    tile_cache_bytes: int = 64 * 1024 * 1024
+
     # Origins whose browser pages may call the API (CORS): "*" (any, the default: the read API
     # is public and no credentials are cookies), a comma-separated list or a JSON list; empty
     # turns CORS off.

@@ -1,14 +1,17 @@
 """The ceiling of the nearby query: Ambrogio's own SQL, straight over asyncpg, no HTTP.
 
-``providers(near, radiusMeters: 2000, first: 20)`` runs ``geo.nearby.nearby_providers``. This
-compiles that builder with SQLAlchemy's asyncpg dialect — the very text and ``$n`` parameters
-the server sends — and runs it as a prepared statement on ``--conns`` connections (one worker
-each) for ``--duration`` seconds, every worker cycling over the fixed points from its own
-offset, with the widening loop of ``geo.nearby.run_nearby`` (rarely taken; counted).
+``providers(near, radiusMeters: 2000, first: 20)`` runs ``geo.nearby.nearby_providers_query``
+(the statement of its shape, built once) through ``geo.nearby.run_nearby``. This runs the
+same: the statement compiled once as the server compiles it (``db.prepared.Prepared``: the
+asyncpg dialect's text, ``$n`` parameters), asyncpg's prepared statement on ``--conns``
+connections (one worker each) for ``--duration`` seconds, every worker cycling over the fixed
+points from its own offset, with ``run_nearby``'s widening loop (rarely taken; counted), on
+the plane where the server would be. The one statement returns the page with its providers'
+columns, as the server reads it.
 
-``--fetch`` adds the second statement the resolver runs, the page's providers by id
-(``select(Organization).where(id IN …)``): the pair is all the SQL behind one request. The
-server also wraps them in BEGIN … ROLLBACK, which neither mode does.
+``--fetch`` adds a second statement, the page's providers by id (``select(Organization).where(id
+IN …)``), which the server ran before the page carried its rows: for comparison with runs of
+that time.
 
 Prints one line, ``CEILINGJSON {...}``: requests/s and latency percentiles in milliseconds.
 """
@@ -32,42 +35,37 @@ import uvloop
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
+from ambrogio.db import prepared
 from ambrogio.db.models import Organization
 from ambrogio.db.session import SERVER_SETTINGS
-from ambrogio.geo.nearby import DELTA, NearbySearch, nearby_providers
+from ambrogio.geo.nearby import (
+    NearbySearch,
+    Query,
+    nearby_providers_query,
+    prepared_statement,
+    run_nearby,
+)
 from ambrogio.geo.point import LatLon
 
-# Compiled once with these values, then each one's positions get the real point and ``m``.
-LAT, LON, M = 45.123456789, 9.123456789, 987_654
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
 class NearbySql:
-    """The compiled statement and where the point and the candidate count go."""
+    """What every request of the run asks: the radius and the page size."""
 
-    sql: str
-    template: tuple[Any, ...]
     radius_m: float
     limit: int
 
     @classmethod
     def compile(cls, radius_m: float, limit: int) -> NearbySql:
-        search = NearbySearch(LatLon(LAT, LON), radius_m, None, limit)
-        compiled = nearby_providers(search, [], M).compile(dialect=DIALECT)
-        template = tuple(compiled.params[name] for name in compiled.positiontup or ())
-        for sentinel in (LAT, LON, M):
-            if sentinel not in template:
-                raise SystemExit(f"nearby_providers changed: {sentinel} is not a parameter")
-        return cls(compiled.string, template, radius_m, limit)
+        return cls(radius_m, limit)
 
-    def args(self, lat: float, lon: float, m: int) -> list[Any]:
-        values = {LAT: lat, LON: lon, M: m}
-        return [values.get(value, value) if _is_slot(value) else value for value in self.template]
-
-
-def _is_slot(value: Any) -> bool:
-    return isinstance(value, float | int) and not isinstance(value, bool)
+    def sql(self) -> str:
+        """The statement of the first page near a point of the territory."""
+        search = NearbySearch(LatLon(45.85, 9.39), self.radius_m, None, self.limit, planar=True)
+        stmt, _ = nearby_providers_query(search, [], 84)
+        return prepared_statement(stmt).sql
 
 
 def fetch_sql(count: int) -> str:
@@ -91,27 +89,23 @@ class Worker:
             self.statements[sql] = await self.conn.prepare(sql)
         return self.statements[sql]
 
+    async def _fetch(self, query: Query) -> list[Any]:
+        stmt, params = query
+        return await prepared.run(self.conn, prepared_statement(stmt), params)
+
     async def page(self, lat: float, lon: float) -> list[tuple[uuid.UUID, float]]:
         """Up to ``limit + 1`` (id, distance), as ``run_nearby`` returns them."""
-        stmt = await self._prepared(self.nearby.sql)
-        want = self.nearby.limit + 1
-        m = max(4 * want, 64)
-        while True:
-            rows = await stmt.fetch(*self.nearby.args(lat, lon, m))
-            n, s_max = rows[0]["n"], rows[0]["s_max"]
-            hits = [(row["id"], float(row["d"])) for row in rows if row["id"] is not None]
-            if n < m:
-                return hits
-            threshold = float(s_max) * (1 - DELTA)
-            if threshold > self.nearby.radius_m:
-                return hits
-            exact = [hit for hit in hits if hit[1] < threshold]
-            if len(exact) >= want:
-                return exact[:want]
-            if len(exact) == self.nearby.limit and len(hits) > len(exact):
-                return [*exact, hits[len(exact)]]
-            m *= 4
-            self.widened += 1
+        search = NearbySearch(LatLon(lat, lon), self.nearby.radius_m, None, self.nearby.limit)
+        rounds = 0
+
+        def build(planned: NearbySearch, m: int) -> Query:
+            nonlocal rounds
+            rounds += 1
+            return nearby_providers_query(planned, [], m)
+
+        hits = await run_nearby(self._fetch, build, search, on_plane=True)
+        self.widened += rounds - 1
+        return [(hit.key.id, hit.key.distance) for hit in hits]
 
     async def request(self, lat: float, lon: float, fetch: bool) -> None:
         hits = await self.page(lat, lon)
@@ -237,7 +231,7 @@ def main() -> None:
     parser.add_argument("--print-sql", action="store_true", help="print the SQL and exit")
     args = parser.parse_args()
     if args.print_sql:
-        print(NearbySql.compile(args.radius, args.first).sql)
+        print(NearbySql.compile(args.radius, args.first).sql())
         return
     result = uvloop.run(measure(args))
     print("CEILINGJSON " + json.dumps(result), flush=True)

@@ -157,10 +157,10 @@ def ceiling_window(cfg: Config, db: Db, fetch: bool) -> Window:
         cpu["rest"] = round(result["machine_busy_pct"] - cpu["pg_backends"] - cpu["loadgen"], 1)
     if fetch:
         label = "ceiling + fetch"
-        request = "the same, then the resolver's `SELECT organization.* … WHERE id IN (…)`"
+        request = "the same, then `SELECT organization.* … WHERE id IN (…)` (the former read)"
     else:
         label = "ceiling"
-        request = "the SQL of `geo.nearby.nearby_providers`, prepared, over asyncpg"
+        request = "the SQL of `geo.nearby.nearby_providers_query`, prepared, over asyncpg"
     window = Window(label, request, "see the nearby check", result, cpu, busy)
     if result and result.get("widened"):
         window.notes.append(f"candidates widened {result['widened']}×")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ambrogio.db.models import AuditEvent, Base
 
 # Derived columns, not part of what a person edited.
-_SKIPPED = frozenset({"search"})
+_SKIPPED = frozenset({"search", "geom_utm"})
 
 
 def jsonable(value: Any) -> Any:

@@ -53,6 +53,14 @@ from ambrogio.enums import (
 from ambrogio.needs.vocabulary import AgeBand, Employment, Household, Outcome, Urgency
 
 SRID = 4326
+# The territory's metric plane (UTM zone 32N) and the locations it holds: lon 3°..15°, lat
+# 36°..56° (ambrogio/geo/planar.py says why).
+PLANAR_SRID = 32632
+PLANAR_REGION = (3.0, 36.0, 15.0, 56.0)
+PLANAR_POINT = (
+    "CASE WHEN ST_X(geom) BETWEEN {0} AND {2} AND ST_Y(geom) BETWEEN {1} AND {3} "
+    "THEN ST_Transform(geom, {4}) END"
+).format(*PLANAR_REGION, PLANAR_SRID)
 
 # Text search: Italian stemming over unaccented text. ``ambrogio_unaccent`` is an IMMUTABLE
 # wrapper of ``unaccent`` (migration 0002), which generated columns and indexes require.
@@ -337,6 +345,13 @@ class Location(Provenance, Base):
     hours_changed_at: Mapped[datetime | None]
     # The point lies outside the configured territory envelope (kept, but flagged for review).
     outside_territory: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The point in the territory's metric plane, for the planar KNN of nearby searches
+    # (ambrogio/geo/planar.py); NULL outside the plane's region.
+    geom_utm: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=PLANAR_SRID, spatial_index=False),
+        Computed(PLANAR_POINT, persisted=True),
+        deferred=True,
+    )
 
     @classmethod
     def __extra_table_args__(cls) -> tuple[Any, ...]:
@@ -350,6 +365,7 @@ class Location(Provenance, Base):
                 "comune_precision IN ('given', 'boundary', 'centroid')", name="comune_precision"
             ),
             *_point_indexes("location"),
+            Index("ix_location_geom_utm", "geom_utm", postgresql_using="gist"),
             Index("ix_location_organization_id", "organization_id"),
             Index("ix_location_comune_istat", "comune_istat"),
         )

@@ -31,9 +31,11 @@ def geography(column: Any) -> ColumnElement[object]:
     return cast(column, PlainGeography())
 
 
-def knn(geog: ColumnElement[object], point: ColumnElement[object]) -> ColumnElement[float]:
-    """``<->`` between geographies: a spherical distance that drives the KNN index scan."""
-    return geog.op("<->", return_type=Float())(point)
+def knn(geom: Any, point: ColumnElement[object]) -> ColumnElement[float]:
+    """``<->``, the distance that drives a KNN index scan: spherical between geographies,
+    Euclidean between planar geometries."""
+    result: ColumnElement[float] = geom.op("<->", return_type=Float())(point)
+    return result
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,19 @@ class LatLon:
         """The point as a geography bind expression."""
         return point_geography(literal(self.lon), literal(self.lat))
 
+    def geometry(self) -> ColumnElement[object]:
+        """The point as a WGS84 geometry bind expression."""
+        return point_geometry(literal(self.lon), literal(self.lat))
+
+
+def point_geometry(lon: ColumnElement[float], lat: ColumnElement[float]) -> ColumnElement[object]:
+    """The WGS84 geometry of a point from its longitude and latitude expressions."""
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+
 
 def point_geography(lon: ColumnElement[float], lat: ColumnElement[float]) -> ColumnElement[object]:
     """The geography of a WGS84 point from its longitude and latitude expressions."""
-    return geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID))
+    return geography(point_geometry(lon, lat))
 
 
 def checked_radius(radius_m: float | None, field: str = "radiusMeters") -> float | None:

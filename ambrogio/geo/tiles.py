@@ -3,6 +3,20 @@
 Tiles follow the XYZ scheme of OpenStreetMap and MapLibre: zoom z splits the square world
 into 2^z × 2^z tiles, x eastward from longitude -180, y southward from latitude 85.0511.
 A tile statement returns one row holding the tile's bytes (empty when nothing is inside).
+
+Features name records by their uuid (``id``, ``location_id``, ``provider_id``): the GraphQL
+global id of one is ``base64url("Provider:" + id)`` without padding (``ambrogio.ids``), for
+``Provider``, ``Location``, ``Service`` or ``WelfarePoint`` as the attribute says. Uuids are
+12 bytes shorter than global ids, and cost the database nothing to write.
+
+Up to zoom ``CLUSTER_MAX_ZOOM``, where a tile over a town holds tens of thousands of
+locations, the providers and services layers are clustered: the tile is cut into
+``CLUSTER_CELLS`` × ``CLUSTER_CELLS`` cells (on the tile grid, so a cell never straddles two
+tiles) and each cell with a feature in it becomes one point, at the mean of its features,
+with ``count`` (how many). A cell of one feature keeps that feature's attributes too. Only
+the features inside the tile count (not its buffer): each feature is counted by one tile.
+Above that zoom a tile is clustered the same way when it would hold more than
+``MAX_FEATURES`` features (``dense``, counted first by ``feature_count``).
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Text,
+    case,
     cast,
     exists,
     func,
@@ -51,6 +66,11 @@ EXTENT = 4096  # tile coordinates per side, the MVT default
 # Points this far outside the tile (in tile coordinates) are written too, so that a marker on
 # a tile edge is drawn whole rather than cut by the neighbouring tile's clip.
 BUFFER = 64
+CLUSTER_MAX_ZOOM = 12
+CLUSTER_CELLS = 32  # per side: a cell is 8 px of a 256-px tile; at most 1,024 features
+# Above CLUSTER_MAX_ZOOM, a tile with more features than this is clustered too (a town centre
+# at a million providers): ~4,000 features are ~300 kB gzipped.
+MAX_FEATURES = 4000
 
 
 class Layer(StrEnum):
@@ -104,12 +124,8 @@ def srid(code: int) -> Any:
     return literal_column(str(code))
 
 
-def global_id(type_name: str, key: Any) -> ColumnElement[str]:
-    """``ambrogio.ids.to_global_id`` in SQL: base64url of ``Type:uuid``, unpadded. PostgreSQL's
-    base64 breaks lines every 76 characters; ``translate`` drops the newlines with ``+/``."""
-    raw = func.convert_to(literal(f"{type_name}:", Text) + cast(key, Text), "UTF8")
-    encoded = func.translate(func.encode(raw, "base64"), "+/\n", "-_")
-    return func.rtrim(encoded, "=", type_=Text)
+def _uuid(key: Any) -> ColumnElement[str]:
+    return cast(key, Text)
 
 
 def provider_locations(
@@ -154,8 +170,8 @@ def _providers(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> 
     return (
         select(
             geom,
-            global_id("Provider", org.id).label("id"),
-            global_id("Location", loc.id).label("location_id"),
+            _uuid(org.id).label("id"),
+            _uuid(loc.id).label("location_id"),
             org.name.label("name"),
             org.kind.label("kind"),
             loc.geocode_precision.label("geocode_precision"),
@@ -191,9 +207,9 @@ def _services(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None) -> S
     return (
         select(
             geom,
-            global_id("Service", Service.id).label("id"),
-            global_id("Location", loc.id).label("location_id"),
-            global_id("Provider", Service.organization_id).label("provider_id"),
+            _uuid(Service.id).label("id"),
+            _uuid(loc.id).label("location_id"),
+            _uuid(Service.organization_id).label("provider_id"),
             Service.name.label("name"),
             _category_slugs().label("categories"),
             func.array_to_string(Service.delivery, ",").label("delivery"),
@@ -222,7 +238,7 @@ def _welfare_points(tile: Tile, conditions: Sequence[ColumnElement[bool]] | None
     return (
         select(
             geom,
-            global_id("WelfarePoint", WelfarePoint.id).label("id"),
+            _uuid(WelfarePoint.id).label("id"),
             WelfarePoint.name.label("name"),
             WelfarePoint.kind.label("kind"),
             WelfarePoint.geocode_precision.label("geocode_precision"),
@@ -240,12 +256,63 @@ LAYERS: dict[Layer, Callable[[Tile, Sequence[ColumnElement[bool]] | None], Stmt]
 }
 
 
-def tile_stmt(
+CLUSTERED = frozenset({Layer.PROVIDERS, Layer.SERVICES})
+
+
+def clustered(layer: Layer, tile: Tile) -> bool:
+    """Clustered whatever it holds (a dense tile above is clustered too: ``feature_count``)."""
+    return layer in CLUSTERED and tile.z <= CLUSTER_MAX_ZOOM
+
+
+def feature_count(
     layer: Layer, tile: Tile, conditions: Sequence[ColumnElement[bool]] | None = None
 ) -> Stmt:
-    """One row, one ``bytea``: the layer's features in ``tile`` as a Mapbox Vector Tile.
-    The rows are ordered so that the same data always gives the same bytes (and ETag)."""
-    features = LAYERS[layer](tile, conditions).subquery("features")
+    """How many features the tile would hold, counted up to ``MAX_FEATURES + 1``."""
+    features = LAYERS[layer](tile, conditions).order_by(None).limit(MAX_FEATURES + 1)
+    return select(func.count()).select_from(features.subquery("features"))
+
+
+def _clusters(features: Any) -> Stmt:
+    """One point per cell of the tile with features in it: at their mean position (tile
+    coordinates, rounded), with ``count``; a cell of one feature keeps its attributes."""
+    cell = EXTENT // CLUSTER_CELLS
+    px, py = func.ST_X(features.c.geom), func.ST_Y(features.c.geom)
+    column, row = func.floor(px / cell), func.floor(py / cell)
+    count = func.count()
+    single = [
+        case((count == 1, func.array_agg(c)[1]), else_=None).label(c.name)
+        for c in features.c
+        if c.name != "geom"
+    ]
+    return (
+        select(
+            func.ST_MakePoint(func.round(func.avg(px)), func.round(func.avg(py))).label("geom"),
+            count.label("count"),
+            *single,
+        )
+        .where(px >= 0, px < EXTENT, py >= 0, py < EXTENT)
+        .group_by(column, row)
+        .order_by(column, row)
+    )
+
+
+def tile_stmt(
+    layer: Layer,
+    tile: Tile,
+    conditions: Sequence[ColumnElement[bool]] | None = None,
+    dense: bool = False,
+) -> Stmt:
+    """One row, one ``bytea``: the layer's features in ``tile`` as a Mapbox Vector Tile
+    (clustered at low zoom, or when ``dense``: see the module docstring). The rows are ordered
+    so that the same data always gives the same bytes (and ETag)."""
+    layer_rows = LAYERS[layer](tile, conditions)
+    if clustered(layer, tile) or (dense and layer in CLUSTERED):
+        # Materialized: each feature's tile geometry computed once, not once per use in
+        # the cell, the mean and the bounds (PostgreSQL would inline the expression).
+        points = layer_rows.cte("features").prefix_with("MATERIALIZED")
+        features = _clusters(points).subquery("clusters")
+    else:
+        features = layer_rows.subquery("features")
     return select(
         func.ST_AsMVT(features.table_valued(), literal(layer.value, Text), EXTENT, "geom")
     )
@@ -253,8 +320,12 @@ def tile_stmt(
 
 def layer_fields(layer: Layer) -> dict[str, str]:
     """The attributes of the layer's features with their TileJSON types (``String``,
-    ``Number``, ``Boolean``), read from the statement that makes the tiles, so the two agree."""
-    columns = LAYERS[layer](Tile(0, 0, 0), None).selected_columns
+    ``Number``, ``Boolean``), read from the statement that makes the tiles, so the two agree
+    (``count`` on the clustered layers)."""
+    tile = Tile(CLUSTER_MAX_ZOOM + 1, 0, 0)
+    columns = list(LAYERS[layer](tile, None).selected_columns)
+    if layer in CLUSTERED:
+        columns.append(literal(1, Integer).label("count"))
     kinds = {Boolean: "Boolean", Integer: "Number", Float: "Number"}
     return {
         column.name: next(

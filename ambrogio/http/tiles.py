@@ -10,12 +10,12 @@ comma-separated or repeated, enums by name or value in any case, the price as
 Bad input is a 400 whose JSON body has the GraphQL error shape and names the parameter; an
 unknown parameter is bad input too (a typo must not silently show everything). An empty tile
 is a 204. Every answer carries a strong ETag, a hash of the tile's bytes, and ``If-None-Match``
-gets a 304.
+gets a 304. A client that accepts gzip gets the tile gzipped (``Content-Encoding: gzip``).
+Tiles are kept in ``http/tile_cache.py`` until the catalogue changes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, is_dataclass
@@ -32,8 +32,10 @@ from starlette.responses import JSONResponse, Response
 from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
 from ambrogio.catalogue.filters import service_conditions
 from ambrogio.errors import BadUserInput
-from ambrogio.geo.tiles import Layer, Tile, tile_stmt
+from ambrogio.geo import tiles
+from ambrogio.geo.tiles import CLUSTERED, Layer, Tile, clustered, feature_count, tile_stmt
 from ambrogio.http import params
+from ambrogio.http.tile_cache import CachedTile, TileCache
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "public, max-age=300"
@@ -42,6 +44,7 @@ WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,9}$")
 
 class HasSessions(Protocol):
     sessionmaker: async_sessionmaker[AsyncSession]
+    tile_cache: TileCache
 
 
 def _integer(name: str, raw: str) -> int:
@@ -184,6 +187,19 @@ def checked_layer(raw: str) -> Layer:
         raise BadUserInput("layer", raw, f"is not one of {names}") from None
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether ``Accept-Encoding`` admits gzip (RFC 9110: listed, or ``*``, with q > 0)."""
+    for item in (accept_encoding or "").lower().split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=")
+            try:
+                return not q or float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
     # RFC 9110: If-None-Match compares weakly, so W/"x" matches "x".
     if if_none_match is None:
@@ -201,16 +217,34 @@ def bad_request(error: BadUserInput) -> Response:
     return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, 400)
 
 
+def _answer(request: Request, tile: CachedTile) -> Response:
+    headers = {"ETag": tile.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    if _matches(request.headers.get("if-none-match"), tile.etag):
+        return Response(status_code=304, headers=headers)
+    if not tile.body:
+        return Response(status_code=204, headers=headers)
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(tile.gzipped, media_type=MEDIA_TYPE, headers=headers)
+    return Response(tile.body, media_type=MEDIA_TYPE, headers=headers)
+
+
 def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response]]:
     """The endpoint; ``state.sessionmaker`` is read per request (the lifespan sets it)."""
 
     async def tile(request: Request) -> Response:
         path = request.path_params
+        cache = state.tile_cache
         try:
             layer = checked_layer(path["layer"])
             where = Tile.checked(
                 _integer("z", path["z"]), _integer("x", path["x"]), _integer("y", path["y"])
             )
+            key = (layer.value, where.z, where.x, where.y, str(request.query_params))
+            cached = cache.get(key)
+            if cached is not None:
+                return _answer(request, cached)
+            generation = cache.generation
             given = service_filter(request.query_params)
             if given is not None and layer is Layer.WELFARE_POINTS:
                 name = next(iter(request.query_params.keys()))
@@ -223,16 +257,15 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
                     if given is not None
                     else None
                 )
-                result = await session.execute(tile_stmt(layer, where, conditions))
-                body = bytes(result.scalar_one())
+                dense = False
+                if layer in CLUSTERED and not clustered(layer, where):
+                    count = await session.scalar(feature_count(layer, where, conditions))
+                    dense = int(count or 0) > tiles.MAX_FEATURES
+                result = await session.execute(tile_stmt(layer, where, conditions, dense))
+                made = CachedTile.of(bytes(result.scalar_one()))
         except BadUserInput as error:
             return bad_request(error)
-        etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
-        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-        if _matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        if not body:
-            return Response(status_code=204, headers=headers)
-        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+        cache.put(key, made, generation)
+        return _answer(request, made)
 
     return tile

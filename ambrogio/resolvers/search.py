@@ -7,7 +7,7 @@ index scan, exact ellipsoidal order, cursor = (distance, id)), in any other orde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,12 +24,15 @@ from ambrogio.context import Context
 from ambrogio.errors import BadUserInput
 from ambrogio.geo.nearby import (
     DistanceKey,
+    Fetch,
     NearbySearch,
     Query,
     nearby_providers_query,
     nearby_services_query,
     nearby_welfare_points_query,
+    prepared_fetch,
     run_nearby,
+    session_fetch,
 )
 from ambrogio.geo.point import LatLon, checked_radius
 from ambrogio.geo.reach import reaches
@@ -115,72 +118,109 @@ def _args(
     return Args(point, radius, query, order, page_size(first, info.context.settings), after)
 
 
+@dataclass(frozen=True)
+class _Page:
+    rows: list[Any]
+    cursors: list[str]
+    distances: list[float | None]
+    # What `totalCount` counts, built only when it is selected.
+    count: Callable[[], Stmt]
+
+
+Where = Callable[[AsyncSession], Awaitable[list[Condition]]]
+Nearby = Callable[[NearbySearch, Sequence[Condition], int], Stmt | Query]
+
+
+async def _by_distance(
+    kind: search.Kind,
+    args: Args,
+    after: Sequence[Any] | None,
+    conditions: list[Condition],
+    nearby: Nearby,
+    fetch: Fetch,
+) -> _Page:
+    assert args.point is not None
+    point, radius = args.point, args.radius_m
+    cursor = DistanceKey(after[1], after[2]) if after else None
+    asked = NearbySearch(point, radius, cursor, args.limit)
+    hits = await run_nearby(
+        fetch,
+        lambda planned, m: nearby(planned, conditions, m),
+        asked,
+        on_plane=kind is not search.WELFARE_POINTS,
+    )
+    return _Page(
+        [hit.row for hit in hits],
+        [encode_cursor(["distance", hit.key.distance, hit.key.id]) for hit in hits],
+        [hit.key.distance for hit in hits],
+        lambda: search.nearby_count(kind, conditions, point, radius),
+    )
+
+
+async def _keyset(
+    session: AsyncSession,
+    kind: search.Kind,
+    args: Args,
+    after: Sequence[Any] | None,
+    conditions: list[Condition],
+) -> _Page:
+    page = search.keyset_search(
+        kind,
+        conditions,
+        args.point,
+        args.radius_m,
+        args.text,
+        args.order,
+        after[1:] if after else None,
+        args.limit,
+    )
+    result = (await session.execute(page.stmt)).all()
+    return _Page(
+        [row[0] for row in result],
+        page.cursors(result),
+        page.distances(result),
+        lambda: page.count,
+    )
+
+
 async def _search(
     info: Info,
     kind: search.Kind,
     args: Args,
-    where: Callable[[AsyncSession], Any],
-    nearby: Callable[[NearbySearch, Sequence[Condition], int], Stmt | Query],
+    where: Where | None,
+    nearby: Nearby,
     to_node: Callable[[Any], N],
 ) -> Connection[N]:
+    """A page of ``kind``; ``where`` reads the filter's conditions (None: no filter)."""
     context = info.context
-    async with context.sessionmaker() as session:
-        conditions: list[Condition] = list(await where(session))
-        if args.text is not None:
-            assert kind.matches is not None
-            await _require_words(session, args.text)
-            conditions.append(kind.matches(args.text, args.radius_m is not None))
-        after = decode_cursor(args.after, search.CURSOR_KEYS[args.order])
-        if args.order is ServiceOrder.DISTANCE:
-            assert args.point is not None
-            point, radius = args.point, args.radius_m
-            nearby_search = NearbySearch(
-                point, radius, DistanceKey(after[1], after[2]) if after else None, args.limit
-            )
-            keys = await run_nearby(
-                session, lambda m: nearby(nearby_search, conditions, m), nearby_search
-            )
-            found = {
-                row.id: row
-                for row in (await session.scalars(search.by_ids(kind, [k.id for k in keys])))
-            }
-            rows = [found[key.id] for key in keys]
-            cursors = [encode_cursor(["distance", key.distance, key.id]) for key in keys]
-            distances: list[float | None] = [key.distance for key in keys]
-
-            def count_stmt() -> Stmt:
-                # Built only when `totalCount` is selected.
-                return search.nearby_count(kind, conditions, point, radius)
-
-        else:
-            page = search.keyset_search(
-                kind,
-                conditions,
-                args.point,
-                args.radius_m,
-                args.text,
-                args.order,
-                after[1:] if after else None,
-                args.limit,
-            )
-            result = (await session.execute(page.stmt)).all()
-            rows = [row[0] for row in result]
-            cursors, distances = page.cursors(result), page.distances(result)
-
-            def count_stmt() -> Stmt:
-                return page.count
+    after = decode_cursor(args.after, search.CURSOR_KEYS[args.order])
+    if where is None and args.text is None and args.order is ServiceOrder.DISTANCE:
+        # Nothing to read first: the nearby statement alone, one round trip, no transaction.
+        page = await _by_distance(kind, args, after, [], nearby, prepared_fetch(context.engine))
+    else:
+        async with context.sessionmaker() as session:
+            conditions = list(await where(session)) if where is not None else []
+            if args.text is not None:
+                assert kind.matches is not None
+                await _require_words(session, args.text)
+                conditions.append(kind.matches(args.text, args.radius_m is not None))
+            if args.order is ServiceOrder.DISTANCE:
+                fetch = session_fetch(session)
+                page = await _by_distance(kind, args, after, conditions, nearby, fetch)
+            else:
+                page = await _keyset(session, kind, args, after, conditions)
 
     async def count() -> int:
         async with context.sessionmaker() as session:
-            return int((await session.execute(search.counted(count_stmt()))).scalar_one())
+            return int((await session.execute(search.counted(page.count()))).scalar_one())
 
     return build_connection(
-        [to_node(row) for row in rows],
-        cursors,
+        [to_node(row) for row in page.rows],
+        page.cursors,
         limit=args.limit,
         after=args.after,
         count=count,
-        distances=distances,
+        distances=page.distances,
     )
 
 
@@ -200,7 +240,12 @@ async def services(
         return service_conditions(await filter_spec(session, filter))
 
     return await _search(
-        info, search.SERVICES, args, where, nearby_services_query, ServiceNode.from_row
+        info,
+        search.SERVICES,
+        args,
+        where if filter is not None else None,
+        nearby_services_query,
+        ServiceNode.from_row,
     )
 
 
@@ -217,12 +262,15 @@ async def providers(
     args = _args(info, near, radius_m, text, order_by, first, after)
 
     async def where(session: AsyncSession) -> list[Condition]:
-        if filter is None:
-            return []
         return search.provider_conditions(await filter_spec(session, filter))
 
     return await _search(
-        info, search.PROVIDERS, args, where, nearby_providers_query, Provider.from_row
+        info,
+        search.PROVIDERS,
+        args,
+        where if filter is not None else None,
+        nearby_providers_query,
+        Provider.from_row,
     )
 
 
@@ -235,15 +283,10 @@ async def welfare_points(
 ) -> Connection[WelfarePointNode]:
     args = _args(info, near, radius_m, None, None, first, after)
 
-    async def where(session: AsyncSession) -> list[Condition]:
-        return []
-
     def nearby(asked: NearbySearch, _: Sequence[Condition], m: int) -> Query:
         return nearby_welfare_points_query(asked, m)
 
-    return await _search(
-        info, search.WELFARE_POINTS, args, where, nearby, WelfarePointNode.from_row
-    )
+    return await _search(info, search.WELFARE_POINTS, args, None, nearby, WelfarePointNode.from_row)
 
 
 async def services_reaching(

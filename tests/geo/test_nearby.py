@@ -238,6 +238,24 @@ async def test_nearest_first_without_radius_takes_the_page_size_only(gql, catalo
     assert result.data["providers"]["totalCount"] == len(catalogue.provider_points)
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [
+        (49.5, 11.5),  # may use the plane, but the nearest providers are 400 km away
+        (41.9, 12.5),  # Rome: outside the plane's query area
+        (45.8566, 9.3977),  # Lecco: on the plane
+    ],
+)
+async def test_nearest_first_far_from_the_data_is_exact(gql, catalogue, lat, lon) -> None:
+    expected = _expected(lat, lon, None, catalogue.provider_points)[:5]
+
+    result = await gql(NEAR_PROVIDERS, lat=lat, lon=lon, first=5)
+
+    assert result.errors == [], result.errors
+    _compare(result.data["providers"]["edges"], expected)
+    assert result.data["providers"]["pageInfo"]["hasNextPage"]
+
+
 async def test_welfare_points_near(gql, catalogue) -> None:
     lat, lon = 45.70, 9.40
     points = {key: [p] for key, p in catalogue.welfare_points.items()}
@@ -407,9 +425,10 @@ async def test_wheelchair_filter_near_a_point_matches_the_oracle(gql, catalogue,
     _compare(edges, expected)
 
 
+@pytest.mark.parametrize("planar", [False, True])
 @pytest.mark.parametrize("radius", [3000.0, None])
 async def test_prebuilt_providers_statement_takes_each_search_values(
-    engine, catalogue, radius
+    engine, catalogue, radius, planar
 ) -> None:
     """The unfiltered statement is built once per shape; each execution binds its own point,
     radius, cursor and sizes, and returns what a statement built for that search returns."""
@@ -432,7 +451,7 @@ async def test_prebuilt_providers_statement_takes_each_search_values(
         expected = _expected(lat, lon, radius, catalogue.provider_points)
         after = None
         for _ in range(3):
-            search = NearbySearch(LatLon(lat, lon), radius, after, 5)
+            search = NearbySearch(LatLon(lat, lon), radius, after, 5, planar)
             stmt, params = nearby_providers_query(search, [], 64)
             statements.add(stmt)
             got = await run(stmt, params)
@@ -449,16 +468,18 @@ async def test_prebuilt_providers_statement_takes_each_search_values(
 
 
 @pytest.mark.parametrize(
-    ("kind", "radius"),
+    ("kind", "radius", "planar"),
     [
-        ("services", 3000.0),
-        ("services", None),
-        ("welfare_points", 30000.0),
-        ("welfare_points", None),
+        ("services", 3000.0, False),
+        ("services", None, False),
+        ("services", 3000.0, True),
+        ("services", None, True),
+        ("welfare_points", 30000.0, False),
+        ("welfare_points", None, False),
     ],
 )
 async def test_prebuilt_services_and_welfare_points_statements_take_each_search_values(
-    engine, catalogue, kind, radius
+    engine, catalogue, kind, radius, planar
 ) -> None:
     """As for providers: the unfiltered services statement and the welfare points statement
     are built once per shape, and each execution binds its own values."""
@@ -499,7 +520,7 @@ async def test_prebuilt_services_and_welfare_points_statements_take_each_search_
         expected = _expected(lat, lon, radius, points)
         after = None
         for _ in range(3):
-            search = NearbySearch(LatLon(lat, lon), radius, after, size)
+            search = NearbySearch(LatLon(lat, lon), radius, after, size, planar)
             stmt, params = prebuilt(search)
             statements.add(stmt)
             got = await run(stmt, params)

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page
 from pyproj import Geod
 
+from ambrogio.ids import to_global_id
 from ambrogio.settings import PROJECT_ROOT
 from tests.support.browser import Console, Recorder, chromium, until
 from tests.support.map_oracle import LECCO
@@ -316,11 +317,12 @@ async def test_a_click_on_a_service_dot_opens_it(page, server) -> None:
     assert box is not None
     await page.mouse.click(box["x"] + dot["x"], box["y"] + dot["y"])
 
-    # then that service's details open (the tile's id is the API's)
+    # then that service's details open (the tile's uuid names the API's global id)
+    service = {"id": to_global_id("Service", dot["id"])}
     opened = "(id) => window.ambrogioPreview.lastDetails?.variables.id === id"
-    await until(page, opened, dot["id"])
+    await until(page, opened, service["id"])
     shown = await page.locator("#details h2").text_content()
-    node = api(server, "query($id: ID!) { node(id: $id) { ... on Service { name } } }", dot)
+    node = api(server, "query($id: ID!) { node(id: $id) { ... on Service { name } } }", service)
     assert shown == node["node"]["name"]
     assert console.errors == []
 

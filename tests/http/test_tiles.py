@@ -3,8 +3,10 @@ oracle of ``map_oracle``: tile bounds and tile coordinates computed in Python.""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,8 +17,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ambrogio.http.tiles import PARAMS
-from ambrogio.ids import from_global_id, to_global_id
+from ambrogio.geo import tiles
+from ambrogio.geo.tiles import CLUSTER_CELLS, CLUSTER_MAX_ZOOM
+from ambrogio.http.tiles import PARAMS, accepts_gzip
+from ambrogio.ids import from_global_id
 from ambrogio.schema.types.inputs import PriceInput, ServiceFilter
 from tests.support.map_oracle import LECCO, Catalogue, Offer, read_catalogue, tile_of, tile_xy
 
@@ -51,8 +55,8 @@ def within(px: tuple[float, float], margin: float) -> bool:
     return all(-margin <= value <= EXTENT + margin for value in px)
 
 
-def key(global_id: str) -> uuid.UUID:
-    return uuid.UUID(from_global_id(global_id)[1])
+def key(attribute: str) -> uuid.UUID:
+    return uuid.UUID(attribute)
 
 
 def lecco_tiles(z: int) -> list[tuple[int, int, int]]:
@@ -81,8 +85,8 @@ async def test_a_provider_tile_holds_exactly_the_locations_inside_it(
         assert feature["geometry"]["type"] == "Point"
         assert feature["geometry"]["coordinates"] == pytest.approx(px, abs=0.51)
         assert feature["properties"] == {
-            "id": to_global_id("Provider", point.provider),
-            "location_id": to_global_id("Location", loc),
+            "id": str(point.provider),
+            "location_id": str(loc),
             "name": point.name,
             "kind": point.kind,
             "geocode_precision": point.precision,
@@ -114,7 +118,7 @@ async def test_the_services_layer_has_a_feature_per_service_and_location(client,
     assert len(got) == len(features) and set(got) == expected and expected
     for (service, _), feature in got.items():
         offer = catalogue.offers[service]
-        assert feature["properties"]["provider_id"] == to_global_id("Provider", offer.provider)
+        assert feature["properties"]["provider_id"] == str(offer.provider)
         assert feature["properties"]["categories"] == ",".join(offer.own_slugs)
         assert set(feature["properties"]["delivery"].split(",")) == offer.delivery
 
@@ -134,7 +138,7 @@ async def test_the_welfare_points_layer(client, catalogue) -> None:
 
 
 async def test_filters_as_query_parameters_match_the_providers_query(client, catalogue) -> None:
-    z, x, y = lecco_tiles(12)[4]
+    z, x, y = lecco_tiles(13)[4]
     path = f"/tiles/providers/{z}/{x}/{y}.mvt"
     matching = catalogue.providers_matching(
         lambda o: "assistenza-e-cura" in o.slugs and bool({"at_home", "online"} & o.delivery)
@@ -311,7 +315,7 @@ async def test_open_at_as_a_tile_parameter_matches_the_services_query(
     while True:
         result = await gql(OPEN_SERVICES, at=at.isoformat(), after=after)
         page = result.data["services"]
-        open_ids |= {key(edge["node"]["id"]) for edge in page["edges"]}
+        open_ids |= {uuid.UUID(from_global_id(edge["node"]["id"])[1]) for edge in page["edges"]}
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -349,3 +353,142 @@ def next_weekday_morning() -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, 10, tzinfo=ROME)
+
+
+CELL = EXTENT // CLUSTER_CELLS
+
+
+@pytest.mark.parametrize("z", [10, CLUSTER_MAX_ZOOM])
+async def test_low_zoom_provider_tiles_hold_one_cluster_per_cell(client, catalogue, z) -> None:
+    x, y = tile_of(*LECCO, z)
+    cells: dict[tuple[int, int], list[tuple[Any, tuple[int, int]]]] = defaultdict(list)
+    for point in catalogue.points:
+        px, py = (round(value) for value in pixel(point.lat, point.lon, z, x, y))
+        if 0 <= px < EXTENT and 0 <= py < EXTENT:
+            cells[(px // CELL, py // CELL)].append((point, (px, py)))
+
+    response = await get_tile(client, f"/tiles/providers/{z}/{x}/{y}.mvt")
+    features = decode(response.content, "providers")
+
+    got = {
+        (
+            int(f["geometry"]["coordinates"][0]) // CELL,
+            int(f["geometry"]["coordinates"][1]) // CELL,
+        ): f
+        for f in features
+    }
+    assert cells and len(got) == len(features) == len(cells) <= CLUSTER_CELLS**2
+    assert set(got) == set(cells)
+    for cell, members in cells.items():
+        feature = got[cell]
+        n = len(members)
+        mean = [round(sum(px[i] for _, px in members) / n) for i in (0, 1)]
+        assert feature["properties"]["count"] == n
+        assert feature["geometry"]["coordinates"] == pytest.approx(mean, abs=0.51)
+        if n == 1:
+            point = members[0][0]
+            assert feature["properties"]["id"] == str(point.provider)
+            assert feature["properties"]["location_id"] == str(point.location)
+            assert feature["properties"]["name"] == point.name
+        else:
+            assert set(feature["properties"]) == {"count"}
+    assert any(len(members) > 1 for members in cells.values()), "some cells hold several"
+
+
+async def test_tiles_above_the_cluster_zoom_are_not_clustered(client) -> None:
+    x, y = tile_of(*LECCO, CLUSTER_MAX_ZOOM + 1)
+
+    response = await get_tile(client, f"/tiles/providers/{CLUSTER_MAX_ZOOM + 1}/{x}/{y}.mvt")
+
+    features = decode(response.content, "providers")
+    assert features and all("count" not in f["properties"] for f in features)
+
+
+async def test_a_client_accepting_gzip_gets_the_tile_gzipped(client) -> None:
+    z, x, y = lecco_tiles(14)[4]
+    path = f"/tiles/providers/{z}/{x}/{y}.mvt"
+
+    plain = await client.get(path, headers={"accept-encoding": "identity"})
+    zipped = await client.get(path, headers={"accept-encoding": "br;q=1.0, gzip;q=0.8"})
+
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    # httpx decodes the body; the bytes on the wire are fewer than the tile's.
+    assert zipped.content == plain.content and plain.content
+    assert int(zipped.headers["content-length"]) < len(plain.content)
+    assert zipped.headers["etag"] == plain.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("header", "gzip"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("identity", False),
+        (None, False),
+        ("gzip;q=x", False),
+    ],
+)
+def test_accept_encoding(header: str | None, gzip: bool) -> None:
+    assert accepts_gzip(header) is gzip
+
+
+async def test_a_cached_tile_is_made_again_once_the_catalogue_changes(
+    client, engine, catalogue
+) -> None:
+    z, x, y = lecco_tiles(14)[4]
+    path = f"/tiles/providers/{z}/{x}/{y}.mvt"
+    first = await get_tile(client, path)
+    shown = {f["properties"]["id"] for f in decode(first.content, "providers")}
+    provider = next(p.provider for p in catalogue.points if str(p.provider) in shown)
+    again = await get_tile(client, path, **{"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+
+    async def renamed(suffix: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE organization SET name = name || :suffix WHERE id = :id"),
+                {"suffix": suffix, "id": provider},
+            )
+
+    async def names_after_change(etag: str) -> set[str]:
+        for _ in range(100):  # the notification comes at commit, on the listener's connection
+            response = await get_tile(client, path, **{"if-none-match": etag})
+            if response.status_code == 200:
+                return {f["properties"]["name"] for f in decode(response.content, "providers")}
+            await asyncio.sleep(0.05)
+        raise AssertionError("the tile was not made again")
+
+    await renamed(" (renamed)")
+    try:
+        names = await names_after_change(first.headers["etag"])
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE organization SET name = left(name, -10) WHERE id = :id"),
+                {"id": provider},
+            )
+    assert any(name.endswith(" (renamed)") for name in names)
+
+
+async def test_a_dense_tile_above_the_cluster_zoom_is_clustered(
+    client, catalogue, monkeypatch
+) -> None:
+    z = CLUSTER_MAX_ZOOM + 3
+    x, y = tile_of(*LECCO, z)
+    inside = [
+        p
+        for p in catalogue.points
+        if all(0 <= round(v) < EXTENT for v in pixel(p.lat, p.lon, z, x, y))
+    ]
+    monkeypatch.setattr(tiles, "MAX_FEATURES", len(inside) // 2)
+
+    response = await get_tile(client, f"/tiles/providers/{z}/{x}/{y}.mvt")
+
+    features = decode(response.content, "providers")
+    assert len(inside) >= 4, "the tile over Lecco holds a few providers"
+    assert all("count" in f["properties"] for f in features)
+    assert sum(f["properties"]["count"] for f in features) == len(inside)

@@ -176,6 +176,11 @@ function style(tilejsonUrl) {
   };
 }
 
+// Tiles name records by uuid; GraphQL by global id: base64url of "Type:uuid", unpadded.
+function globalId(type, uuid) {
+  return btoa(`${type}:${uuid}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
 function point(lon, lat, properties = {}) {
   return { type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties };
 }
@@ -593,7 +598,7 @@ async function start() {
     map.getSource("near").setData(point(state.near.lon, state.near.lat));
     refreshList().catch(showError);
     const [feature] = map.queryRenderedFeatures(event.point, { layers: ["services"] });
-    if (feature) showDetails(feature.properties.id).catch(showError);
+    if (feature) showDetails(globalId("Service", feature.properties.id)).catch(showError);
   });
   map.on("mouseenter", "services", () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "services", () => { map.getCanvas().style.cursor = ""; });
