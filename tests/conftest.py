@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,22 @@ async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as http:
             yield http
+
+
+@pytest.fixture
+def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
+    """``async with app_with(address="127.0.0.1", **settings_changes) as client``: a client of
+    an app built with those settings, on the session's engine, calling from ``address``."""
+
+    @asynccontextmanager
+    async def make(address: str = "127.0.0.1", **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        app = build_app(settings.model_copy(update=changes), engine=engine)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=(address, 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
+                yield c
+
+    return make
 
 
 @pytest.fixture

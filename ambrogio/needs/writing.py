@@ -50,15 +50,27 @@ async def create(
     await _referral(session, values, "input.referredServiceId")
     row = Need(id=uuid.uuid4(), welfare_point_id=point, **values.columns())
     session.add(row)
+    return await _written(session, row, "create", None, actor, request_id)
+
+
+async def _written(
+    session: AsyncSession,
+    row: Need,
+    action: str,
+    before: dict[str, Any] | None,
+    actor: str,
+    request_id: str | None,
+) -> Need:
+    """Flush ``row``, read back what the database filled in, and audit the change."""
     await session.flush()
     await session.refresh(row)
     await audit.record(
         session,
         actor=actor,
-        action="create",
+        action=action,
         entity_type=ENTITY,
         entity_id=row.id,
-        before=None,
+        before=before,
         after=audit.snapshot(row),
         request_id=request_id,
     )
@@ -93,19 +105,7 @@ async def replace(
     for name, value in values.columns().items():
         setattr(row, name, value)
     row.version += 1
-    await session.flush()
-    await session.refresh(row)
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity_type=ENTITY,
-        entity_id=row.id,
-        before=before,
-        after=audit.snapshot(row),
-        request_id=request_id,
-    )
-    return row
+    return await _written(session, row, "update", before, actor, request_id)
 
 
 async def remove(

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ambrogio.app import build_app
-from ambrogio.settings import Settings
 from tests.support.servers import serving
 
 PAGE = "query ($first: Int) { providers(first: $first) { edges { node { name } } } }"
-
-
-@pytest.fixture
-def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
-    """A client of an app with these settings, calling from its own (random) address."""
-
-    @asynccontextmanager
-    async def make(address: str, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = build_app(settings.model_copy(update=changes), engine=engine)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, client=(address, 4321))
-            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
-                yield c
-
-    return make
 
 
 def address() -> str:

@@ -3,15 +3,12 @@ another origin gets its preflight answered and may read the responses; no creden
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ambrogio.app import build_app
 from ambrogio.settings import Settings
 
 PORTAL = "https://welfare.azienda.example"
@@ -30,19 +27,6 @@ def preflight(path: str, origin: str = PORTAL, method: str = "POST") -> dict[str
             "apollo-require-preflight",
         },
     }
-
-
-@pytest.fixture
-def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
-    @asynccontextmanager
-    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = build_app(settings.model_copy(update=changes), engine=engine)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
-                yield c
-
-    return make
 
 
 @pytest.mark.parametrize(

@@ -4,32 +4,15 @@ development; no introspection, no "did you mean" and no GraphiQL in production."
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ambrogio.app import build_app
-from ambrogio.settings import Environment, Settings
+from ambrogio.settings import Environment
 
 HTML = {"Accept": "text/html"}
 TYPO = "{ provider { name } }"  # `providers` is meant
-
-
-@pytest.fixture
-def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
-    @asynccontextmanager
-    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = build_app(settings.model_copy(update=changes), engine=engine)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
-                yield c
-
-    return make
 
 
 def production() -> dict[str, Any]:

@@ -10,8 +10,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from ambrogio.app import build_app
-from ambrogio.settings import Settings
 
 
 def document() -> str:
@@ -62,19 +58,6 @@ def register(db_url: str, manifest: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": db_url}
     command = [sys.executable, "-m", "ambrogio.cli", "documents", "register", str(manifest)]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-
-
-@pytest.fixture
-def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
-    @asynccontextmanager
-    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = build_app(settings.model_copy(update=changes), engine=engine)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
-                yield c
-
-    return make
 
 
 async def test_an_apollo_round_trip_miss_then_full_query_then_hit(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ambrogio.app import build_app
 from ambrogio.settings import Settings
 
 PAGE = "query ($first: Int) { providers(first: $first) { edges { node { name } } } }"
@@ -48,19 +45,6 @@ def error(body: dict[str, Any]) -> dict[str, Any]:
     assert only["extensions"]["code"] == "QUERY_TOO_COMPLEX", only
     extensions: dict[str, Any] = only["extensions"]
     return extensions
-
-
-@pytest.fixture
-def app_with(settings: Settings, engine: AsyncEngine) -> Callable[..., Any]:
-    @asynccontextmanager
-    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = build_app(settings.model_copy(update=changes), engine=engine)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ambrogio.test") as c:
-                yield c
-
-    return make
 
 
 async def test_every_answer_carries_its_cost_the_page_sizes_multiplied(
