@@ -17,14 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ambrogio.app import build_app
-from ambrogio.auth.tokens import issue_token
-from ambrogio.db.models import AppUser
 from ambrogio.db.session import create_engine, create_sessionmaker, drop_database
 from ambrogio.settings import Settings
+from tests.support import accounts
 from tests.support.database import TEMPLATE, create_template, create_test_database
 from tests.support.graphql import GraphQLResult
 
@@ -141,16 +139,6 @@ def login(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) ->
     async def run(
         name: str, role: str, welfare_point_id: uuid.UUID | None = None
     ) -> dict[str, str]:
-        async with sessionmaker() as session:
-            await session.execute(
-                pg_insert(AppUser)
-                .values(name=name, role=role, welfare_point_id=welfare_point_id)
-                .on_conflict_do_update(
-                    index_elements=[AppUser.name],
-                    set_={"role": role, "welfare_point_id": welfare_point_id, "active": True},
-                )
-            )
-            await session.commit()
-        return {"Authorization": f"Bearer {issue_token(settings, name)}"}
+        return await accounts.login(sessionmaker, settings, name, role, welfare_point_id)
 
     return run

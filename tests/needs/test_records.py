@@ -15,8 +15,9 @@ from ambrogio.cli import main
 from ambrogio.db.models import AuditEvent, Need
 from ambrogio.ids import to_global_id
 from ambrogio.needs import analysis, records
+from tests.support.accounts import login
 from tests.support.import_db import ImportDb
-from tests.support.needs import LECCO, VALMADRERA, Desk, count_needs, desk, login, need_row
+from tests.support.needs import LECCO, VALMADRERA, Desk, count_needs, desk, need_row
 
 NEED_FIELDS = """
   id version category { slug } comune { istatCode } ageBand household employment urgency

@@ -12,11 +12,11 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ambrogio.auth.tokens import issue_token
-from ambrogio.db.models import AppUser, Need, WelfarePoint
+from ambrogio.db.models import Need, WelfarePoint
 from ambrogio.needs.lattice import Quarter, Week, last_ended_quarter
 from ambrogio.settings import Settings
 from ambrogio.taxonomy import term_id
+from tests.support.accounts import login
 
 LECCO, VALMADRERA, MALGRATE, GALBIATE, CIVATE = "097042", "097083", "097045", "097036", "097022"
 
@@ -47,26 +47,6 @@ async def desk(
         )
         await session.commit()
     return Desk(point, await login(sessionmaker, settings, f"op-{name}", "mapper", point))
-
-
-async def login(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    name: str,
-    role: str,
-    welfare_point: uuid.UUID | None = None,
-) -> dict[str, str]:
-    async with sessionmaker() as session:
-        await session.execute(
-            pg_insert(AppUser)
-            .values(name=name, role=role, welfare_point_id=welfare_point)
-            .on_conflict_do_update(
-                index_elements=[AppUser.name],
-                set_={"role": role, "welfare_point_id": welfare_point, "active": True},
-            )
-        )
-        await session.commit()
-    return {"Authorization": f"Bearer {issue_token(settings, name)}"}
 
 
 def ended_quarters(today: date, count: int) -> list[Quarter]:
