@@ -48,14 +48,11 @@ def _page(
     radius: float | None,
     spec: ServiceFilterSpec,
 ) -> search.KeysetSearch:
-    query = TextQuery(words)
-    assert kind.matches is not None
     conditions = (
         search.provider_conditions(spec) if kind is search.PROVIDERS else service_conditions(spec)
     )
-    where = [*conditions, kind.matches(query, radius is not None)]
     return search.keyset_search(
-        kind, where, point, radius, query, SearchOrder.RELEVANCE, None, PAGE
+        kind, conditions, point, radius, TextQuery(words), SearchOrder.RELEVANCE, None, PAGE
     )
 
 
