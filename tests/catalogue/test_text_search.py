@@ -34,15 +34,18 @@ query Search($text: String, $first: Int) {
 
 
 async def _all(gql: Any, **variables: Any) -> list[dict[str, Any]]:
+    """Every page; each one's ``totalCount`` is the number of rows all the pages hold."""
     edges: list[dict[str, Any]] = []
+    totals: list[int] = []
     after = None
     while True:
         result = await gql(SERVICES, first=50, after=after, **variables)
         assert result.errors == [], result.errors
         page = result.data["services"]
         edges += page["edges"]
+        totals.append(page["totalCount"])
         if not page["pageInfo"]["hasNextPage"]:
-            assert page["totalCount"] == len(edges)
+            assert set(totals) == {len(edges)}, totals
             return edges
         after = page["pageInfo"]["endCursor"]
 

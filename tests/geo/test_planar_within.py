@@ -42,9 +42,9 @@ def _points(radius: float, seed: int) -> list[tuple[float, float, float]]:
 @pytest.mark.parametrize("radius", [250.0, 3000.0, 40_000.0])
 async def test_within_is_the_ellipsoidal_radius(engine: AsyncEngine, radius: float) -> None:
     points = _points(radius, seed=int(radius))
-    rows = values(
-        column("i"), column("lon", Float), column("lat", Float), name="sample"
-    ).data([(i, lon, lat) for i, (lon, lat, _) in enumerate(points)])
+    rows = values(column("i"), column("lon", Float), column("lat", Float), name="sample").data(
+        [(i, lon, lat) for i, (lon, lat, _) in enumerate(points)]
+    )
     geom = func.ST_SetSRID(func.ST_MakePoint(rows.c.lon, rows.c.lat), literal(SRID))
     place = select(
         rows.c.i,
