@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Subquery, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue import text as text_search
@@ -56,35 +56,65 @@ class Kind:
     relevance: Callable[[TextQuery], ColumnElement[float]] | None = None
     # What a statement ordered by relevance joins for ``relevance`` to read.
     ranked_with: Callable[[Stmt], Stmt] = lambda stmt: stmt
+    # (id, d) of the rows within a radius (as ``within``), ``d`` their distance.
+    nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
 
 
-def _published_within(
-    place: Any, point: LatLon, radius: float, owner: Any, among: Among | None
-) -> list[ColumnElement[bool]]:
-    conditions = [place.status == PUBLISHED, planar.within(place, point, radius)]
-    return conditions if among is None else [*conditions, among(owner)]
+@dataclass(frozen=True)
+class Places:
+    """The published locations of providers or services: ``located`` selects the ``owner``
+    (a provider's or a service's id, labelled ``id``) of each ``place``."""
+
+    place: Any
+    owner: Any
+    located: Stmt
 
 
-def _services_within(point: LatLon, radius: float, among: Among | None) -> ColumnElement[bool]:
-    """At a published location within the radius: an uncorrelated ``IN`` over the locations
-    the planar (or geography) index finds, computed once per statement, not once per row;
-    ``among`` tests the services' ids there, before any service row is read."""
-    near, at = aliased(Location), aliased(ServiceAtLocation)
-    located = (
-        select(at.service_id)
-        .join(near, near.id == at.location_id)
-        .where(*_published_within(near, point, radius, at.service_id, among))
-    )
-    return Service.id.in_(located)
-
-
-def _providers_within(point: LatLon, radius: float, among: Among | None) -> ColumnElement[bool]:
-    """Owns a published location within the radius (as ``_services_within``)."""
+def _provider_places() -> Places:
     near = aliased(Location)
-    located = select(near.organization_id).where(
-        *_published_within(near, point, radius, near.organization_id, among)
-    )
-    return Organization.id.in_(located)
+    return Places(near, near.organization_id, select(near.organization_id.label("id")))
+
+
+def _service_places() -> Places:
+    near, at = aliased(Location), aliased(ServiceAtLocation)
+    located = select(at.service_id.label("id")).join(near, near.id == at.location_id)
+    return Places(near, at.service_id, located)
+
+
+def _located(places: Places, point: LatLon, radius: float, among: Among | None) -> Stmt:
+    """The places within the radius, found by the planar (or geography) index; ``among``
+    tests their owners' ids there, before any row of the owners is read."""
+    place = places.place
+    located = places.located.where(place.status == PUBLISHED, planar.within(place, point, radius))
+    return located if among is None else located.where(among(places.owner))
+
+
+def _owners_within(
+    model: Any, places: Callable[[], Places]
+) -> Callable[[LatLon, float, Among | None], ColumnElement[bool]]:
+    """Has a published location within the radius: an uncorrelated ``IN``, computed once per
+    statement rather than once per row."""
+
+    def within(point: LatLon, radius: float, among: Among | None) -> ColumnElement[bool]:
+        return model.id.in_(_located(places(), point, radius, among))  # type: ignore[no-any-return]
+
+    return within
+
+
+def _nearest(
+    places: Callable[[], Places],
+) -> Callable[[LatLon, float, Among | None], Subquery]:
+    """The owners within the radius with their distance, the least of their located places'
+    (``geo.distance``'s, since every place beyond the radius is farther), measured on the
+    places the index found: once per place, and no second look-up per owner."""
+
+    def nearest(point: LatLon, radius: float, among: Among | None) -> Subquery:
+        found = places()
+        distance = func.ST_Distance(geography(found.place.geom), point.geography())
+        located = _located(found, point, radius, among)
+        return located.add_columns(func.min(distance).label("d")).group_by(found.owner).subquery()
+
+    return nearest
 
 
 def _point_distance(point: LatLon) -> ColumnElement[float]:
@@ -100,18 +130,20 @@ SERVICES = Kind(
     Service,
     lambda: [service_visible()],
     lambda point: service_distance(point.geography()),
-    _services_within,
+    _owners_within(Service, _service_places),
     text_search.service_matches,
     text_search.service_relevance,
+    nearest=_nearest(_service_places),
 )
 PROVIDERS = Kind(
     Organization,
     lambda: [provider_visible()],
     lambda point: provider_distance(point.geography()),
-    _providers_within,
+    _owners_within(Organization, _provider_places),
     text_search.provider_matches,
     text_search.provider_relevance,
     text_search.with_provider_document,
+    _nearest(_provider_places),
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -243,11 +275,17 @@ def keyset_search(
     """A page by name, last update or relevance, of the rows matching ``where``, the text
     and the radius; ``after`` holds the cursor's key values (without its order tag)."""
     model = kind.model
-    stmt = select(model).where(*kind.visible(), *where, *matching(kind, text, point, radius))
+    filtered = select(model).where(*kind.visible(), *where)
+    stmt = filtered.where(*matching(kind, text, point, radius))
     distance = kind.distance(point) if point is not None else None
     if distance is not None and radius is None and order is SearchOrder.RELEVANCE:
         stmt = stmt.where(distance.is_not(None))  # the blend needs a distance
     count = stmt
+    nearest = kind.nearest if order is SearchOrder.RELEVANCE else None
+    if nearest is not None and point is not None and radius is not None and text is not None:
+        # Ranked within a radius, every match needs its distance: from the places found.
+        near = nearest(point, radius, _text_among(kind, text))
+        stmt, distance = filtered.join(near, near.c.id == model.id), near.c.d
     if distance is not None:
         stmt = stmt.add_columns(distance.label("d"))
     if order is SearchOrder.NAME:
