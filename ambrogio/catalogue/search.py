@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Subquery, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue import text as text_search
@@ -32,9 +32,13 @@ from ambrogio.catalogue.text import TextQuery
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible, service_visible
 from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
 from ambrogio.enums import SearchOrder
+from ambrogio.geo import planar
 from ambrogio.geo.distance import provider_distance, service_distance
 from ambrogio.geo.point import LatLon, geography
 from ambrogio.hours.open_at import provider_open_at
+
+# A condition on the id of a provider or a service (``Kind.within``).
+Among = Callable[[Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -44,50 +48,81 @@ class Kind:
     model: Any
     visible: Callable[[], list[ColumnElement[bool]]]
     distance: Callable[[LatLon], ColumnElement[float]]
-    within: Callable[[LatLon, float], ColumnElement[bool]]
-    # The text's condition; ``probed`` within a radius (see ``catalogue.text``).
-    matches: Callable[[TextQuery, bool], ColumnElement[bool]] | None = None
+    # Within a radius; only the owners (ids) that ``Among`` accepts, when given.
+    within: Callable[[LatLon, float, Among | None], ColumnElement[bool]]
+    # The text's condition on an id column (the model's by default); ``probed`` within a
+    # radius (see ``catalogue.text``).
+    matches: Callable[[TextQuery, bool, Any], ColumnElement[bool]] | None = None
     relevance: Callable[[TextQuery], ColumnElement[float]] | None = None
     # What a statement ordered by relevance joins for ``relevance`` to read.
     ranked_with: Callable[[Stmt], Stmt] = lambda stmt: stmt
+    # (id, d) of the rows within a radius (as ``within``), ``d`` their distance.
+    nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
 
 
-def _located_within(
-    ids_of: Callable[[Any], Any],
-) -> Callable[[LatLon, float], ColumnElement[bool]]:
-    """Owns a published location within the radius: an uncorrelated ``IN`` over the locations
-    the geography index finds, computed once per statement rather than once per row."""
+@dataclass(frozen=True)
+class Places:
+    """The published locations of providers or services: ``located`` selects the ``owner``
+    (a provider's or a service's id, labelled ``id``) of each ``place``."""
 
-    def within(point: LatLon, radius: float) -> ColumnElement[bool]:
-        near = aliased(Location)
-        located = select(near.id).where(
-            near.status == PUBLISHED,
-            func.ST_DWithin(geography(near.geom), point.geography(), literal(radius)),
-        )
-        return ids_of(located)  # type: ignore[no-any-return]
+    place: Any
+    owner: Any
+    located: Stmt
+
+
+def _provider_places() -> Places:
+    near = aliased(Location)
+    return Places(near, near.organization_id, select(near.organization_id.label("id")))
+
+
+def _service_places() -> Places:
+    near, at = aliased(Location), aliased(ServiceAtLocation)
+    located = select(at.service_id.label("id")).join(near, near.id == at.location_id)
+    return Places(near, at.service_id, located)
+
+
+def _located(places: Places, point: LatLon, radius: float, among: Among | None) -> Stmt:
+    """The places within the radius, found by the planar (or geography) index; ``among``
+    tests their owners' ids there, before any row of the owners is read."""
+    place = places.place
+    located = places.located.where(place.status == PUBLISHED, planar.within(place, point, radius))
+    return located if among is None else located.where(among(places.owner))
+
+
+def _owners_within(
+    model: Any, places: Callable[[], Places]
+) -> Callable[[LatLon, float, Among | None], ColumnElement[bool]]:
+    """Has a published location within the radius: an uncorrelated ``IN``, computed once per
+    statement rather than once per row."""
+
+    def within(point: LatLon, radius: float, among: Among | None) -> ColumnElement[bool]:
+        return model.id.in_(_located(places(), point, radius, among))  # type: ignore[no-any-return]
 
     return within
 
 
-def _services_at(located: Any) -> ColumnElement[bool]:
-    at = aliased(ServiceAtLocation)
-    return Service.id.in_(
-        select(at.service_id).where(at.location_id.in_(located.correlate(None))).correlate(None)
-    )
+def _nearest(
+    places: Callable[[], Places],
+) -> Callable[[LatLon, float, Among | None], Subquery]:
+    """The owners within the radius with their distance, the least of their located places'
+    (``geo.distance``'s, since every place beyond the radius is farther), measured on the
+    places the index found: once per place, and no second look-up per owner."""
 
+    def nearest(point: LatLon, radius: float, among: Among | None) -> Subquery:
+        found = places()
+        distance = func.ST_Distance(geography(found.place.geom), point.geography())
+        located = _located(found, point, radius, among)
+        return located.add_columns(func.min(distance).label("d")).group_by(found.owner).subquery()
 
-def _providers_at(located: Any) -> ColumnElement[bool]:
-    place = aliased(Location)
-    return Organization.id.in_(
-        select(place.organization_id).where(place.id.in_(located.correlate(None))).correlate(None)
-    )
+    return nearest
 
 
 def _point_distance(point: LatLon) -> ColumnElement[float]:
     return func.ST_Distance(geography(WelfarePoint.geom), point.geography())
 
 
-def _point_within(point: LatLon, radius: float) -> ColumnElement[bool]:
+def _point_within(point: LatLon, radius: float, among: Among | None) -> ColumnElement[bool]:
+    assert among is None, "welfare points are not searched by text"
     return func.ST_DWithin(geography(WelfarePoint.geom), point.geography(), literal(radius))
 
 
@@ -95,18 +130,20 @@ SERVICES = Kind(
     Service,
     lambda: [service_visible()],
     lambda point: service_distance(point.geography()),
-    _located_within(_services_at),
+    _owners_within(Service, _service_places),
     text_search.service_matches,
     text_search.service_relevance,
+    nearest=_nearest(_service_places),
 )
 PROVIDERS = Kind(
     Organization,
     lambda: [provider_visible()],
     lambda point: provider_distance(point.geography()),
-    _located_within(_providers_at),
+    _owners_within(Organization, _provider_places),
     text_search.provider_matches,
     text_search.provider_relevance,
     text_search.with_provider_document,
+    _nearest(_provider_places),
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -115,7 +152,30 @@ WELFARE_POINTS = Kind(
 
 def located(kind: Kind, point: LatLon, radius: float | None) -> ColumnElement[bool]:
     """Within the radius of the point, or, without a radius, located somewhere."""
-    return kind.within(point, radius) if radius is not None else kind.distance(point).is_not(None)
+    if radius is not None:
+        return kind.within(point, radius, None)
+    return kind.distance(point).is_not(None)
+
+
+def matching(
+    kind: Kind, text: TextQuery | None, point: LatLon | None, radius: float | None
+) -> list[ColumnElement[bool]]:
+    """The text's condition and the radius's (when given), together: within a radius, the
+    text tests the ids the located set holds (``Kind.within``'s ``among``), so that rows are
+    read only for what both accept."""
+    if point is not None and radius is not None:
+        among = None if text is None else _text_among(kind, text)
+        return [kind.within(point, radius, among)]
+    if text is None:
+        return []
+    assert kind.matches is not None
+    return [kind.matches(text, False, None)]
+
+
+def _text_among(kind: Kind, text: TextQuery) -> Among:
+    assert kind.matches is not None
+    matches = kind.matches
+    return lambda column: matches(text, True, column)
 
 
 def provider_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
@@ -161,10 +221,9 @@ def service_search(
     ``services``): visible, filtered, matching the text, within the radius of the point (or,
     with a point alone, located somewhere)."""
     conditions = [*SERVICES.visible(), *service_conditions(spec)]
-    if text is not None:
-        conditions.append(text_search.service_matches(text, probed=radius is not None))
-    if point is not None:
-        conditions.append(located(SERVICES, point, radius))
+    conditions += matching(SERVICES, text, point, radius)
+    if point is not None and radius is None:
+        conditions.append(located(SERVICES, point, None))
     return conditions
 
 
@@ -213,16 +272,20 @@ def keyset_search(
     after: Sequence[Any] | None,
     limit: int,
 ) -> KeysetSearch:
-    """A page by name, last update or relevance; ``after`` holds the cursor's key values
-    (without its order tag)."""
+    """A page by name, last update or relevance, of the rows matching ``where``, the text
+    and the radius; ``after`` holds the cursor's key values (without its order tag)."""
     model = kind.model
-    stmt = select(model).where(*kind.visible(), *where)
+    filtered = select(model).where(*kind.visible(), *where)
+    stmt = filtered.where(*matching(kind, text, point, radius))
     distance = kind.distance(point) if point is not None else None
-    if point is not None and radius is not None:
-        stmt = stmt.where(kind.within(point, radius))
-    elif distance is not None and order is SearchOrder.RELEVANCE:
+    if distance is not None and radius is None and order is SearchOrder.RELEVANCE:
         stmt = stmt.where(distance.is_not(None))  # the blend needs a distance
     count = stmt
+    nearest = kind.nearest if order is SearchOrder.RELEVANCE else None
+    if nearest is not None and point is not None and radius is not None and text is not None:
+        # Ranked within a radius, every match needs its distance: from the places found.
+        near = nearest(point, radius, _text_among(kind, text))
+        stmt, distance = filtered.join(near, near.c.id == model.id), near.c.d
     if distance is not None:
         stmt = stmt.add_columns(distance.label("d"))
     if order is SearchOrder.NAME:

@@ -10,10 +10,12 @@ under Fisioterapia.
 
 Each way to match is one GIN index path and a search is their union, an uncorrelated ``IN``
 the planner answers from the indexes; never an ``OR`` of correlated tests, which no index
-answers and which costs a probe per row. Within a radius, the rows the geography index finds
-are ``probed`` against that union instead, hashed once (``(id IN (…)) IS TRUE``, which
-PostgreSQL does not turn into a join): a generic plan cannot tell how many rows either side
-holds, and a semi-join it guesses wrong reruns the index scans once per row.
+answers and which costs a probe per row. Within a radius, the owners of the locations the
+spatial index finds are ``probed`` against that union instead (``column``: the location's
+``organization_id``, the ``service_id`` of a service at it), hashed once (``(id IN (…)) IS
+TRUE``, which PostgreSQL does not turn into a join), before any row of theirs is read: a
+generic plan cannot tell how many rows either side holds, and a semi-join it guesses wrong
+reruns the index scans once per row.
 
 Typos: when the words match no category's words and no provider document at all — a
 misspelling stems to a lexeme the catalogue does not hold — names are compared by trigram
@@ -111,15 +113,18 @@ def _among(column: Any, paths: Any, probed: bool) -> ColumnElement[bool]:
     return found.is_(true()) if probed else found  # type: ignore[no-any-return]
 
 
-def service_matches(query: TextQuery, probed: bool = False) -> ColumnElement[bool]:
-    """Its own document, a category's words, or (typos) its name's trigrams."""
+def service_matches(
+    query: TextQuery, probed: bool = False, column: Any = None
+) -> ColumnElement[bool]:
+    """Its own document, a category's words, or (typos) its name's trigrams; ``column``, a
+    service's id (``Service.id`` by default)."""
     own = aliased(Service)
     paths = union_all(
         select(own.id).where(own.search.op("@@")(query.tsquery())),
         _filed_under_match(query),
         select(own.id).where(~words_found(query), _name(own.name).op("%>")(query.normalized())),
     )
-    return _among(Service.id, paths, probed)
+    return _among(Service.id if column is None else column, paths, probed)
 
 
 def service_relevance(query: TextQuery) -> ColumnElement[float]:
@@ -128,8 +133,11 @@ def service_relevance(query: TextQuery) -> ColumnElement[float]:
     return _rank(Service.search, query) + bonus + _typo(query, similarity)
 
 
-def provider_matches(query: TextQuery, probed: bool = False) -> ColumnElement[bool]:
-    """Its search document, or (typos) the trigrams of its own and its services' names."""
+def provider_matches(
+    query: TextQuery, probed: bool = False, column: Any = None
+) -> ColumnElement[bool]:
+    """Its search document, or (typos) the trigrams of its own and its services' names;
+    ``column``, a provider's id (``Organization.id`` by default)."""
     document = aliased(ProviderSearch)
     paths = union_all(
         select(document.organization_id).where(document.document.op("@@")(query.tsquery())),
@@ -137,7 +145,7 @@ def provider_matches(query: TextQuery, probed: bool = False) -> ColumnElement[bo
             ~words_found(query), document.names.op("%>")(query.normalized())
         ),
     )
-    return _among(Organization.id, paths, probed)
+    return _among(Organization.id if column is None else column, paths, probed)
 
 
 def with_provider_document(stmt: Stmt) -> Stmt:

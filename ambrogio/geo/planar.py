@@ -24,14 +24,21 @@ so ``d ≤ p / K0``: a location with ``p < K0 · d0`` is nearer than ``d0`` (the
 
 The plane serves a search from ``QUERY_AREA`` whose radius and cursor stay below ``D_MIN``;
 any other takes the geography index (``applies``).
+
+The same facts decide "within ``r`` of ``q``" on the plane for most locations (``within``):
+``d ≤ r`` implies ``p ≤ K_MAX · r`` (and that the location has a planar point), so the planar
+index bounds the set; ``p < K0 · r`` implies ``d < r``, so only the thin ring between
+``K0 · r`` and ``K_MAX · r`` pays for the ellipsoidal test.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select
 
 from ambrogio.db import models
-from ambrogio.geo.point import LatLon
+from ambrogio.geo.point import LatLon, geography
 
 # WGS 84 / UTM zone 32N: central meridian 9°E, k0 = 0.9996. Locations with a planar point:
 # lon 3°..15°, lat 36°..56° (UTM 32N and its neighbours), the generated column's test.
@@ -72,3 +79,17 @@ def planar_point(point: ColumnElement[object]) -> ColumnElement[object]:
     """The query point in the plane, computed once per statement (an uncorrelated scalar
     subquery: PostgreSQL's InitPlan) rather than once per row it is compared with."""
     return select(func.ST_Transform(point, literal_column(str(PLANAR_SRID)))).scalar_subquery()
+
+
+def within(place: Any, point: LatLon, radius_m: float) -> ColumnElement[bool]:
+    """``place`` (a location) is within ``radius_m`` of ``point`` on the ellipsoid: exactly
+    what ``ST_DWithin`` on geography answers, through the planar GiST index when the plane
+    applies (see the module docstring), else through the geography index."""
+    sphere = func.ST_DWithin(geography(place.geom), point.geography(), literal(radius_m))
+    if not applies(point, radius_m, None):
+        return sphere
+    plane = planar_point(point.geometry())
+    return and_(
+        func.ST_DWithin(place.geom_utm, plane, literal(radius_m * K_MAX)),
+        or_(func.ST_DWithin(place.geom_utm, plane, literal(floor(radius_m))), sphere),
+    )

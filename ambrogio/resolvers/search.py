@@ -201,10 +201,11 @@ async def _search(
         async with context.sessionmaker() as session:
             conditions = list(await where(session)) if where is not None else []
             if args.text is not None:
-                assert kind.matches is not None
                 await _require_words(session, args.text)
-                conditions.append(kind.matches(args.text, args.radius_m is not None))
             if args.order is ServiceOrder.DISTANCE:
+                if args.text is not None:
+                    assert kind.matches is not None
+                    conditions.append(kind.matches(args.text, args.radius_m is not None, None))
                 fetch = session_fetch(session)
                 page = await _by_distance(kind, args, after, conditions, nearby, fetch)
             else:

@@ -48,14 +48,11 @@ def _page(
     radius: float | None,
     spec: ServiceFilterSpec,
 ) -> search.KeysetSearch:
-    query = TextQuery(words)
-    assert kind.matches is not None
     conditions = (
         search.provider_conditions(spec) if kind is search.PROVIDERS else service_conditions(spec)
     )
-    where = [*conditions, kind.matches(query, radius is not None)]
     return search.keyset_search(
-        kind, where, point, radius, query, SearchOrder.RELEVANCE, None, PAGE
+        kind, conditions, point, radius, TextQuery(words), SearchOrder.RELEVANCE, None, PAGE
     )
 
 
@@ -88,14 +85,31 @@ def _assert_indexed(plan: str, *indexes: str) -> None:
         assert not any(table in body for table in SEARCHED), f"text searched per row:\n{plan}"
 
 
+def _assert_probed_where_located(plan: str, *tables: str) -> None:
+    """Within a radius: the places come from the planar GiST index, and the text's ids (a
+    hashed SubPlan, built once) are tested on the rows naming them there, ``tables``, before
+    any provider or service row is read."""
+    assert "ix_location_geom_utm" in plan, plan
+    lines = plan.splitlines()
+    probes = [
+        i for i, line in enumerate(lines) if re.search(r"\(hashed SubPlan \d+\) IS TRUE", line)
+    ]
+    assert probes, plan
+    for i in probes:
+        node = next(line for line in reversed(lines[: i + 1]) if " Scan " in line or "->" in line)
+        assert any(f" on {table} " in node for table in tables), f"probed at {node}:\n{plan}"
+
+
 async def test_filtered_providers_near_a_point(settings: Settings, scaled_url: str) -> None:
     page = _page(
         search.PROVIDERS, "assistenza", LECCO, 5000.0, ServiceFilterSpec(delivery=["at_home"])
     )
 
-    plan = await generic_plan(settings, scaled_url, page.stmt)
+    for stmt in (page.stmt, search.counted(page.count)):
+        plan = await generic_plan(settings, scaled_url, stmt)
 
-    _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
+        _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
+        _assert_probed_where_located(plan, "location")
 
 
 async def test_providers_anywhere(settings: Settings, scaled_url: str) -> None:
@@ -116,3 +130,5 @@ async def test_services(settings: Settings, scaled_url: str, radius: float | Non
         plan = await generic_plan(settings, scaled_url, stmt)
 
         _assert_indexed(plan, "ix_service_search", "ix_service_name_trgm")
+        if radius is not None:
+            _assert_probed_where_located(plan, "service_at_location")

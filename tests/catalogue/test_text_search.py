@@ -6,10 +6,13 @@ import uuid
 from typing import Any
 
 import pytest
+from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.ids import from_global_id, record_id
+
+GEOD = Geod(ellps="WGS84")
 
 SERVICES = """
 query Search($text: String, $filter: ServiceFilter, $near: LatLonInput, $r: Float,
@@ -34,15 +37,18 @@ query Search($text: String, $first: Int) {
 
 
 async def _all(gql: Any, **variables: Any) -> list[dict[str, Any]]:
+    """Every page; each one's ``totalCount`` is the number of rows all the pages hold."""
     edges: list[dict[str, Any]] = []
+    totals: list[int] = []
     after = None
     while True:
         result = await gql(SERVICES, first=50, after=after, **variables)
         assert result.errors == [], result.errors
         page = result.data["services"]
         edges += page["edges"]
+        totals.append(page["totalCount"])
         if not page["pageInfo"]["hasNextPage"]:
-            assert page["totalCount"] == len(edges)
+            assert set(totals) == {len(edges)}, totals
             return edges
         after = page["pageInfo"]["endCursor"]
 
@@ -182,3 +188,85 @@ async def test_unusable_text_is_bad_input(gql, variables, field) -> None:
 
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["extensions"]["field"] == field
+
+
+NEAR_PROVIDERS = """
+query Near($text: String, $near: LatLonInput, $r: Float, $first: Int, $after: String) {
+  providers(text: $text, near: $near, radiusMeters: $r, first: $first, after: $after) {
+    totalCount
+    edges { distanceMeters node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def _located(engine: AsyncEngine, owner: str) -> dict[uuid.UUID, list[tuple[float, float]]]:
+    """(lon, lat) of each provider's or service's published located locations, read plainly."""
+    joined = {
+        "provider": "SELECT l.organization_id, ST_X(l.geom), ST_Y(l.geom) FROM location l",
+        "service": "SELECT sal.service_id, ST_X(l.geom), ST_Y(l.geom) FROM service_at_location"
+        " sal JOIN location l ON l.id = sal.location_id",
+    }[owner]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(joined + " WHERE l.status = 'published' AND l.geom IS NOT NULL")
+        )
+        places: dict[uuid.UUID, list[tuple[float, float]]] = {}
+        for key, lon, lat in rows:
+            places.setdefault(key, []).append((lon, lat))
+    return places
+
+
+def _geod_metres(places: list[tuple[float, float]], lat: float, lon: float) -> float:
+    return min(GEOD.inv(lon, lat, p_lon, p_lat)[2] for p_lon, p_lat in places)
+
+
+@pytest.mark.parametrize(("words", "radius"), [("fisioterapia", 5000.0), ("assistenza", 3000.0)])
+async def test_ranked_within_a_radius_against_geod(
+    gql, engine: AsyncEngine, words: str, radius: float
+) -> None:
+    """Relevance pages within a radius: each row's distance is its nearest location's
+    (pyproj.Geod), and the rows are the text's matches anywhere that Geod puts inside."""
+    lat, lon = 45.8566, 9.3977
+    services = await _located(engine, "service")
+    anywhere = {_key(e) for e in await _all(gql, text=words)}
+    inside = {key for key, at in services.items() if _geod_metres(at, lat, lon) <= radius}
+    expected = anywhere & inside
+
+    nearby = await _all(gql, text=words, near={"lat": lat, "lon": lon}, r=radius)
+
+    assert expected and {_key(e) for e in nearby} == expected
+    for edge in nearby:
+        assert edge["distanceMeters"] == pytest.approx(
+            _geod_metres(services[_key(edge)], lat, lon), abs=0.01
+        )
+
+
+async def test_providers_ranked_within_a_radius_against_geod(gql, engine: AsyncEngine) -> None:
+    lat, lon, radius = 45.8566, 9.3977, 4000.0
+    providers = await _located(engine, "provider")
+    edges, totals, after = [], [], None
+    while True:
+        result = await gql(
+            NEAR_PROVIDERS,
+            text="assistenza",
+            near={"lat": lat, "lon": lon},
+            r=radius,
+            first=3,
+            after=after,
+        )
+        assert result.errors == [], result.errors
+        page = result.data["providers"]
+        edges += page["edges"]
+        totals.append(page["totalCount"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    keys = [_key(edge) for edge in edges]
+    assert len(keys) == len(set(keys)) > 5 and set(totals) == {len(keys)}
+    for key, edge in zip(keys, edges, strict=True):
+        metres = _geod_metres(providers[key], lat, lon)
+        assert metres <= radius
+        assert edge["distanceMeters"] == pytest.approx(metres, abs=0.01)
