@@ -42,6 +42,7 @@ from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.requests import Requests, request_info
+from ambrogio.http.rest_limit import RestLimit
 from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
@@ -287,6 +288,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         middleware=[
             *cors(settings),
             Middleware(Requests, timeout=settings.request_timeout_seconds),
+            Middleware(RestLimit, state=state, settings=settings),
             *compression(),
         ],
         lifespan=lifespan,
