@@ -17,9 +17,10 @@ from ambrogio.schema.build import build_schema
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 # Words that say nothing about a name: a description of only these and the name's own words
 # restates it ("The name.", "Provider's id").
-FILLER = set(
-    "a an and as at by for from in is it its of on or the this that to with s".split()
-)
+FILLER = {
+    *("a", "an", "and", "as", "at", "by", "for", "from", "in", "is", "it", "its", "of"),
+    *("on", "or", "the", "this", "that", "to", "with", "s"),
+}
 
 
 def introspected() -> list[dict[str, Any]]:

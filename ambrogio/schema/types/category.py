@@ -46,7 +46,9 @@ class Category(Node):
         self,
         lang: Annotated[
             Lang | None,
-            strawberry.argument(description="The language of the label; IT (Italian) when omitted."),
+            strawberry.argument(
+                description="The language of the label; IT (Italian) when omitted."
+            ),
         ] = Lang.IT,
     ) -> str:
         return self.label_en if lang is Lang.EN else self.label_it

@@ -39,7 +39,7 @@ described(
         "PROVIDER": "A provider (an organization).",
         "LOCATION": "A provider's location.",
         "SERVICE": "A provider's service.",
-        "WELFARE_POINT": "A welfare point.",
+        "WELFARE_POINT": "A welfare hub or point of the network.",
     },
     name="EditableType",
 )

@@ -119,8 +119,7 @@ class OpeningHours:
         time: Annotated[
             datetime,
             strawberry.argument(
-                description="The instant to check (ISO 8601; without an offset, Rome local "
-                "time)."
+                description="The instant to check (ISO 8601; without an offset, Rome local time)."
             ),
         ],
     ) -> bool:

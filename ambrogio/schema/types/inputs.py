@@ -23,10 +23,11 @@ class LatLonInput:
 class TimeRangeInput:
     from_: datetime = strawberry.field(
         name="from",
-        description="Where it begins, included (ISO 8601; without an offset, Rome local time).",
+        description="Where it begins, included: ISO 8601 with an offset "
+        "(`2026-12-07T09:00:00+01:00`); without one, `BAD_USER_INPUT`.",
     )
     to: datetime = strawberry.field(
-        description="Where it ends, excluded; after `from` (ISO 8601, as `from`)."
+        description="Where it ends, excluded: after `from`, at most 92 days later, with an offset."
     )
 
 
@@ -119,6 +120,17 @@ ServiceOrder = SearchOrder
 
 
 # Arguments that many root fields share, described once.
+FIRST = (
+    "Page size, 1–100 (20 when omitted, unless the field says otherwise); outside that, "
+    "`BAD_USER_INPUT`. It multiplies the cost of the lists nested in each item "
+    "(`extensions.cost`; `QUERY_TOO_COMPLEX` past the limit)."
+)
+AFTER = (
+    "The `endCursor` of the previous page: the page after it. A cursor this list did not "
+    "return is `BAD_USER_INPUT`."
+)
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
 Near = Annotated[
     LatLonInput | None,
     strawberry.argument(description="A point (WGS84) to look around, with `radiusMeters`."),

@@ -120,9 +120,7 @@ class Need:
     comune_istat: strawberry.Private[str]
     service_pk: strawberry.Private[uuid.UUID | None]
     age_band: AgeBand | None = strawberry.field(description="The age band; null: not asked.")
-    household: Household | None = strawberry.field(
-        description="The household; null: not asked."
-    )
+    household: Household | None = strawberry.field(description="The household; null: not asked.")
     employment: Employment | None = strawberry.field(
         description="The employment situation; null: not asked."
     )

@@ -40,15 +40,12 @@ class FreshnessItem:
     verified_at: datetime | None = strawberry.field(
         description="Its last verification (UTC); null if it was never verified."
     )
-    verified_by: str | None = strawberry.field(
-        description="Who verified it last; null if never."
-    )
+    verified_by: str | None = strawberry.field(description="Who verified it last; null if never.")
     hours_changed_at: datetime | None = strawberry.field(
         description="When its opening hours last changed (UTC); null if never since created."
     )
     prices_changed_at: datetime | None = strawberry.field(
-        description="When its prices last changed (UTC, services); null if never or not a "
-        "service."
+        description="When its prices last changed (UTC, services); null if never or not a service."
     )
 
     @classmethod
