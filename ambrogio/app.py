@@ -28,6 +28,7 @@ from ambrogio import metrics
 from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.context import Context
+from ambrogio.db import housekeeping
 from ambrogio.db.notifications import Notifications
 from ambrogio.db.replicas import ReadRouting, read_routing
 from ambrogio.db.session import create_engine, create_sessionmaker
@@ -42,6 +43,7 @@ from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.requests import Requests, request_info
+from ambrogio.http.rest_limit import RestLimit
 from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
@@ -229,6 +231,12 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             # The tile cache empties on every catalogue change.
             state.tile_cache.start(changes),
         ]
+        if settings.housekeeping_interval_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    housekeeping.every(state.engine, settings), name="ambrogio-housekeeping"
+                )
+            )
         state.routing = read_routing(settings, state.engine)
         if state.routing is not None:
             await state.routing.check()
@@ -287,6 +295,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
         middleware=[
             *cors(settings),
             Middleware(Requests, timeout=settings.request_timeout_seconds),
+            Middleware(RestLimit, state=state, settings=settings),
             *compression(),
         ],
         lifespan=lifespan,

@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     persisted_queries: PersistedQueries = PersistedQueries.APQ
     persisted_max_age_seconds: int = 60
 
+    # Housekeeping (ambrogio.db.housekeeping): documents clients registered by their hash and
+    # not used for this many days are purged (registered ones never), and so are the rate
+    # buckets idle long enough to be full; each server process does it this often (0: never,
+    # leave it to `ambrogio housekeeping`).
+    persisted_retention_days: int = Field(default=30, ge=1)
+    housekeeping_interval_seconds: float = Field(default=3600.0, ge=0)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:

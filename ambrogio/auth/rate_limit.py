@@ -9,9 +9,10 @@ until it could be paid) and takes nothing from the bucket.
 
 The bucket lives in the ``rate_bucket`` table, so every server process sees the same one.
 Refill, check and charge are one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on an
-unlogged table, in autocommit: one round trip, the row locked only for that statement, and
-``statement_timestamp()`` the one clock all processes share. Losing the buckets in a crash
-only forgives what was spent.
+unlogged table, in autocommit on the pool's asyncpg connection (``db.prepared.fetch_sql``:
+every request pays it, so no SQLAlchemy execution in the way): one round trip, the row locked
+only for that statement, and ``statement_timestamp()`` the one clock all processes share.
+Losing the buckets in a crash only forgives what was spent.
 
 Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so the
 client address is the caller's, not the proxy's.
@@ -21,33 +22,30 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.context import Caller
+from ambrogio.db import prepared
 from ambrogio.errors import RateLimited
 from ambrogio.settings import Settings
 
 # One statement: a new bucket starts full; an existing one refills for the seconds since its
-# last charge (capped at its capacity) and pays ``cost`` only when it holds enough. The casts
-# at first use type the parameters for the rest of the statement.
-CHARGE = text(
-    """
+# last charge (capped at its capacity) and pays the cost only when it holds enough.
+# $1 key, $2 cost, $3 capacity, $4 refill rate a second.
+CHARGE = """
     INSERT INTO rate_bucket AS bucket (key, tokens, updated_at, granted)
-    VALUES (:key,
-            CASE WHEN CAST(:cost AS float8) <= CAST(:capacity AS float8)
-                 THEN :capacity - :cost ELSE :capacity END,
-            statement_timestamp(), :cost <= :capacity)
+    VALUES ($1,
+            CASE WHEN $2::float8 <= $3::float8 THEN $3::float8 - $2::float8 ELSE $3::float8 END,
+            statement_timestamp(), $2::float8 <= $3::float8)
     ON CONFLICT (key) DO UPDATE SET (tokens, granted, updated_at) = (
-        SELECT CASE WHEN refilled >= :cost THEN refilled - :cost ELSE refilled END,
-               refilled >= :cost, statement_timestamp()
-        FROM (SELECT least(:capacity, bucket.tokens + CAST(:rate AS float8)
+        SELECT CASE WHEN refilled >= $2::float8 THEN refilled - $2::float8 ELSE refilled END,
+               refilled >= $2::float8, statement_timestamp()
+        FROM (SELECT least($3::float8, bucket.tokens + $4::float8
                            * extract(epoch FROM statement_timestamp() - bucket.updated_at))
                      AS refilled) AS refill
     )
     RETURNING tokens, granted
-    """
-)
+"""
 WHO = {"key": "this API key", "user": "this user", "ip": "this client address"}
 
 
@@ -73,21 +71,16 @@ class RateLimiter:
         if per_minute <= 0:
             return
         rate = per_minute / 60
-        async with self.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            row = (
-                await autocommit.execute(
-                    CHARGE,
-                    {"key": key, "cost": float(cost), "capacity": float(per_minute), "rate": rate},
-                )
-            ).one()
-        if row.granted:
+        (row,) = await prepared.fetch_sql(
+            self.engine, CHARGE, (key, float(cost), float(per_minute), rate)
+        )
+        if row["granted"]:
             return
         if cost > per_minute:
             wait = 60
             reason = f"the operation costs {cost:,}, more than the {per_minute:,} a minute allowed"
         else:
-            wait = max(1, math.ceil((cost - row.tokens) / rate))
+            wait = max(1, math.ceil((cost - row["tokens"]) / rate))
             reason = f"over the limit of {per_minute:,} cost points a minute"
         who = WHO[key.split(":", 1)[0]]
         raise RateLimited(

@@ -14,6 +14,7 @@ from ambrogio.cli import (
     data,
     database,
     documents,
+    housekeeping,
     needs,
     server,
     slots,
@@ -24,7 +25,18 @@ from ambrogio.settings import Settings
 DESCRIPTION = (
     "Ambrogio: the local database, migrations, demo data, imports and exports, the server."
 )
-GROUPS = (database, data, server, slots, transfer, changes, accounts, needs, documents)
+GROUPS = (
+    database,
+    data,
+    server,
+    slots,
+    transfer,
+    changes,
+    accounts,
+    needs,
+    documents,
+    housekeeping,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ambrogio.db.models import PersistedDocument
 
 PREFIX = "sha256:"
+# ``used_at`` is kept to this resolution: a document in use is written once an hour at most.
+USE_RESOLUTION_SECONDS = 3600
 
 
 def document_id(body: str) -> str:
@@ -41,6 +44,19 @@ async def remember(sessionmaker: async_sessionmaker[AsyncSession], body: str) ->
             insert(PersistedDocument)
             .values(id=document_id(body), body=body)
             .on_conflict_do_nothing(index_elements=[PersistedDocument.id])
+        )
+
+
+async def touch(sessionmaker: async_sessionmaker[AsyncSession], ident: str) -> None:
+    """Note that a document ran (``used_at``), unless that was noted within the hour."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(PersistedDocument)
+            .where(
+                PersistedDocument.id == ident,
+                PersistedDocument.used_at < func.now() - timedelta(seconds=USE_RESOLUTION_SECONDS),
+            )
+            .values(used_at=func.now())
         )
 
 

@@ -949,3 +949,13 @@ class PersistedDocument(Base):
     registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     client: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The last request that ran it, to the hour (unregistered documents expire unused).
+    used_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        Index(
+            "ix_persisted_document_unregistered_used_at",
+            "used_at",
+            postgresql_where=text("NOT registered"),
+        ),
+    )

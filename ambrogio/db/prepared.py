@@ -102,11 +102,17 @@ async def fetch(engine: AsyncEngine, prepared: Prepared, values: Mapping[str, An
     """The statement's rows, read on a pooled connection in autocommit: one round trip.
 
     SQLAlchemy's events do not see it (it never passes through SQLAlchemy's execution)."""
+    return prepared.rows(await fetch_sql(engine, prepared.sql, prepared.args(values)))
+
+
+async def fetch_sql(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
+    """The records of a ``$n`` statement, on a pooled connection in autocommit (one round trip;
+    a one-statement write commits by itself)."""
     pooled = await engine.raw_connection()
     try:
         driver = pooled.driver_connection
         assert driver is not None
-        rows = await run(driver, prepared, values)
+        records: list[asyncpg.Record] = await driver.fetch(sql, *args)
     except asyncpg.PostgresError:
         pooled.close()
         raise
@@ -116,4 +122,4 @@ async def fetch(engine: AsyncEngine, prepared: Prepared, values: Mapping[str, An
         raise
     # Back to the pool; with no transaction begun, its reset sends nothing.
     pooled.close()
-    return rows
+    return records

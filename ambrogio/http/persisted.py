@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -98,12 +99,25 @@ class Documents:
         self.sessionmaker = sessionmaker
         self.trusted = settings.persisted_queries == PersistedQueries.TRUSTED
         self.known: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        # When this process last wrote a known document's ``used_at`` (monotonic seconds).
+        self.used: dict[str, float] = {}
 
     def _keep(self, ident: str, found: tuple[str, bool]) -> None:
         self.known[ident] = found
         self.known.move_to_end(ident)
         if len(self.known) > CACHED_DOCUMENTS:
-            self.known.popitem(last=False)
+            gone, _ = self.known.popitem(last=False)
+            self.used.pop(gone, None)
+
+    async def _ran(self, ident: str) -> None:
+        """Keep the stored document's ``used_at`` current, to the hour: documents registered
+        by their hash expire unused (``ambrogio.db.housekeeping``)."""
+        now = time.monotonic()
+        last = self.used.get(ident)
+        if last is not None and now - last < documents.USE_RESOLUTION_SECONDS:
+            return
+        self.used[ident] = now
+        await documents.touch(self.sessionmaker, ident)
 
     async def _find(self, ident: str) -> tuple[str, bool] | None:
         found = self.known.get(ident)
@@ -157,6 +171,8 @@ class Documents:
             if self.trusted and document_id is not None:
                 raise self._untrusted()
             raise Refused(NOT_FOUND, "PERSISTED_QUERY_NOT_FOUND")
+        if not found[1]:
+            await self._ran(ident)
         return Resolved(found[0])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ambrogio.auth import keys
@@ -20,8 +22,19 @@ class AccountsQuery:
     def me(self, info: Info) -> Me:
         return accounts.me(info)
 
-    @strawberry.field(permission_classes=[IsAdmin], description="API keys (admins).")
-    async def api_keys(self, info: Info, include_revoked: bool = False) -> list[ApiKey]:
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="Every API key, newest first. Admins only: `FORBIDDEN` for anyone else, "
+        "`UNAUTHENTICATED` without a token.",
+    )
+    async def api_keys(
+        self,
+        info: Info,
+        include_revoked: Annotated[
+            bool,
+            strawberry.argument(description="Also the revoked keys (false by default)."),
+        ] = False,
+    ) -> list[ApiKey]:
         return await accounts.api_keys(info, include_revoked)
 
 
@@ -35,9 +48,27 @@ class AccountsMutation:
     async def create_api_key(
         self,
         info: Info,
-        name: str,
-        scopes: list[Scope] | None = None,
-        rate_limit_per_minute: int = keys.DEFAULT_RATE_LIMIT,
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="What the key is for, e.g. the client's name (1–100 characters)."
+            ),
+        ],
+        scopes: Annotated[
+            list[Scope] | None,
+            strawberry.argument(
+                description="What it may do besides READ (every key reads): EDIT, IMPORT. "
+                "Null or empty: read only."
+            ),
+        ] = None,
+        rate_limit_per_minute: Annotated[
+            int,
+            strawberry.argument(
+                description="Its token bucket: cost points a minute, 1 to "
+                f"{keys.MAX_RATE_LIMIT:,} (default {keys.DEFAULT_RATE_LIMIT:,}); a page of 20 "
+                "costs about 20 to 100."
+            ),
+        ] = keys.DEFAULT_RATE_LIMIT,
     ) -> NewApiKey:
         return await accounts.create_api_key(info, name, list(scopes or []), rate_limit_per_minute)
 
@@ -45,5 +76,14 @@ class AccountsMutation:
         permission_classes=[IsAdmin],
         description="Revoke an API key (admins): it fails from its next request.",
     )
-    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
+    async def revoke_api_key(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The key's public prefix (`ApiKey.id`); `NOT_FOUND` if unknown."
+            ),
+        ],
+    ) -> ApiKey:
         return await accounts.revoke_api_key(info, str(id))

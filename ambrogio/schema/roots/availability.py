@@ -36,9 +36,19 @@ class AvailabilityMutation:
     async def reserve_slot(
         self,
         info: Info,
-        slot_id: strawberry.ID,
+        slot_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The slot's global id (from `slots`); `NOT_FOUND` if there is none."
+            ),
+        ],
         idempotency_key: Annotated[str, strawberry.argument(description=KEY)],
-        seats: int = 1,
+        seats: Annotated[
+            int,
+            strawberry.argument(
+                description="How many seats, 1 or more (default 1), at most those `remaining`."
+            ),
+        ] = 1,
     ) -> Reservation:
         return await availability.reserve_slot(info, slot_id, idempotency_key, seats)
 
@@ -53,15 +63,58 @@ class AvailabilityMutation:
     async def publish_slots(
         self,
         info: Info,
-        service_id: strawberry.ID,
-        capacity: int = 1,
-        rule: str | None = None,
-        first: date | None = None,
-        days: int = 28,
-        minutes: int = 60,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        location_id: strawberry.ID | None = None,
+        service_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The service's global id; `NOT_FOUND` if archived."),
+        ],
+        capacity: Annotated[
+            int, strawberry.argument(description="Seats in each slot, 1 or more (default 1).")
+        ] = 1,
+        rule: Annotated[
+            str | None,
+            strawberry.argument(
+                description="When it is bookable, in OpenStreetMap `opening_hours` syntax read "
+                "as Europe/Rome wall-clock time; at most 5000 slots in all. Give it, or "
+                "`start` and `end`."
+            ),
+        ] = None,
+        first: Annotated[
+            date | None,
+            strawberry.argument(description="The rule's first day; today in Rome if omitted."),
+        ] = None,
+        days: Annotated[
+            int,
+            strawberry.argument(
+                description="Days the rule covers from `first`, 1–92 (default 28)."
+            ),
+        ] = 28,
+        minutes: Annotated[
+            int,
+            strawberry.argument(
+                description="Length of each slot cut from the rule's open periods, 5–1440 "
+                "minutes (default 60)."
+            ),
+        ] = 60,
+        start: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="One slot instead of a rule: its start, with an offset "
+                "(`2026-12-07T09:00:00+01:00`)."
+            ),
+        ] = None,
+        end: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="The single slot's end, after `start`, with an offset."
+            ),
+        ] = None,
+        location_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Where the slots take place: a location of the service's provider "
+                "(else `BAD_USER_INPUT`); null for at-home or online services."
+            ),
+        ] = None,
     ) -> PublishedSlots:
         return await availability.publish_slots(
             info, service_id, rule, first, days, minutes, start, end, capacity, location_id
@@ -75,7 +128,10 @@ class AvailabilityMutation:
     async def cancel_reservation(
         self,
         info: Info,
-        reservation_id: strawberry.ID,
+        reservation_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The reservation's global id (`Reservation.id`)."),
+        ],
         idempotency_key: Annotated[str, strawberry.argument(description=KEY)],
         reservation_token: Annotated[str | None, strawberry.argument(description=TOKEN)] = None,
     ) -> Reservation:

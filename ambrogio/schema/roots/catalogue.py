@@ -18,6 +18,8 @@ from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.facets import Facets
 from ambrogio.schema.types.inputs import (
+    AFTER,
+    FIRST,
     Filter,
     LatLonInput,
     Near,
@@ -30,8 +32,6 @@ from ambrogio.schema.types.welfare_point import WelfarePoint
 
 Info = strawberry.Info[Context, None]
 
-FIRST = "Page size, 1–100."
-AFTER = "The `endCursor` of the previous page."
 ORDER = (
     "Default: RELEVANCE with `text`, else DISTANCE with `near`, else NAME. "
     "UPDATED_AT is newest first."
@@ -114,7 +114,10 @@ class CatalogueQuery:
     async def services_reaching(
         self,
         info: Info,
-        point: LatLonInput,
+        point: Annotated[
+            LatLonInput,
+            strawberry.argument(description="The home's point (WGS84 latitude and longitude)."),
+        ],
         filter: Filter = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
@@ -148,7 +151,13 @@ class CatalogueQuery:
         radius_meters: RadiusMeters = None,
         text: Annotated[str | None, strawberry.argument(description=TEXT)] = None,
         filter: Filter = None,
-        limit: int | None = 1000,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Most features to return, 1–10000 (default 1000); outside that, "
+                "`BAD_USER_INPUT`."
+            ),
+        ] = 1000,
     ) -> JSON:
         return cast(
             JSON,
@@ -162,9 +171,27 @@ class CatalogueQuery:
     async def slots(
         self,
         info: Info,
-        service_id: strawberry.ID,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        service_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The service's global id; `NOT_FOUND` if no published service has it."
+            ),
+        ],
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from",
+                description="Start of the range, included (ISO 8601 with an offset, e.g. "
+                "`2026-12-07T00:00:00+01:00`).",
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the range, excluded; at most 92 days after `from`, else "
+                "`BAD_USER_INPUT`."
+            ),
+        ],
     ) -> list[Slot]:
         return await availability.slots(info, service_id, from_, to)
 

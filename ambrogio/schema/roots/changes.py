@@ -29,7 +29,12 @@ class ChangesQuery:
         after: Annotated[
             str | None, strawberry.argument(description="A cursor of this feed.")
         ] = None,
-        first: int | None = 100,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="How many changes, 1–100 (default 100); outside, `BAD_USER_INPUT`."
+            ),
+        ] = 100,
     ) -> Connection[Change]:
         return await changes.changes(info, after, first)
 

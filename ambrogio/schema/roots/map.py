@@ -37,6 +37,11 @@ class MapQuery:
                 "of a tile of this zoom on each side."
             ),
         ],
-        filter: ServiceFilter | None = None,
+        filter: Annotated[
+            ServiceFilter | None,
+            strawberry.argument(
+                description="Only locations of providers with a published service matching it."
+            ),
+        ] = None,
     ) -> list[MapCluster]:
         return await map_clusters(info, bbox, zoom, filter)

@@ -10,6 +10,7 @@ from strawberry.file_uploads import Upload
 
 from ambrogio.context import Context
 from ambrogio.resolvers import needs
+from ambrogio.schema.types.inputs import After, First
 from ambrogio.schema.types.needs import (
     GapAnalysis,
     Need,
@@ -34,6 +35,11 @@ AGGREGATE = (
 COMUNI = "ISTAT codes; null: every comune."
 CATEGORY = "One whole category (slug, label or synonym) with its sub-categories; null: all."
 POINT = "An admin's choice of welfare point; operators always work on their own."
+WEEK = "An ended ISO week, `2026-W05`; else `BAD_USER_INPUT`."
+NeedId = Annotated[
+    strawberry.ID,
+    strawberry.argument(description="The need's global id; `NOT_FOUND` if outside your scope."),
+]
 
 
 @strawberry.type
@@ -42,8 +48,8 @@ class NeedsQuery:
     async def needs(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         welfare_point_id: Annotated[
             strawberry.ID | None, strawberry.argument(description=POINT)
         ] = None,
@@ -51,7 +57,7 @@ class NeedsQuery:
         return await needs.need_page(info, first, after, welfare_point_id)
 
     @strawberry.field(description=f"One need record. {RECORDS}")
-    async def need(self, info: Info, id: strawberry.ID) -> Need:
+    async def need(self, info: Info, id: NeedId) -> Need:
         return await needs.need(info, id)
 
     @strawberry.field(
@@ -61,7 +67,13 @@ class NeedsQuery:
     async def needs_gaps(
         self,
         info: Info,
-        period: QuarterPeriod | None = None,
+        period: Annotated[
+            QuarterPeriod | None,
+            strawberry.argument(
+                description="The quarters to analyse; null: the last four ended quarters "
+                "(the defaults of `QuarterPeriod`)."
+            ),
+        ] = None,
         comuni: Annotated[list[str] | None, strawberry.argument(description=COMUNI)] = None,
         category: Annotated[str | None, strawberry.argument(description=CATEGORY)] = None,
     ) -> GapAnalysis:
@@ -74,8 +86,15 @@ class NeedsQuery:
     async def needs_trends(
         self,
         info: Info,
-        from_week: str,
-        to_week: str,
+        from_week: Annotated[
+            str, strawberry.argument(description=f"The first week, included. {WEEK}")
+        ],
+        to_week: Annotated[
+            str,
+            strawberry.argument(
+                description=f"The last week, included, not before `fromWeek`. {WEEK}"
+            ),
+        ],
         comuni: Annotated[list[str] | None, strawberry.argument(description=COMUNI)] = None,
         category: Annotated[str | None, strawberry.argument(description=CATEGORY)] = None,
     ) -> list[NeedTrendPoint]:
@@ -88,7 +107,7 @@ class NeedsMutation:
     async def create_need(
         self,
         info: Info,
-        input: NeedInput,
+        input: Annotated[NeedInput, strawberry.argument(description="The need, all of it.")],
         welfare_point_id: Annotated[
             strawberry.ID | None, strawberry.argument(description=POINT)
         ] = None,
@@ -96,15 +115,31 @@ class NeedsMutation:
         return await needs.create_need(info, input, welfare_point_id)
 
     @strawberry.mutation(
-        description="Replace a need record of your point; `version` as read (CONFLICT if stale)."
+        description=f"Replace a need record of your point; `version` as read (CONFLICT if stale). "
+        f"{RECORDS}"
     )
     async def update_need(
-        self, info: Info, id: strawberry.ID, version: int, input: NeedInput
+        self,
+        info: Info,
+        id: NeedId,
+        version: Annotated[
+            int,
+            strawberry.argument(
+                description="`Need.version` as you read it; `CONFLICT` with "
+                "`extensions.currentVersion` if it moved on."
+            ),
+        ],
+        input: Annotated[
+            NeedInput,
+            strawberry.argument(description="The whole record anew: it replaces every field."),
+        ],
     ) -> Need:
         return await needs.update_need(info, id, version, input)
 
-    @strawberry.mutation(description="Delete a need record of your point (on request); its id.")
-    async def delete_need(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    @strawberry.mutation(
+        description=f"Delete a need record of your point (on request); answers its id. {RECORDS}"
+    )
+    async def delete_need(self, info: Info, id: NeedId) -> strawberry.ID:
         return await needs.delete_need(info, id)
 
     @strawberry.mutation(
@@ -117,10 +152,19 @@ class NeedsMutation:
     async def import_needs(
         self,
         info: Info,
-        file: Upload,
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The CSV file (UTF-8, comma-separated, a header row), as a part "
+                "of the multipart request."
+            ),
+        ],
         welfare_point_id: Annotated[
             strawberry.ID | None, strawberry.argument(description=POINT)
         ] = None,
-        dry_run: bool = False,
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(description="Check and count only; write nothing (false)."),
+        ] = False,
     ) -> NeedImport:
         return await needs.import_needs(info, file, welfare_point_id, dry_run)

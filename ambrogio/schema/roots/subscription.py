@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -25,7 +26,12 @@ class Subscription:
     async def slot_availability_changed(
         self,
         info: Info,
-        service_id: strawberry.ID | None = None,
+        service_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The slots of this service (a global id); `NOT_FOUND` if not public."
+            ),
+        ] = None,
         near: Near = None,
         radius_meters: RadiusMeters = None,
     ) -> AsyncGenerator[Slot, None]:
@@ -44,7 +50,13 @@ class Subscription:
         info: Info,
         near: Near = None,
         radius_meters: RadiusMeters = None,
-        comuni: list[str] | None = None,
+        comuni: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="6-digit ISTAT codes (at most 250): records located in or serving "
+                "any of them."
+            ),
+        ] = None,
     ) -> AsyncGenerator[Change, None]:
         async for change in changes.catalogue_changed(info, near, radius_meters, comuni):
             yield change

@@ -29,7 +29,10 @@ class Me:
         description="public, mapper, reviewer, admin, planner or api_client."
     )
     name: str | None = strawberry.field(description="The user's or the API key's name.")
-    scopes: list[str]
+    scopes: list[str] = strawberry.field(
+        description="An API key's scopes (`ApiScope` values in lower case: read, edit, "
+        "import); empty for users and anonymous callers, whose role decides."
+    )
     permissions: list[str] = strawberry.field(description="edit, import, review, admin.")
     comuni: list[str] | None = strawberry.field(
         description="The ISTAT codes a mapper may edit in; null when not limited."
@@ -39,13 +42,28 @@ class Me:
 @strawberry.type(description="A third-party client's key. Its secret is never shown again.")
 class ApiKey:
     id: strawberry.ID = strawberry.field(description="The key's public prefix.")
-    name: str
-    scopes: list[str]
-    rate_limit_per_minute: int
-    created_at: datetime
-    created_by: str | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    name: str = strawberry.field(
+        description="What the key is for, as the admin who created it named it (the client)."
+    )
+    scopes: list[str] = strawberry.field(
+        description="What the key may do (read, edit, import: `ApiScope` in lower case)."
+    )
+    rate_limit_per_minute: int = strawberry.field(
+        description="Cost points a minute the key may spend (its token bucket, shared by "
+        "GraphQL operations and the REST routes); over it, requests answer HTTP 429 "
+        "`RATE_LIMITED` with `Retry-After`."
+    )
+    created_at: datetime = strawberry.field(description="When the key was created (UTC).")
+    created_by: str | None = strawberry.field(
+        description="The admin who created it; null for keys created from the command line."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="The last request made with it (UTC, to the minute); null if never used."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (UTC): from then on it is refused with "
+        "`UNAUTHENTICATED`. Null while valid."
+    )
 
     @classmethod
     def from_row(cls, row: models.ApiKey) -> ApiKey:
@@ -66,4 +84,4 @@ class NewApiKey:
     key: str = strawberry.field(
         description="The whole key, to send as 'X-API-Key'. Shown only in this response."
     )
-    api_key: ApiKey
+    api_key: ApiKey = strawberry.field(description="The key's record, as `apiKeys` lists it.")

@@ -21,11 +21,16 @@ class Slot(Node):
     pk: strawberry.Private[uuid.UUID]
     service_pk: strawberry.Private[uuid.UUID]
     location_pk: strawberry.Private[uuid.UUID | None]
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
+    starts_at: datetime = strawberry.field(
+        description="When the slot begins (an instant with its offset; published in Europe/Rome "
+        "local time)."
+    )
+    ends_at: datetime = strawberry.field(description="When it ends; after `startsAt`.")
+    capacity: int = strawberry.field(description="Seats in all, reserved or not (1 or more).")
     remaining: int = strawberry.field(description="Seats still free.")
-    cancelled: bool
+    cancelled: bool = strawberry.field(
+        description="True once the provider withdrew the slot: it takes no more reservations."
+    )
 
     @classmethod
     def from_row(cls, row: models.Slot) -> Slot:
@@ -41,12 +46,15 @@ class Slot(Node):
             cancelled=row.status == "cancelled",
         )
 
-    @strawberry.field
+    @strawberry.field(description="The service the slot books; null if it is no longer public.")
     async def service(self, info: Info) -> Service | None:
         row = await info.context.loaders.service.load(self.service_pk)
         return Service.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Where it takes place; null for at-home and online services, or a location "
+        "no longer public."
+    )
     async def location(self, info: Info) -> Location | None:
         if self.location_pk is None:
             return None
@@ -67,10 +75,14 @@ class PublishedSlots:
 @strawberry.type(description="Seats held on a slot.")
 class Reservation(Node):
     slot_pk: strawberry.Private[uuid.UUID]
-    seats: int
-    cancelled: bool
-    created_at: datetime
-    cancelled_at: datetime | None
+    seats: int = strawberry.field(description="Seats held on the slot (1 or more).")
+    cancelled: bool = strawberry.field(
+        description="True once cancelled (`cancelReservation`): its seats are free again."
+    )
+    created_at: datetime = strawberry.field(description="When it was made (UTC).")
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled (UTC); null while it holds."
+    )
     reservation_token: str | None = strawberry.field(
         default=None,
         description="Only in the response that made a reservation without credentials: the "
@@ -90,7 +102,7 @@ class Reservation(Node):
             reservation_token=token,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The slot the seats are held on.")
     async def slot(self, info: Info) -> Slot | None:
         row = await info.context.loaders.slot.load(self.slot_pk)
         return Slot.from_row(row) if row else None

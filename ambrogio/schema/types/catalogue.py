@@ -32,6 +32,23 @@ from ambrogio.schema.types.enums import (
 )
 from ambrogio.schema.types.hours import OpeningHours
 from ambrogio.schema.types.node import Node
+from ambrogio.schema.types.shared import (
+    ADDRESS,
+    CAP,
+    CREATED_AT,
+    DESCRIPTION,
+    EMAIL,
+    EXTERNAL_ID,
+    NAME,
+    PHONE,
+    SOURCE,
+    STATUS,
+    UPDATED_AT,
+    VERIFIED_AT,
+    VERIFIED_BY,
+    VERSION,
+    WEBSITE,
+)
 
 Info = strawberry.Info[Context, None]
 
@@ -39,25 +56,22 @@ Info = strawberry.Info[Context, None]
 @strawberry.type(description="A provider: cooperative, association, business or public body.")
 class Provider(Node):
     pk: strawberry.Private[uuid.UUID]
-    name: str
-    kind: ProviderKind
+    name: str = strawberry.field(description=NAME)
+    kind: ProviderKind = strawberry.field(description="Its legal form.")
     tax_code: str | None = strawberry.field(description="Codice fiscale or partita IVA.")
     runts_id: str | None = strawberry.field(description="RUNTS registration (third sector).")
-    description: str | None
-    email: str | None
-    phone: str | None
-    website: str | None
-    source: str = strawberry.field(description="Where the record came from.")
-    external_id: str | None = strawberry.field(description="The record's id in its source.")
-    created_at: datetime
-    updated_at: datetime
-    verified_at: datetime | None
-    verified_by: str | None = strawberry.field(description="Who last verified the record.")
-    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
-    status: Status = strawberry.field(
-        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
-        "editing payloads also return drafts."
-    )
+    description: str | None = strawberry.field(description=DESCRIPTION)
+    email: str | None = strawberry.field(description=EMAIL)
+    phone: str | None = strawberry.field(description=PHONE)
+    website: str | None = strawberry.field(description=WEBSITE)
+    source: str = strawberry.field(description=SOURCE)
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
+    created_at: datetime = strawberry.field(description=CREATED_AT)
+    updated_at: datetime = strawberry.field(description=UPDATED_AT)
+    verified_at: datetime | None = strawberry.field(description=VERIFIED_AT)
+    verified_by: str | None = strawberry.field(description=VERIFIED_BY)
+    version: int = strawberry.field(description=VERSION)
+    status: Status = strawberry.field(description=STATUS)
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Provider:
@@ -99,7 +113,10 @@ class Location(Node):
     provider_pk: strawberry.Private[uuid.UUID]
     comune_istat: strawberry.Private[str | None]
     _geom: strawberry.Private[Any]
-    name: str | None
+    name: str | None = strawberry.field(
+        description="The place's own name (`Sede di Lecco`, `Centro diurno`); null when the "
+        "provider's name says it."
+    )
     lat: float | None = strawberry.field(description="WGS84 latitude; null when not located.")
     lon: float | None = strawberry.field(description="WGS84 longitude; null when not located.")
     geocode_precision: GeocodePrecision | None = strawberry.field(
@@ -116,20 +133,22 @@ class Location(Node):
         "lies in it) or `centroid` (the nearest centroid: near a border, check it); null when "
         "not recorded."
     )
-    address: str | None
-    cap: str | None
-    wheelchair_accessible: bool | None
-    accessibility: str | None
+    address: str | None = strawberry.field(description=ADDRESS)
+    cap: str | None = strawberry.field(description=CAP)
+    wheelchair_accessible: bool | None = strawberry.field(
+        description="Whether a wheelchair user can get in and use the place; null when not "
+        "known (the `wheelchairAccessible` filter keeps `true` only)."
+    )
+    accessibility: str | None = strawberry.field(
+        description="Free text on access (steps, lifts, toilets, parking); null if none."
+    )
     opening_hours: str | None = strawberry.field(
         description="Opening hours in OpenStreetMap `opening_hours` syntax."
     )
-    verified_at: datetime | None
-    verified_by: str | None
-    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
-    status: Status = strawberry.field(
-        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
-        "editing payloads also return drafts."
-    )
+    verified_at: datetime | None = strawberry.field(description=VERIFIED_AT)
+    verified_by: str | None = strawberry.field(description=VERIFIED_BY)
+    version: int = strawberry.field(description=VERSION)
+    status: Status = strawberry.field(description=STATUS)
 
     @classmethod
     def from_row(cls, row: models.Location) -> Location:
@@ -170,11 +189,13 @@ class Location(Node):
     def hours(self) -> OpeningHours | None:
         return OpeningHours.of(self.opening_hours, self.comune_istat)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The comune the place lies in (see `comunePrecision`); null when unknown."
+    )
     async def comune(self, info: Info) -> Comune | None:
         return await Comune.load(info, self.comune_istat)
 
-    @strawberry.field
+    @strawberry.field(description="The provider that works here; null if no longer public.")
     async def provider(self, info: Info) -> Provider | None:
         row = await info.context.loaders.provider.load(self.provider_pk)
         return Provider.from_row(row) if row else None
@@ -187,10 +208,15 @@ class Location(Node):
 
 @strawberry.type(description="A price of a service: `amount` in `currency` per `unit`.")
 class CostOption:
-    amount: float | None
-    currency: str
-    unit: PriceUnit
-    description: str | None
+    amount: float | None = strawberry.field(
+        description="The price in `currency` (euros, two decimals); null for FREE or a price "
+        "on request."
+    )
+    currency: str = strawberry.field(description="ISO 4217 currency code: `EUR`.")
+    unit: PriceUnit = strawberry.field(description="What the amount pays for.")
+    description: str | None = strawberry.field(
+        description="Conditions of this price (`with ISEE under 15,000 euros`); null if none."
+    )
 
     @classmethod
     def from_row(cls, row: models.CostOption) -> CostOption:
@@ -208,28 +234,36 @@ class Service(Node):
     provider_pk: strawberry.Private[uuid.UUID]
     area_codes: strawberry.Private[list[str]]
     _area: strawberry.Private[Any]
-    name: str
-    description: str | None
+    name: str = strawberry.field(description=NAME)
+    description: str | None = strawberry.field(description=DESCRIPTION)
     welfare_eligible: bool = strawberry.field(
         description="Whether company welfare credit can pay for it."
     )
-    tuir_category: TuirCategory
-    target_groups: list[TargetGroup]
-    min_age: int | None
-    max_age: int | None
-    languages: list[str] = strawberry.field(description="ISO 639-1 codes.")
-    delivery: list[Delivery]
-    source: str
-    external_id: str | None
-    created_at: datetime
-    updated_at: datetime
-    verified_at: datetime | None
-    verified_by: str | None
-    version: int
-    status: Status = strawberry.field(
-        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
-        "editing payloads also return drafts."
+    tuir_category: TuirCategory = strawberry.field(
+        description="The art. 51 TUIR category a company may pay it under tax-free; NONE when "
+        "it may not."
     )
+    target_groups: list[TargetGroup] = strawberry.field(
+        description="Who it is meant for; empty: anybody."
+    )
+    min_age: int | None = strawberry.field(
+        description="Youngest age served, in years (inclusive); null: no lower limit."
+    )
+    max_age: int | None = strawberry.field(
+        description="Oldest age served, in years (inclusive); null: no upper limit."
+    )
+    languages: list[str] = strawberry.field(description="ISO 639-1 codes.")
+    delivery: list[Delivery] = strawberry.field(
+        description="How it reaches people: on site, at home, online (one or more)."
+    )
+    source: str = strawberry.field(description=SOURCE)
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
+    created_at: datetime = strawberry.field(description=CREATED_AT)
+    updated_at: datetime = strawberry.field(description=UPDATED_AT)
+    verified_at: datetime | None = strawberry.field(description=VERIFIED_AT)
+    verified_by: str | None = strawberry.field(description=VERIFIED_BY)
+    version: int = strawberry.field(description=VERSION)
+    status: Status = strawberry.field(description=STATUS)
 
     @classmethod
     def from_row(cls, row: models.Service) -> Service:
@@ -258,17 +292,22 @@ class Service(Node):
             status=Status(row.status),
         )
 
-    @strawberry.field
+    @strawberry.field(description="The provider offering it; null if no longer public.")
     async def provider(self, info: Info) -> Provider | None:
         row = await info.context.loaders.provider.load(self.provider_pk)
         return Provider.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The taxonomy categories it is filed under (most specific ones; "
+        "`ServiceFilter.categories` also matches their parents)."
+    )
     async def categories(self, info: Info) -> list[Category]:
         rows = await info.context.loaders.service_categories.load(self.pk)
         return [Category.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its prices, one per unit or condition; empty when not published."
+    )
     async def cost_options(self, info: Info) -> list[CostOption]:
         rows = await info.context.loaders.service_cost_options.load(self.pk)
         return [CostOption.from_row(row) for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 
@@ -40,18 +41,31 @@ class Category(Node):
             vocabulary=row.vocabulary,
         )
 
-    @strawberry.field
-    def label(self, lang: Lang | None = Lang.IT) -> str:
+    @strawberry.field(description="The category's name for people, in `lang`.")
+    def label(
+        self,
+        lang: Annotated[
+            Lang | None,
+            strawberry.argument(
+                description="The language of the label; IT (Italian) when omitted."
+            ),
+        ] = Lang.IT,
+    ) -> str:
         return self.label_en if lang is Lang.EN else self.label_it
 
-    @strawberry.field
+    @strawberry.field(
+        description="The broader category it belongs to; null for a top-level category."
+    )
     async def parent(self, info: Info) -> Category | None:
         if self.parent_pk is None:
             return None
         row = await info.context.loaders.category.load(self.parent_pk)
         return Category.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its direct sub-categories (one level down; empty for a leaf), which a "
+        "filter on this category also matches."
+    )
     async def children(self, info: Info) -> list[Category]:
         rows = await info.context.loaders.category_children.load(self.pk)
         return [Category.from_row(row) for row in rows]

@@ -46,7 +46,7 @@ class Change:
         name="type", description="Provider, Location, Service or WelfarePoint."
     )
     id: strawberry.ID = strawberry.field(description="The record's global id.")
-    change: ChangeKind
+    change: ChangeKind = strawberry.field(description="What happened to the record.")
     published: bool = strawberry.field(description="Whether the record is published after it.")
     survivor_id: strawberry.ID | None = strawberry.field(
         description="For a MERGE, the provider the record now lives in."

@@ -19,12 +19,15 @@ Info = strawberry.Info[Context, None]
 @strawberry.type(description="An Italian comune, keyed by its ISTAT code.")
 class Comune(Node):
     istat_code: str = strawberry.field(description="6-digit ISTAT code, e.g. 097042 (Lecco).")
-    name: str
+    name: str = strawberry.field(description="The official Italian name, as ISTAT spells it.")
     province_code: str = strawberry.field(description="Two-letter province code, e.g. LC.")
     province_name: str | None = strawberry.field(description="e.g. Lecco.")
     region_code: str | None = strawberry.field(description="2-digit ISTAT code, e.g. 03.")
     region_name: str | None = strawberry.field(description="e.g. Lombardia.")
-    cadastral_code: str
+    cadastral_code: str = strawberry.field(
+        description="The cadastral (Belfiore) code, e.g. E507 for Lecco: the one a codice "
+        "fiscale carries for a birthplace."
+    )
     caps: list[str] = strawberry.field(description="Postal codes (CAP).")
     lat: float | None = strawberry.field(description="Centroid latitude; null when unknown.")
     lon: float | None = strawberry.field(description="Centroid longitude; null when unknown.")

@@ -29,6 +29,7 @@ from ambrogio.schema.types.enums import (
 )
 from ambrogio.schema.types.enums import WelfarePointKind as PointKind
 from ambrogio.schema.types.inputs import LatLonInput
+from ambrogio.schema.types.shared import ADDRESS, CAP, DESCRIPTION, NAME
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 described(
@@ -38,7 +39,7 @@ described(
         "PROVIDER": "A provider (an organization).",
         "LOCATION": "A provider's location.",
         "SERVICE": "A provider's service.",
-        "WELFARE_POINT": "A welfare point.",
+        "WELFARE_POINT": "A welfare hub or point of the network.",
     },
     name="EditableType",
 )
@@ -88,22 +89,36 @@ POINT = (
     "configured territory the point is kept and flagged `outsideTerritory`."
 )
 HOURS = "OpenStreetMap `opening_hours`, e.g. `Mo-Fr 08:30-12:30; PH off`."
+INPUT_NAME = f"{NAME} Required on create; it cannot be cleared."
+WHEELCHAIR = "Whether a wheelchair user can get in and use the place; null: not known."
+ACCESSIBILITY = "Free text on access (steps, lifts, toilets, parking), up to 5,000 characters."
 
 
 @strawberry.input(description="A provider's fields. On create, `name` and `kind` are required.")
 class ProviderInput:
-    name: str | None = UNSET
-    kind: ProviderKind | None = UNSET
+    name: str | None = strawberry.field(default=UNSET, description=INPUT_NAME)
+    kind: ProviderKind | None = strawberry.field(
+        default=UNSET, description="Its legal form. Required on create."
+    )
     tax_code: str | None = strawberry.field(
         default=UNSET, description="Codice fiscale (16 characters) or partita IVA (11 digits)."
     )
-    runts_id: str | None = UNSET
-    description: str | None = UNSET
-    email: str | None = UNSET
+    runts_id: str | None = strawberry.field(
+        default=UNSET,
+        description="Its number in RUNTS, the national register of third-sector bodies; two "
+        "providers with the same one are flagged as duplicates.",
+    )
+    description: str | None = strawberry.field(default=UNSET, description=DESCRIPTION)
+    email: str | None = strawberry.field(
+        default=UNSET, description="An e-mail address; refused (`BAD_USER_INPUT`) if malformed."
+    )
     phone: str | None = strawberry.field(
         default=UNSET, description="Italian unless it starts with a country prefix."
     )
-    website: str | None = UNSET
+    website: str | None = strawberry.field(
+        default=UNSET,
+        description="An http(s) URL; a bare host (`www.coop.it`) gets `https://`.",
+    )
 
 
 @strawberry.input(description="A location's fields. On create, `providerId` is required.")
@@ -111,21 +126,31 @@ class LocationInput:
     provider_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="The provider (create only; merge providers to move places)."
     )
-    name: str | None = UNSET
+    name: str | None = strawberry.field(
+        default=UNSET,
+        description="The place's own name (`Sede di Lecco`), up to 200 characters; optional.",
+    )
     point: LatLonInput | None = strawberry.field(default=UNSET, description=POINT)
-    address: str | None = UNSET
-    cap: str | None = UNSET
+    address: str | None = strawberry.field(default=UNSET, description=ADDRESS)
+    cap: str | None = strawberry.field(default=UNSET, description=CAP)
     comune_istat: str | None = strawberry.field(default=UNSET, description="6-digit ISTAT code.")
     opening_hours: str | None = strawberry.field(default=UNSET, description=HOURS)
-    wheelchair_accessible: bool | None = UNSET
-    accessibility: str | None = UNSET
+    wheelchair_accessible: bool | None = strawberry.field(default=UNSET, description=WHEELCHAIR)
+    accessibility: str | None = strawberry.field(default=UNSET, description=ACCESSIBILITY)
 
 
 @strawberry.input(description="A price: `amount` in euro per `unit` (FREE: no amount or 0).")
 class CostOptionInput:
-    amount: float | None = None
-    unit: PriceUnit
-    description: str | None = None
+    amount: float | None = strawberry.field(
+        default=None,
+        description="The price in euros (0 or more, two decimals); null or 0 with FREE.",
+    )
+    unit: PriceUnit = strawberry.field(description="What the amount pays for.")
+    description: str | None = strawberry.field(
+        default=None,
+        description="Conditions of this price (`with ISEE under 15,000 euros`), up to 5,000 "
+        "characters.",
+    )
 
 
 @strawberry.input(
@@ -136,8 +161,8 @@ class ServiceInput:
     provider_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="The provider (create only)."
     )
-    name: str | None = UNSET
-    description: str | None = UNSET
+    name: str | None = strawberry.field(default=UNSET, description=INPUT_NAME)
+    description: str | None = strawberry.field(default=UNSET, description=DESCRIPTION)
     categories: list[str] | None = strawberry.field(
         default=UNSET,
         description=(
@@ -145,14 +170,35 @@ class ServiceInput:
             "case and accents are ignored."
         ),
     )
-    tuir_category: TuirCategory | None = UNSET
-    welfare_eligible: bool | None = UNSET
-    target_groups: list[TargetGroup] | None = UNSET
-    min_age: int | None = UNSET
-    max_age: int | None = UNSET
+    tuir_category: TuirCategory | None = strawberry.field(
+        default=UNSET,
+        description="The art. 51 TUIR category a company may pay it under tax-free; NONE when "
+        "left out on create or sent as null.",
+    )
+    welfare_eligible: bool | None = strawberry.field(
+        default=UNSET, description="Whether company welfare credit may pay for it."
+    )
+    target_groups: list[TargetGroup] | None = strawberry.field(
+        default=UNSET, description="Who it is meant for (at most 250); empty: anybody."
+    )
+    min_age: int | None = strawberry.field(
+        default=UNSET,
+        description="Youngest age served, in years (0–120, inclusive); null: no lower limit.",
+    )
+    max_age: int | None = strawberry.field(
+        default=UNSET,
+        description="Oldest age served, in years (0–120, inclusive, not below `minAge`); "
+        "null: no upper limit.",
+    )
     languages: list[str] | None = strawberry.field(default=UNSET, description="ISO 639-1 codes.")
-    delivery: list[Delivery] | None = UNSET
-    cost_options: list[CostOptionInput] | None = UNSET
+    delivery: list[Delivery] | None = strawberry.field(
+        default=UNSET,
+        description="How it reaches people; an AT_HOME service is found by `servicesReaching` "
+        "through its `serviceArea` or `serviceAreaComuni`.",
+    )
+    cost_options: list[CostOptionInput] | None = strawberry.field(
+        default=UNSET, description="Its prices (at most 250), replacing the whole list."
+    )
     service_area: JSON | None = strawberry.field(
         default=UNSET,
         description="A GeoJSON Polygon or MultiPolygon; an invalid polygon is refused with "
@@ -170,15 +216,23 @@ class ServiceInput:
     description="A welfare point's fields. On create, `name` and `kind` are required."
 )
 class WelfarePointInput:
-    name: str | None = UNSET
-    kind: PointKind | None = UNSET
+    name: str | None = strawberry.field(default=UNSET, description=INPUT_NAME)
+    kind: PointKind | None = strawberry.field(
+        default=UNSET, description="HUB or POINT. Required on create."
+    )
     point: LatLonInput | None = strawberry.field(default=UNSET, description=POINT)
-    address: str | None = UNSET
-    cap: str | None = UNSET
-    comune_istat: str | None = UNSET
+    address: str | None = strawberry.field(default=UNSET, description=ADDRESS)
+    cap: str | None = strawberry.field(default=UNSET, description=CAP)
+    comune_istat: str | None = strawberry.field(
+        default=UNSET, description="6-digit ISTAT code of the comune it lies in."
+    )
     opening_hours: str | None = strawberry.field(default=UNSET, description=HOURS)
-    phone: str | None = UNSET
-    email: str | None = UNSET
+    phone: str | None = strawberry.field(
+        default=UNSET, description="Italian unless it starts with a country prefix."
+    )
+    email: str | None = strawberry.field(
+        default=UNSET, description="An e-mail address; refused (`BAD_USER_INPUT`) if malformed."
+    )
     comuni_served: list[str] | None = strawberry.field(
         default=UNSET, description="6-digit ISTAT codes of the comuni the point serves."
     )
@@ -186,20 +240,28 @@ class WelfarePointInput:
 
 @strawberry.type(description="An edit waiting for (or decided by) a reviewer.")
 class ChangeRequest:
-    id: strawberry.ID
-    entity_type: Entity
+    id: strawberry.ID = strawberry.field(
+        description="The request's id, for `publishChange` and `rejectChange`."
+    )
+    entity_type: Entity = strawberry.field(description="The kind of record it edits.")
     entity_id: strawberry.ID = strawberry.field(description="The global id of the record.")
-    action: Action
+    action: Action = strawberry.field(description="Whether it creates, updates or archives.")
     base_version: int | None = strawberry.field(
         description="The record's version the author edited; publishing a change made on an "
         "older version is a CONFLICT."
     )
     payload: JSON = strawberry.field(description="The validated values, by column.")
-    status: ChangeStatus
-    author: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
+    status: ChangeStatus = strawberry.field(description="Where it is in review.")
+    author: str = strawberry.field(
+        description="Who made the edit: a user's name, or an API key's name."
+    )
+    created_at: datetime = strawberry.field(description="When it was submitted (UTC).")
+    decided_by: str | None = strawberry.field(
+        description="The reviewer who published or rejected it; null while PENDING."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was decided (UTC); null while PENDING."
+    )
     reason: str | None = strawberry.field(description="Why it was rejected or superseded.")
 
     @classmethod
@@ -223,10 +285,12 @@ class ChangeRequest:
 
 @strawberry.type(description="Two providers that look like one.")
 class DuplicateCandidate:
-    id: strawberry.ID
-    provider_a: Provider
-    provider_b: Provider
-    reason: DuplicateReason
+    id: strawberry.ID = strawberry.field(
+        description="The pair's id, for `dismissDuplicate` (or merge with `mergeProviders`)."
+    )
+    provider_a: Provider = strawberry.field(description="One provider of the pair.")
+    provider_b: Provider = strawberry.field(description="The other provider of the pair.")
+    reason: DuplicateReason = strawberry.field(description="The strongest rule that flagged it.")
     similarity: float | None = strawberry.field(description="Name similarity (trigrams), 0–1.")
     distance_meters: float | None = strawberry.field(
         description="Between their nearest locations (NAME_NEARBY)."
@@ -240,10 +304,16 @@ class DuplicateCandidate:
         description="What decided the pair, strongest first: a hard rule, then each field "
         'compared with its weight, e.g. "12 m apart (+3.0)".'
     )
-    status: DuplicateStatus
-    detected_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
+    status: DuplicateStatus = strawberry.field(description="The reviewers' decision so far.")
+    detected_at: datetime = strawberry.field(
+        description="When the pair was flagged (UTC): on an edit or import of either provider."
+    )
+    decided_by: str | None = strawberry.field(
+        description="The reviewer who dismissed or merged it; null while OPEN."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was decided (UTC); null while OPEN."
+    )
 
     @classmethod
     def from_row(

@@ -54,7 +54,7 @@ described(
     {
         "HOUR": "An hour of the service.",
         "SESSION": "One session or visit.",
-        "DAY": "A day.",
+        "DAY": "A day of the service (a day centre, a full day of care).",
         "MONTH": "A month (a subscription or a monthly fee).",
         "FLAT": "The whole service, once.",
         "FREE": "No charge.",
@@ -65,7 +65,7 @@ described(
     "Who a service is meant for.",
     {
         "ELDERLY": "Older people.",
-        "CHILDREN": "Children.",
+        "CHILDREN": "Children up to about 12 years old.",
         "YOUTH": "Teenagers and young adults.",
         "FAMILIES": "Families and parents.",
         "DISABLED": "People with disabilities.",
@@ -94,8 +94,10 @@ described(
     "The legal form of a provider.",
     {
         "THIRD_SECTOR": "A third-sector body (ETS).",
-        "SOCIAL_COOPERATIVE": "A social cooperative.",
-        "ASSOCIATION": "An association.",
+        "SOCIAL_COOPERATIVE": "A cooperativa sociale (law 381/1991), type A (care services) or B "
+        "(work integration).",
+        "ASSOCIATION": "An association not registered as a third-sector body (volunteer and "
+        "mutual-aid groups).",
         "BUSINESS": "A company or professional.",
         "PUBLIC_BODY": "A public body (a comune, an ASST, a school).",
     },

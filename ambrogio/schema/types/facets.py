@@ -18,9 +18,12 @@ Info = strawberry.Info[Context, None]
 class CategoryFacet:
     pk: strawberry.Private[uuid.UUID]
     counts: strawberry.Private[dict[uuid.UUID, int]]
-    count: int
+    count: int = strawberry.field(
+        description="Matching services filed under the category or any of its sub-categories "
+        "(each service once)."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The category counted.")
     async def category(self, info: Info) -> Category:
         row = await info.context.loaders.category.load(self.pk)
         assert row is not None
@@ -39,23 +42,28 @@ class CategoryFacet:
 @strawberry.type(description="How many results lie in one comune.")
 class ComuneFacet:
     code: strawberry.Private[str]
-    count: int
+    count: int = strawberry.field(
+        description="Matching services with a location in the comune or reaching it at home."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The comune counted; null if the gazetteer lacks its code.")
     async def comune(self, info: Info) -> Comune | None:
         return await Comune.load(info, self.code)
 
 
 @strawberry.type(description="How many results are meant for one target group.")
 class TargetGroupFacet:
-    target_group: TargetGroup
-    count: int
+    target_group: TargetGroup = strawberry.field(description="The target group counted.")
+    count: int = strawberry.field(description="Matching services meant for it.")
 
 
 @strawberry.type(description="How many results are delivered one way.")
 class DeliveryFacet:
-    delivery: Delivery
-    count: int
+    delivery: Delivery = strawberry.field(description="The delivery mode counted.")
+    count: int = strawberry.field(
+        description="Matching services delivered this way (a service with several modes "
+        "counts in each)."
+    )
 
 
 @strawberry.type(description="Counts for the current search, computed in one statement.")
@@ -67,5 +75,10 @@ class Facets:
     comuni: list[ComuneFacet] = strawberry.field(
         description="Comuni where matching services have a location or that they serve at home."
     )
-    target_groups: list[TargetGroupFacet]
-    delivery: list[DeliveryFacet]
+    target_groups: list[TargetGroupFacet] = strawberry.field(
+        description="Target groups of the matching services, with their counts; groups without "
+        "a match are left out."
+    )
+    delivery: list[DeliveryFacet] = strawberry.field(
+        description="Delivery modes of the matching services, with their counts."
+    )

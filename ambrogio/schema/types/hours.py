@@ -47,8 +47,13 @@ def _wall(instant: datetime, day: date) -> str:
 
 @strawberry.type(description="A time the place is open within one day: from `start` to `end`.")
 class OpenPeriod:
-    start: datetime
-    end: datetime
+    start: datetime = strawberry.field(
+        description="The instant it opens, with its Europe/Rome offset (+01:00 or +02:00)."
+    )
+    end: datetime = strawberry.field(
+        description="The instant it closes, with its Europe/Rome offset; may fall on the next "
+        "day (`closes` is then 24:00)."
+    )
     opens: str = strawberry.field(description='Rome wall time it opens, "HH:MM".')
     closes: str = strawberry.field(
         description='Rome wall time it closes, "HH:MM"; "24:00" when open into the next day.'
@@ -57,8 +62,8 @@ class OpenPeriod:
 
 @strawberry.type(description="One day of the opening hours, in Europe/Rome.")
 class OpeningDay:
-    date: date
-    weekday: Weekday
+    date: date = strawberry.field(description="The calendar day in Europe/Rome (ISO 8601).")
+    weekday: Weekday = strawberry.field(description="Its day of the week.")
     public_holiday: bool = strawberry.field(description="A national public holiday (`PH`).")
     patron_saint: bool = strawberry.field(
         description="The comune's patron saint's day: closed where the hours say `PH off`."
@@ -109,14 +114,31 @@ class OpeningHours:
         return cls(_schedule=schedule, _comune_istat=comune_istat, raw=raw, error=None)
 
     @strawberry.field(description="Open at this instant.")
-    def is_open_at(self, time: datetime) -> bool:
+    def is_open_at(
+        self,
+        time: Annotated[
+            datetime,
+            strawberry.argument(
+                description="The instant to check (ISO 8601; without an offset, Rome local time)."
+            ),
+        ],
+    ) -> bool:
         return self._schedule is not None and self._schedule.is_open_at(time)
 
     @strawberry.field(
         description="When it next opens or closes after `after` (default: now); null when "
         "that does not happen within a year (24/7, say)."
     )
-    def next_change(self, after: datetime | None = None) -> datetime | None:
+    def next_change(
+        self,
+        after: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="The instant to look from (ISO 8601; without an offset, Rome "
+                "local time); now when omitted."
+            ),
+        ] = None,
+    ) -> datetime | None:
         if self._schedule is None:
             return None
         return self._schedule.next_change(after or datetime.now(UTC))
@@ -124,8 +146,18 @@ class OpeningHours:
     @strawberry.field(description="Day by day from `from` (default: today in Rome), for a table.")
     def week(
         self,
-        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
-        days: int = 7,
+        from_: Annotated[
+            date | None,
+            strawberry.argument(
+                name="from", description="The first day (ISO 8601 date); today in Rome if omitted."
+            ),
+        ] = None,
+        days: Annotated[
+            int,
+            strawberry.argument(
+                description=f"How many days, 1 to {MAX_DAYS}; beyond, `BAD_USER_INPUT`."
+            ),
+        ] = 7,
     ) -> list[OpeningDay]:
         if not 1 <= days <= MAX_DAYS:
             raise BadUserInput("days", days, f"must be between 1 and {MAX_DAYS}")

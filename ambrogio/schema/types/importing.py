@@ -56,7 +56,9 @@ class ImportIssue:
     )
     field: str = strawberry.field(description="The profile field, e.g. `services[0].category`.")
     value: JSON | None = strawberry.field(description="The value as read from the file.")
-    reason: str
+    reason: str = strawberry.field(
+        description="What is wrong with the value, for a person to fix it (English)."
+    )
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> ImportIssue:
@@ -70,12 +72,22 @@ class ImportIssue:
 )
 class ImportReport:
     id: strawberry.ID = strawberry.field(description="The import job's global id.")
-    status: ImportStatus
-    dry_run: bool
-    skip_bad_rows: bool
-    source: str
-    format: ImportFormat
-    filename: str | None
+    status: ImportStatus = strawberry.field(description="Where the job stands.")
+    dry_run: bool = strawberry.field(
+        description="Validated and counted only, nothing written (`importProviders(dryRun:)`)."
+    )
+    skip_bad_rows: bool = strawberry.field(
+        description="Whether rows with errors were left out (and the rest imported) instead "
+        "of failing the whole file."
+    )
+    source: str = strawberry.field(
+        description="The source name the records carry (`Provider.source`); an upsert key "
+        "with each record's external id."
+    )
+    format: ImportFormat = strawberry.field(description="The file's format.")
+    filename: str | None = strawberry.field(
+        description="The uploaded file's name; null when the client sent none."
+    )
     caller: str = strawberry.field(description="Who ran the import.")
     rows: int = strawberry.field(description="Rows read: provider locations.")
     rows_done: int = strawberry.field(
@@ -84,20 +96,31 @@ class ImportReport:
     rows_total: int | None = strawberry.field(
         description="Rows of the file, once it is read (null before)."
     )
-    created: int
-    updated: int
-    unchanged: int
+    created: int = strawberry.field(description="Providers new in the catalogue.")
+    updated: int = strawberry.field(
+        description="Providers of which something changed: the provider, a location, a service "
+        "or a price."
+    )
+    unchanged: int = strawberry.field(description="Providers already as the file has them.")
     skipped: int = strawberry.field(description="Rows with errors left out (skipBadRows).")
-    errors: list[ImportIssue]
-    warnings: list[ImportIssue]
+    errors: list[ImportIssue] = strawberry.field(
+        description="Problems that keep a row out (or, without `skipBadRows`, the whole file)."
+    )
+    warnings: list[ImportIssue] = strawberry.field(
+        description="Problems that let the row in, e.g. an address geocoded to the comune only."
+    )
     duplicates_flagged: int = strawberry.field(
         description="New pairs of likely duplicate providers flagged for review."
     )
     failure: str | None = strawberry.field(description="Why the import as a whole failed.")
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: datetime = strawberry.field(description="When the job began (UTC).")
+    finished_at: datetime | None = strawberry.field(
+        description="When reading and validating ended (UTC); null while RUNNING."
+    )
     decided_by: str | None = strawberry.field(description="The reviewer who approved or rejected.")
-    decided_at: datetime | None
+    decided_at: datetime | None = strawberry.field(
+        description="When the reviewer decided (UTC); null until then or without review."
+    )
     reason: str | None = strawberry.field(description="Why the reviewer rejected it.")
 
     @classmethod

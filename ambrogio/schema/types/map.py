@@ -14,6 +14,11 @@ from ambrogio.schema.types.catalogue import Location, Provider
 
 Info = strawberry.Info[Context, None]
 
+WEST = "The western edge: a longitude in degrees, -180 to 180."
+SOUTH = "The southern edge: a latitude in degrees, -90 to 90."
+EAST = "The eastern edge: a longitude in degrees, -180 to 180."
+NORTH = "The northern edge: a latitude in degrees, -90 to 90, not below `south`."
+
 
 @strawberry.input(
     description="A WGS84 bounding box, edges included. West of east as usual; `west > east` "
@@ -21,18 +26,18 @@ Info = strawberry.Info[Context, None]
     "is the 20° band around longitude 180. Longitudes -180 to 180, south ≤ north."
 )
 class BBoxInput:
-    west: float
-    south: float
-    east: float
-    north: float
+    west: float = strawberry.field(description=WEST)
+    south: float = strawberry.field(description=SOUTH)
+    east: float = strawberry.field(description=EAST)
+    north: float = strawberry.field(description=NORTH)
 
 
 @strawberry.type(name="BBox", description="A WGS84 bounding box.")
 class Box:
-    west: float
-    south: float
-    east: float
-    north: float
+    west: float = strawberry.field(description=WEST)
+    south: float = strawberry.field(description=SOUTH)
+    east: float = strawberry.field(description=EAST)
+    north: float = strawberry.field(description=NORTH)
 
 
 @strawberry.type(

@@ -16,19 +16,70 @@ from ambrogio.needs.vocabulary import AgeBand, Employment, Household, Outcome, U
 from ambrogio.schema.types.catalogue import Service
 from ambrogio.schema.types.category import Category
 from ambrogio.schema.types.comune import Comune
+from ambrogio.schema.types.enums import described
 from ambrogio.schema.types.welfare_point import WelfarePoint
 from ambrogio.taxonomy import term_id
 
 Info = strawberry.Info[Context, None]
 
-strawberry.enum(AgeBand, description="An age band (never a date of birth).")
-strawberry.enum(Household, description="The kind of household the need comes from.")
-strawberry.enum(Employment, description="The employment situation, as a kind.")
-strawberry.enum(Urgency, description="How urgent the need is.")
-strawberry.enum(
+described(
+    AgeBand,
+    "An age band (never a date of birth).",
+    {
+        "UNDER_18": "Younger than 18 years.",
+        "FROM_18_TO_29": "18 to 29 years old, both included.",
+        "FROM_30_TO_39": "30 to 39 years old, both included.",
+        "FROM_40_TO_49": "40 to 49 years old, both included.",
+        "FROM_50_TO_64": "50 to 64 years old, both included.",
+        "FROM_65_TO_79": "65 to 79 years old, both included.",
+        "OVER_80": "80 years old or more.",
+    },
+)
+described(
+    Household,
+    "The kind of household the need comes from.",
+    {
+        "LIVING_ALONE": "One person on their own.",
+        "SINGLE_PARENT": "One parent with one or more children.",
+        "COUPLE_WITH_CHILDREN": "Two partners and one or more children.",
+        "COUPLE_WITHOUT_CHILDREN": "Two partners, no children at home.",
+        "WITH_PARENTS": "An adult still living in their parents' home.",
+        "EXTENDED_FAMILY": "Several generations or relatives beyond parents and children.",
+        "OTHER": "Any other arrangement (shared flat, community, care home).",
+    },
+)
+described(
+    Employment,
+    "The employment situation, as a kind.",
+    {
+        "EMPLOYED": "In work: employee or self-employed.",
+        "UNEMPLOYED": "Out of work and looking for it.",
+        "RETIRED": "On a pension.",
+        "STUDENT": "In school, university or training.",
+        "HOMEMAKER": "Caring for the home or family without pay.",
+        "UNABLE_TO_WORK": "Cannot work, for illness or disability.",
+        "OTHER": "None of these.",
+    },
+)
+described(
+    Urgency,
+    "How urgent the need is.",
+    {
+        "LOW": "Can wait weeks.",
+        "MEDIUM": "Should be met within days.",
+        "HIGH": "Needs an answer now: a person at risk without help.",
+    },
+)
+described(
     Outcome,
-    description="What became of the need: REFERRED to a service, WAITING, NO_LOCAL_SERVICE, "
+    "What became of the need: REFERRED to a service, WAITING, NO_LOCAL_SERVICE, "
     "DECLINED. WAITING and NO_LOCAL_SERVICE are the unmet referrals of the gap analysis.",
+    {
+        "REFERRED": "Sent to a service (`referredServiceId` when known): met.",
+        "WAITING": "On a waiting list: unmet for now.",
+        "NO_LOCAL_SERVICE": "No service in the area meets it: unmet.",
+        "DECLINED": "The person declined what was offered; not counted as unmet.",
+    },
 )
 
 NO_PERSONAL_DATA = (
@@ -43,12 +94,18 @@ class NeedInput:
         description="A category of the welfare taxonomy: slug, label or synonym."
     )
     comune: str = strawberry.field(description="The ISTAT code of the comune the need is in.")
-    urgency: Urgency
+    urgency: Urgency = strawberry.field(description="How urgent it is.")
     recorded_on: date = strawberry.field(description="When the need was met at the desk.")
-    outcome: Outcome
-    age_band: AgeBand | None = None
-    household: Household | None = None
-    employment: Employment | None = None
+    outcome: Outcome = strawberry.field(description="What became of it (so far).")
+    age_band: AgeBand | None = strawberry.field(
+        default=None, description="The person's age band; null: not asked."
+    )
+    household: Household | None = strawberry.field(
+        default=None, description="The person's household; null: not asked."
+    )
+    employment: Employment | None = strawberry.field(
+        default=None, description="The person's employment; null: not asked."
+    )
     referred_service_id: strawberry.ID | None = strawberry.field(
         default=None, description="The Service the need was referred to (outcome REFERRED)."
     )
@@ -56,21 +113,25 @@ class NeedInput:
 
 @strawberry.type(description=f"A need recorded at a welfare point. {NO_PERSONAL_DATA}")
 class Need:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Global id of the record (`Need:uuid`).")
     pk: strawberry.Private[uuid.UUID]
     point_pk: strawberry.Private[uuid.UUID]
     category_pk: strawberry.Private[uuid.UUID]
     comune_istat: strawberry.Private[str]
     service_pk: strawberry.Private[uuid.UUID | None]
-    age_band: AgeBand | None
-    household: Household | None
-    employment: Employment | None
-    urgency: Urgency
-    recorded_on: date
-    outcome: Outcome
+    age_band: AgeBand | None = strawberry.field(description="The age band; null: not asked.")
+    household: Household | None = strawberry.field(description="The household; null: not asked.")
+    employment: Employment | None = strawberry.field(
+        description="The employment situation; null: not asked."
+    )
+    urgency: Urgency = strawberry.field(description="How urgent it was.")
+    recorded_on: date = strawberry.field(
+        description="The day it was met at the desk (a date, no time: Europe/Rome)."
+    )
+    outcome: Outcome = strawberry.field(description="What became of it.")
     version: int = strawberry.field(description="Give it back to `updateNeed`.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
 
     @classmethod
     def from_row(cls, row: models.Need) -> Need:
@@ -92,17 +153,17 @@ class Need:
             updated_at=row.updated_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The taxonomy category the need falls under.")
     async def category(self, info: Info) -> Category | None:
         row = await info.context.loaders.category.load(self.category_pk)
         return Category.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The comune the need is in.")
     async def comune(self, info: Info) -> Comune | None:
         row = await info.context.loaders.comune.load(self.comune_istat)
         return Comune.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The welfare point that recorded it.")
     async def welfare_point(self, info: Info) -> WelfarePoint | None:
         row = await info.context.loaders.welfare_point.load(self.point_pk)
         return WelfarePoint.from_row(row) if row else None
@@ -117,17 +178,22 @@ class Need:
 
 @strawberry.type(description="A page of need records, newest first.")
 class NeedPage:
-    nodes: list[Need]
-    end_cursor: str | None
-    has_next_page: bool
+    nodes: list[Need] = strawberry.field(description="The page's records, newest first.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass it as `after` for the next page; null on an empty page."
+    )
+    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
     total_count: int = strawberry.field(description="The records in your scope.")
 
 
 @strawberry.type(description="What `importNeeds` did, or would do (`dryRun`).")
 class NeedImport:
-    rows: int
-    created: int
-    updated: int
+    rows: int = strawberry.field(description="Data rows read (the header not counted).")
+    created: int = strawberry.field(description="Records new (or that would be, on a dry run).")
+    updated: int = strawberry.field(
+        description="Records already imported from the same source and row id, now updated "
+        "(or that would be)."
+    )
     errors: list[NeedRowError] = strawberry.field(
         description="Every bad row and field; nothing is written when there is one."
     )
@@ -136,9 +202,9 @@ class NeedImport:
 @strawberry.type(description="A bad value in a row of a needs file.")
 class NeedRowError:
     row: int = strawberry.field(description="As a spreadsheet numbers it: the header is row 1.")
-    field: str
-    value: str | None
-    reason: str
+    field: str = strawberry.field(description="The column, e.g. `outcome`.")
+    value: str | None = strawberry.field(description="The value as read; null when empty.")
+    reason: str = strawberry.field(description="What is wrong with it (English).")
 
 
 @strawberry.input(
@@ -168,11 +234,11 @@ GAP_SCORE = (
 class GapCell:
     comune_istat: strawberry.Private[str | None]
     category_slug: strawberry.Private[str | None]
-    province_code: str
+    province_code: str = strawberry.field(description="Two-letter province code, e.g. LC.")
     pooled: bool = strawberry.field(
         description="Needs pooled at the province: no comune, no supply."
     )
-    needs: int
+    needs: int = strawberry.field(description="Needs recorded in the period (k or more).")
     unmet_referrals: int = strawberry.field(description="Outcome WAITING or NO_LOCAL_SERVICE.")
     services_reaching: int | None = strawberry.field(
         description="Published services reaching the comune: at home with an area covering "
@@ -197,7 +263,7 @@ class GapCell:
             gap_score=row.score,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The comune; null for a row pooled at the province.")
     async def comune(self, info: Info) -> Comune | None:
         if self.comune_istat is None:
             return None
@@ -215,11 +281,20 @@ class GapCell:
 @strawberry.type(description="The gap analysis of a period.")
 class GapAnalysis:
     k: int = strawberry.field(description="The fewest needs a published cell holds.")
-    quarters: list[str]
-    weeks: int
-    capacity_weeks: int
-    on_site_radius_meters: float
-    cells: list[GapCell]
+    quarters: list[str] = strawberry.field(
+        description="The quarters analysed, oldest first (`2026-Q1`)."
+    )
+    weeks: int = strawberry.field(description="ISO weeks in those quarters (13 a quarter).")
+    capacity_weeks: int = strawberry.field(
+        description="The coming weeks whose free seats count as supply (`freeSeats`)."
+    )
+    on_site_radius_meters: float = strawberry.field(
+        description="Metres from a comune's centroid within which an on-site service counts "
+        "as reaching it."
+    )
+    cells: list[GapCell] = strawberry.field(
+        description="The rows, comune by category; only cells of at least `k` needs."
+    )
 
 
 @strawberry.type(
@@ -227,12 +302,14 @@ class GapAnalysis:
     "at least k needs (a week below k is published with its quarter, in needsGaps, or not)."
 )
 class NeedTrendPoint:
-    week: str
-    comune_istat: str
-    province_code: str
+    week: str = strawberry.field(description="The ISO week, `2026-W07`.")
+    comune_istat: str = strawberry.field(description="6-digit ISTAT code of the comune.")
+    province_code: str = strawberry.field(description="Two-letter province code, e.g. LC.")
     category_slug: str | None = strawberry.field(description="Null: every category.")
-    needs: int
-    unmet_referrals: int
+    needs: int = strawberry.field(description="Needs recorded that week (k or more).")
+    unmet_referrals: int = strawberry.field(
+        description="Of those, outcome WAITING or NO_LOCAL_SERVICE."
+    )
 
     @classmethod
     def from_point(cls, point: TrendPoint) -> NeedTrendPoint:

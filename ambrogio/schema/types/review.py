@@ -33,12 +33,20 @@ described(
 @strawberry.type(description="A published record a reviewer should check again.")
 class FreshnessItem:
     record: Node = strawberry.field(description="A Provider, Location, Service or WelfarePoint.")
-    entity_type: Entity
-    reasons: list[FreshnessReason]
-    verified_at: datetime | None
-    verified_by: str | None
-    hours_changed_at: datetime | None
-    prices_changed_at: datetime | None
+    entity_type: Entity = strawberry.field(description="The kind of record.")
+    reasons: list[FreshnessReason] = strawberry.field(
+        description="Why it is due, one or more, strongest first."
+    )
+    verified_at: datetime | None = strawberry.field(
+        description="Its last verification (UTC); null if it was never verified."
+    )
+    verified_by: str | None = strawberry.field(description="Who verified it last; null if never.")
+    hours_changed_at: datetime | None = strawberry.field(
+        description="When its opening hours last changed (UTC); null if never since created."
+    )
+    prices_changed_at: datetime | None = strawberry.field(
+        description="When its prices last changed (UTC, services); null if never or not a service."
+    )
 
     @classmethod
     def of(cls, due: Due, record: Node) -> FreshnessItem:
@@ -55,17 +63,23 @@ class FreshnessItem:
 
 @strawberry.type(description="One change to one record: who, when, before and after.")
 class AuditEvent:
-    id: strawberry.ID
-    at: datetime
+    id: strawberry.ID = strawberry.field(description="Global id of the event.")
+    at: datetime = strawberry.field(description="When the change was written (UTC).")
     actor: str = strawberry.field(description="A user's name, or `key:<prefix>:<name>`.")
     action: str = strawberry.field(
         description="create, update, archive, publish, reject, verify, merge, or an import's."
     )
-    entity_type: str
-    entity_id: strawberry.ID
+    entity_type: str = strawberry.field(
+        description="The kind of record: provider, location, service, welfare_point, need, "
+        "api_key, import_job, reservation."
+    )
+    entity_id: strawberry.ID = strawberry.field(description="The global id of the record.")
     before: JSON | None = strawberry.field(description="The record before, by column.")
     after: JSON | None = strawberry.field(description="The record after, by column.")
-    request_id: str | None
+    request_id: str | None = strawberry.field(
+        description="The HTTP request that made it (`X-Request-ID`, also in the access log); "
+        "null for changes made from the command line."
+    )
 
     @classmethod
     def from_row(cls, row: models.AuditEvent) -> AuditEvent:
@@ -86,7 +100,9 @@ class AuditEvent:
 
 @strawberry.type(description="A reviewer's decision on a change request, and the record after it.")
 class ReviewPayload:
-    change_request: ChangeRequest
+    change_request: ChangeRequest = strawberry.field(
+        description="The request, now PUBLISHED or REJECTED."
+    )
     record: Node = strawberry.field(
         description="The record after the decision (a rejected create: archived)."
     )
@@ -98,5 +114,9 @@ class MergePayload:
     merged: Provider = strawberry.field(
         description="The provider merged away: archived; its id now resolves to `provider`."
     )
-    moved_locations: int
-    moved_services: int
+    moved_locations: int = strawberry.field(
+        description="Locations moved from the merged provider to the one kept."
+    )
+    moved_services: int = strawberry.field(
+        description="Services moved from the merged provider to the one kept."
+    )

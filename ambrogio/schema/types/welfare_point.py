@@ -17,6 +17,17 @@ from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.enums import Status, WelfarePointKind
 from ambrogio.schema.types.hours import OpeningHours
 from ambrogio.schema.types.node import Node
+from ambrogio.schema.types.shared import (
+    ADDRESS,
+    CAP,
+    EMAIL,
+    NAME,
+    PHONE,
+    STATUS,
+    VERIFIED_AT,
+    VERIFIED_BY,
+    VERSION,
+)
 
 Info = strawberry.Info[Context, None]
 
@@ -27,25 +38,24 @@ class WelfarePoint(Node):
     comune_istat: strawberry.Private[str | None]
     served_codes: strawberry.Private[list[str]]
     _geom: strawberry.Private[Any]
-    name: str
-    kind: WelfarePointKind
-    lat: float | None
-    lon: float | None
-    address: str | None
-    cap: str | None
+    name: str = strawberry.field(description=NAME)
+    kind: WelfarePointKind = strawberry.field(
+        description="A HUB coordinating its area, or a local POINT."
+    )
+    lat: float | None = strawberry.field(description="WGS84 latitude; null when not located.")
+    lon: float | None = strawberry.field(description="WGS84 longitude; null when not located.")
+    address: str | None = strawberry.field(description=ADDRESS)
+    cap: str | None = strawberry.field(description=CAP)
     opening_hours: str | None = strawberry.field(description="OpenStreetMap `opening_hours`.")
-    phone: str | None
-    email: str | None
+    phone: str | None = strawberry.field(description=PHONE)
+    email: str | None = strawberry.field(description=EMAIL)
     outside_territory: bool = strawberry.field(
         description="The point lies outside the configured territory: kept, flagged for review."
     )
-    verified_at: datetime | None
-    verified_by: str | None
-    version: int = strawberry.field(description="Optimistic-concurrency version of the record.")
-    status: Status = strawberry.field(
-        description="Editorial state. Public lists and `node` show PUBLISHED records only; "
-        "editing payloads also return drafts."
-    )
+    verified_at: datetime | None = strawberry.field(description=VERIFIED_AT)
+    verified_by: str | None = strawberry.field(description=VERIFIED_BY)
+    version: int = strawberry.field(description=VERSION)
+    status: Status = strawberry.field(description=STATUS)
 
     @classmethod
     def from_row(cls, row: models.WelfarePoint) -> WelfarePoint:
@@ -83,7 +93,7 @@ class WelfarePoint(Node):
     def hours(self) -> OpeningHours | None:
         return OpeningHours.of(self.opening_hours, self.comune_istat)
 
-    @strawberry.field
+    @strawberry.field(description="The comune it lies in; null when unknown.")
     async def comune(self, info: Info) -> Comune | None:
         return await Comune.load(info, self.comune_istat)
 
