@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.accounts import address, metered_key
 from tests.support.servers import serving
 
 PAGE = "query ($first: Int) { providers(first: $first) { edges { node { name } } } }"
-
-
-def address() -> str:
-    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
 
 
 async def page(client: httpx.AsyncClient, first: int, **headers: str) -> httpx.Response:
@@ -68,12 +64,7 @@ async def test_an_operation_dearer_than_the_whole_bucket_never_runs(
 async def test_an_api_key_has_its_own_limit(
     app_with: Callable[..., Any], gql: Any, login: Any
 ) -> None:
-    admin = await login("limit-admin", "admin")
-    created = await gql(
-        'mutation { createApiKey(name: "metered", rateLimitPerMinute: 50) { key } }',
-        _headers=admin,
-    )
-    key = {"X-API-Key": created.data["createApiKey"]["key"]}
+    key = await metered_key(gql, await login("limit-admin", "admin"), "metered", 50)
     # the key is limited even where anonymous callers are not
     async with app_with(address(), rate_limit_anonymous=0) as client:
         allowed = await page(client, 30, **key)

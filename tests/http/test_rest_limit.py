@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.http import rest_limit
-from tests.auth.test_rate_limit import address
+from tests.support.accounts import address, metered_key
 from tests.support.servers import serving
 
 # A tile of Lecco (z14), inside the demo catalogue's territory.
@@ -84,12 +84,7 @@ async def test_an_export_dearer_than_the_bucket_never_starts(app_with: Callable[
 async def test_an_api_key_pays_from_its_own_bucket(
     app_with: Callable[..., Any], gql: Any, login: Any
 ) -> None:
-    admin = await login("rest-limit-admin", "admin")
-    created = await gql(
-        'mutation { createApiKey(name: "rest-metered", rateLimitPerMinute: 50) { key } }',
-        _headers=admin,
-    )
-    key = {"X-API-Key": created.data["createApiKey"]["key"]}
+    key = await metered_key(gql, await login("rest-limit-admin", "admin"), "rest-metered", 50)
     async with app_with(address(), rate_limit_anonymous=0) as client:
         allowed = await client.get("/hsds/organizations?per_page=30", headers=key)
         over = await client.get("/hsds/organizations?per_page=30", headers=key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,3 +33,23 @@ async def login(
         )
         await session.commit()
     return {"Authorization": f"Bearer {issue_token(settings, name)}"}
+
+
+async def metered_key(
+    gql: Any, admin: dict[str, str], name: str, per_minute: int
+) -> dict[str, str]:
+    """The header of a new API key ``name`` limited to ``per_minute`` cost points, made by
+    ``admin`` through ``createApiKey``."""
+    created = await gql(
+        "mutation($name: String!, $limit: Int!) {"
+        " createApiKey(name: $name, rateLimitPerMinute: $limit) { key } }",
+        _headers=admin,
+        name=name,
+        limit=per_minute,
+    )
+    return {"X-API-Key": created.data["createApiKey"]["key"]}
+
+
+def address() -> str:
+    """A client address of its own (so its own anonymous rate-limit bucket)."""
+    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
