@@ -108,10 +108,11 @@ class Context:
 
     # What the request's log line and metrics say (the operation's name, its caller, ...).
     request_info: RequestInfo | None = None
-    # Read replicas, when configured; ``replica`` is the one this request reads from.
+    # Read replicas, when configured; ``replica`` is the one this request reads from, and
+    # ``primary`` the primary's engine and sessionmaker while it does.
     routing: ReadRouting | None = None
     replica: Replica | None = None
-    primary: async_sessionmaker[AsyncSession] | None = None
+    primary: tuple[AsyncEngine, async_sessionmaker[AsyncSession]] | None = None
 
     @property
     def writer_key(self) -> str:
@@ -126,16 +127,17 @@ class Context:
         """Queries: read from a fresh replica, unless this caller wrote a moment ago."""
         replica = self.routing.reader(self.writer_key) if self.routing is not None else None
         if replica is not None:
-            self.primary = self.primary or self.sessionmaker
+            self.primary = self.primary or (self.engine, self.sessionmaker)
             self.replica = replica
-            self._use(replica.sessionmaker)
+            self._use(replica.engine, replica.sessionmaker)
 
     def read_from_primary(self) -> None:
         """Back to the primary (the replica failed): the loaders start afresh."""
         if self.replica is not None and self.primary is not None:
             self.replica = None
-            self._use(self.primary)
+            self._use(*self.primary)
 
-    def _use(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self.sessionmaker = sessionmaker
+    def _use(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        # Both together: hot reads run on ``engine`` directly, the others through sessions.
+        self.engine, self.sessionmaker = engine, sessionmaker
         self._loaders = None

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,6 +44,11 @@ mutation Reserve($slot: ID!, $key: String!) {
 }
 """
 LIST = "query List { providers(first: 3) { edges { node { id name } } } }"
+# No filter, no text, by distance: one prepared statement on the engine's own connections.
+NEAR = """
+query Near { providers(near: {lat: 45.853, lon: 9.39}, first: 3) {
+  edges { node { id name } distanceMeters } } }
+"""
 
 
 @dataclass
@@ -141,6 +147,10 @@ async def test_reads_on_the_replica_writes_on_the_primary_and_read_your_writes(
     request_id, data = await other.send(SEATS, **seats)
     assert await where(topology, request_id) == "replica"
     assert remaining(data) == slot["free"]
+    # A nearby page with no filter too: its one statement runs on the replica's engine.
+    request_id, data = await other.send(NEAR)
+    assert await where(topology, request_id) == "replica"
+    assert len(data["providers"]["edges"]) == 3
 
     # The replica stops replaying: it keeps answering, with what it had.
     await fetch(topology.replica_url, "SELECT pg_wal_replay_pause()")
@@ -189,3 +199,34 @@ async def test_a_stopped_replica_is_skipped_with_no_failed_request(
 async def _served_by(topology: Topology, caller: Caller, query: str, server: str) -> bool:
     request_id, _ = await caller.send(query)
     return await where(topology, request_id) == server
+
+
+@pytest.fixture
+def unwatched_port(topology: Topology, tmp_path: Path) -> Iterator[int]:
+    """A server whose watcher looks at the replica once, at start-up: a replica stopped
+    afterwards is still taken for fresh, so its first read fails mid-way."""
+    env = {
+        **SERVER_ENV,
+        "AMBROGIO_DATABASE_REPLICA_URLS": topology.replica_url,
+        "AMBROGIO_REPLICA_CHECK_SECONDS": "3600",
+    }
+    with serving(topology.primary_url, tmp_path, env=env) as (p,):
+        yield p
+
+
+@pytest.mark.parametrize("query", [NEAR, LIST], ids=["nearby-statement", "session"])
+async def test_a_read_whose_replica_fails_runs_again_on_the_primary(
+    topology: Topology, unwatched_port: int, tmp_path: Path, query: str
+) -> None:
+    caller = Caller(unwatched_port, "127.0.0.4")
+    request_id, _ = await caller.send(query)
+    assert await where(topology, request_id) == "replica"  # guard: the replica was in use
+    await asyncio.to_thread(topology.replica.stop, "immediate")
+    try:
+        request_id, data = await caller.send(query)  # asserts it has no error
+        assert len(data["providers"]["edges"]) == 3
+        assert await ran_on(topology.primary_url, request_id)
+        log = (tmp_path / f"serve-{unwatched_port}.log").read_text(errors="replace")
+        assert "failed a read; skipped" in log  # it was tried on the replica first
+    finally:
+        await asyncio.to_thread(topology.replica.start)
