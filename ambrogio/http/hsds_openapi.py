@@ -9,8 +9,8 @@ our title, version, licence and server, only the paths we serve, and what we add
   repository, so a client (or a test generator) resolves every ``$ref`` from this server
   alone. ``/service_at_locations/{id}`` refers to ``compiled/service_at_location.json``: the
   reference names ``compiled/service.json`` there, which is not the object that path returns;
-- the answers besides 200 (400 naming the parameter, 404, 304 for a conditional request) and
-  the ``ETag``/``Last-Modified`` headers;
+- the answers besides 200 (400 naming the parameter, 404, 304 for a conditional request, 429
+  with ``Retry-After`` on the rate-limited paths) and the ``ETag``/``Last-Modified`` headers;
 - ``format=ndjson`` on the lists (``application/x-ndjson``: every record, one a line);
 - ``/changes``, our change feed.
 """
@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from ambrogio import __version__
 from ambrogio.geo.point import MAX_RADIUS_M
+from ambrogio.http.rest_limit import LIMITED
 
 REFERENCE_SCHEMAS = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 NDJSON = "application/x-ndjson"
@@ -119,6 +120,19 @@ ERROR = {
     },
 }
 
+RATE_LIMITED: dict[str, Any] = copy.deepcopy(ERROR)
+RATE_LIMITED["properties"]["errors"]["items"]["properties"]["extensions"] = {
+    "type": "object",
+    "required": ["code", "retryAfter", "limit", "cost"],
+    "properties": {
+        "code": {"type": "string", "enum": ["RATE_LIMITED"]},
+        "retryAfter": {"type": "integer", "minimum": 1},
+        "limit": {"type": "integer"},
+        "cost": {"type": "integer"},
+        "requestId": {"type": "string"},
+    },
+}
+
 VALIDATORS = {
     "ETag": {
         "description": "Changes whenever the published catalogue does: send it back in "
@@ -146,6 +160,18 @@ RESPONSES: dict[str, Any] = {
         "description": "Nothing changed since the `ETag` (or the date) the request carries.",
         "headers": VALIDATORS,
     },
+    "RateLimited": {
+        "description": "The caller's rate limit (cost points a minute, shared with its GraphQL "
+        "operations) cannot pay for this request: `extensions.code` is `RATE_LIMITED`, with "
+        "`retryAfter` (seconds), `limit` and `cost`. Nothing was read.",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the request could be paid for.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {"application/json": {"schema": RATE_LIMITED}},
+    },
 }
 
 
@@ -158,6 +184,8 @@ def _respond(path: str, operation: dict[str, Any]) -> None:
     responses["400"] = {"$ref": "#/components/responses/BadRequest"}
     if path.endswith("{id}"):
         responses["404"] = {"$ref": "#/components/responses/NotFound"}
+    if f"/hsds{path}".startswith(LIMITED):
+        responses["429"] = {"$ref": "#/components/responses/RateLimited"}
     page = ok["content"]["application/json"]["schema"]
     if "allOf" in page:
         ok["content"][NDJSON] = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -138,3 +139,23 @@ async def test_the_rest_limit_holds_across_two_server_processes(
     assert tile.status_code in (200, 204)
     assert refused(export)["cost"] == rest_limit.EXPORT_COST
     assert graphql.status_code == 429, "GraphQL pays from the same bucket"
+
+
+async def test_the_hsds_document_declares_the_429_every_path_can_answer(
+    app_with: Callable[..., Any],
+) -> None:
+    async with app_with(address(), rate_limit_anonymous=100) as client:
+        document = (await client.get("/hsds/openapi.json")).json()
+        over = await client.get("/hsds/services?per_page=100")  # 101 points: never payable
+
+    refused(over)
+    declared = document["components"]["responses"]["RateLimited"]
+    for path, item in document["paths"].items():
+        assert item["get"]["responses"]["429"] == {"$ref": "#/components/responses/RateLimited"}, (
+            path
+        )
+    assert set(declared["headers"]) == {"Retry-After"}
+    schema = declared["content"]["application/json"]["schema"]
+    jsonschema.validate(over.json(), schema)
+    with pytest.raises(jsonschema.ValidationError):  # the schema can fail: a 400's body
+        jsonschema.validate({"errors": [{"message": "x", "extensions": {"code": "X"}}]}, schema)
