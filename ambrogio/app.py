@@ -36,6 +36,7 @@ from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
 from ambrogio.http import graphiql
 from ambrogio.http.compression import compression
+from ambrogio.http.draining import Drain
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
 from ambrogio.http.hsds import hsds_routes
@@ -69,9 +70,11 @@ class State:
     limiter: RateLimiter
     documents: Documents
     tile_cache: TileCache
+    drain: Drain
 
     def __init__(self, settings: Settings) -> None:
         self.tile_cache = TileCache(settings.tile_cache_bytes)
+        self.drain = Drain(settings.shutdown_drain_seconds)
 
 
 class AmbrogioGraphQL(GraphQL[Context, None]):
@@ -243,7 +246,8 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             tasks.append(asyncio.create_task(state.routing.watch(), name="ambrogio-replicas"))
             tasks.append(asyncio.create_task(state.routing.follow_writers(changes)))
         try:
-            yield
+            with state.drain.on_sigterm():
+                yield
         finally:
             for task in tasks:
                 task.cancel()

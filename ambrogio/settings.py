@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = 20.0
     # How long a stopping server waits for the requests it is answering.
     shutdown_timeout_seconds: float = 15.0
+    # After SIGTERM, how long the server answers on with /readyz at 503, before it stops
+    # (ambrogio.http.draining): a load balancer's time to stop sending it requests.
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0)
     # The project-local cluster's commits are durable (synchronous_commit = on); "off" trades
     # the last transactions before a crash for speed, for a cluster that only takes bulk loads.
     pg_synchronous_commit: Literal["on", "off", "local", "remote_write", "remote_apply"] = "on"

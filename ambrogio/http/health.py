@@ -1,4 +1,5 @@
-"""The probes: ``/healthz`` (the process answers) and ``/readyz`` (it reaches the database)."""
+"""The probes: ``/healthz`` (the process answers) and ``/readyz`` (it reaches the database and
+is not shutting down: ``ambrogio.http.draining``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ambrogio.http.draining import Drain
+
 log = logging.getLogger("ambrogio")
 
 
 class HasEngine(Protocol):
     engine: AsyncEngine
+    drain: Drain
 
 
 async def healthz(request: Request) -> Response:
@@ -27,6 +31,8 @@ def readyz_endpoint(state: HasEngine) -> Callable[[Request], Awaitable[Response]
     """The endpoint; ``state.engine`` is read per request (the lifespan sets it)."""
 
     async def readyz(request: Request) -> Response:
+        if state.drain.draining:
+            return JSONResponse({"status": "shutting down"}, 503)
         try:
             async with state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,7 @@ async def test_two_workers_share_the_port_the_metrics_and_stop_gracefully(
 ) -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
+    env["AMBROGIO_SHUTDOWN_DRAIN_SECONDS"] = "0"
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
     (tmp_path / "metrics").mkdir()
     log = (tmp_path / "serve.log").open("wb")
@@ -95,3 +97,54 @@ async def test_two_workers_share_the_port_the_metrics_and_stop_gracefully(
         log.close()
     text = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in text
+
+
+async def until(check: Callable[[], bool], what: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+def readiness(port: int) -> int:
+    return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code
+
+
+async def test_sigterm_says_not_ready_at_once_and_keeps_answering_for_the_drain(
+    db_url: str, tmp_path: Path
+) -> None:
+    # given a server that drains for a while before it stops
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
+    env["AMBROGIO_SHUTDOWN_DRAIN_SECONDS"] = "10"
+    log = (tmp_path / "serve.log").open("wb")
+    command = [sys.executable, "-m", "ambrogio.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await until(lambda: ready(port), "not ready")
+        async with httpx.AsyncClient(timeout=20) as http:
+            async with http.stream("GET", f"{url}/export/hsds.json") as export:
+                assert export.status_code == 200
+                # when it is told to stop, with a response under way
+                server.send_signal(signal.SIGTERM)
+                # then /readyz says so ...
+                await until(lambda: readiness(port) == 503, "still ready", within=10)
+                body = b"".join([chunk async for chunk in export.aiter_bytes()])
+            assert json.loads(body), "the response under way finished whole"
+            # ... while new connections and requests are still answered
+            async with httpx.AsyncClient(timeout=20) as fresh:
+                answer = await fresh.post(f"{url}/graphql", json={"query": QUERY})
+                assert answer.status_code == 200
+                assert answer.json()["data"]["providers"]["totalCount"] > 0
+                assert (await fresh.get(f"{url}/healthz")).status_code == 200
+        # and then it stops by itself (uvicorn's graceful shutdown)
+        await asyncio.to_thread(server.wait, 60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in text
+    assert "stopping in 10.0 s" in text

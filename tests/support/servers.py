@@ -33,7 +33,7 @@ def serving(
     db_url: str, logs: Path, count: int = 1, env: dict[str, str] | None = None
 ) -> Iterator[tuple[int, ...]]:
     """``count`` server processes on ``db_url``, yielded once every one answers ``/readyz``;
-    ``env`` adds settings (rate limits are off unless it sets them)."""
+    ``env`` adds settings (rate limits are off, and SIGTERM stops at once, unless it sets them)."""
     ports = tuple(free_port() for _ in range(count))
     env = {
         **os.environ,
@@ -41,6 +41,8 @@ def serving(
         "AMBROGIO_ENV": "test",
         "AMBROGIO_RATE_LIMIT_ANONYMOUS": "0",
         "AMBROGIO_RATE_LIMIT_USER": "0",
+        # Stopped at once: no load balancer to drain from (ambrogio.http.draining).
+        "AMBROGIO_SHUTDOWN_DRAIN_SECONDS": "0",
         **(env or {}),
     }
     processes = []
