@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -18,27 +19,40 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     Every worker builds the app from the environment (``ambrogio.app:create_app``), and what
     they must share lives in PostgreSQL. With several workers the metrics go through a fresh
-    folder that ``/metrics`` adds up (``ambrogio.metrics``). SIGTERM stops taking connections,
-    lets running requests finish for up to ``AMBROGIO_SHUTDOWN_TIMEOUT_SECONDS``, closes the
-    websockets (subscriptions end with close code 1012) and then the database connections.
+    folder that ``/metrics`` adds up (``ambrogio.metrics``), removed when the server stops; a
+    worker that dies and is replaced no longer counts in the live gauges. SIGTERM first makes
+    ``/readyz`` answer 503 while requests are still answered for
+    ``AMBROGIO_SHUTDOWN_DRAIN_SECONDS`` (``ambrogio.http.draining``), then stops taking
+    connections, lets running requests finish for up to ``AMBROGIO_SHUTDOWN_TIMEOUT_SECONDS``,
+    closes the websockets (subscriptions end with close code 1012) and then the database
+    connections.
     """
     import uvicorn
 
+    from ambrogio.cli.workers import Workers
     from ambrogio.logs import log_config
 
     workers = max(1, args.workers)
-    if workers > 1 and MULTIPROC not in os.environ:
-        os.environ[MULTIPROC] = tempfile.mkdtemp(prefix="ambrogio-metrics-")
-    uvicorn.run(
-        "ambrogio.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=workers,
-        log_config=log_config(settings.log_format),
-        proxy_headers=False,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_config": log_config(settings.log_format),
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
+    }
+    if workers == 1:
+        uvicorn.run("ambrogio.app:create_app", **options)
+        return 0
+    metrics_dir = None
+    if MULTIPROC not in os.environ:
+        metrics_dir = os.environ[MULTIPROC] = tempfile.mkdtemp(prefix="ambrogio-metrics-")
+    try:
+        config = uvicorn.Config("ambrogio.app:create_app", workers=workers, **options)
+        Workers(config, sockets=[config.bind_socket()]).run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -99,11 +99,65 @@ async def test_two_workers_share_the_port_the_metrics_and_stop_gracefully(
     assert "Traceback" not in text
 
 
+def workers(pid: int) -> list[int]:
+    """The server's worker processes (multiprocessing's resource tracker is a child too)."""
+
+    def spawned(child: int) -> bool:
+        try:
+            return b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            return False
+
+    return [child for child in children(pid) if spawned(child)]
+
+
 async def until(check: Callable[[], bool], what: str, within: float = 60) -> None:
     deadline = time.monotonic() + within
     while not check():
         assert time.monotonic() < deadline, what
         await asyncio.sleep(0.2)
+
+
+async def test_the_workers_metrics_folder_goes_with_them_and_a_dead_worker_stops_counting(
+    db_url: str, tmp_path: Path
+) -> None:
+    # given two workers whose metrics folder serve makes (in TMPDIR)
+    port = free_port()
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "DATABASE_URL": db_url, "AMBROGIO_ENV": "test"}
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env["AMBROGIO_SHUTDOWN_DRAIN_SECONDS"] = "0"
+    log = (tmp_path / "serve.log").open("wb")
+    command = [sys.executable, "-m", "ambrogio.cli", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    try:
+        await until(lambda: ready(port) and len(workers(server.pid)) == 2, "not ready")
+        (folder,) = (tmp_path / "tmp").glob("ambrogio-metrics-*")
+        victim, survivor = workers(server.pid)
+
+        # a worker's live gauge (the pool it samples every second) is in the folder ...
+        def live(pid: int) -> bool:
+            return any(folder.glob(f"gauge_live*_{pid}.db"))
+
+        await until(lambda: live(victim) and live(survivor), "no live gauges")
+        # when it dies, uvicorn replaces it, and its live gauges are dropped
+        os.kill(victim, signal.SIGKILL)
+        await until(
+            lambda: victim not in workers(server.pid) and len(workers(server.pid)) == 2,
+            "not replaced",
+        )
+        await until(lambda: not live(victim), "the dead worker still counts")
+        assert live(survivor)
+        # when the server stops, the folder goes
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(server.wait, 30) == 0
+        assert not folder.exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
 
 
 def readiness(port: int) -> int:
