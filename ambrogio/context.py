@@ -96,6 +96,9 @@ class Context:
     client: str | None = None
     # The HTTP response (None over a websocket).
     response: Response | None = None
+    # The operation's cost was charged: a run again on the primary (its replica failed) is
+    # the same operation, not charged twice.
+    charged: bool = False
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

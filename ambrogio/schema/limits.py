@@ -193,9 +193,10 @@ class OperationLimits(SchemaExtension):
 
     async def on_execute(self) -> Any:
         context, figures = self.context, self.figures
-        if figures is not None and context.limiter is not None:
+        if figures is not None and context.limiter is not None and not context.charged:
             try:
                 await context.limiter.charge(context.caller, context.client, figures.cost)
+                context.charged = True
             except RateLimited as error:
                 if context.response is not None:
                     context.response.status_code = 429

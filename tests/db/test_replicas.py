@@ -10,6 +10,7 @@ Callers are told apart by their address (127.0.0.1 and 127.0.0.2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -44,6 +45,7 @@ mutation Reserve($slot: ID!, $key: String!) {
 }
 """
 LIST = "query List { providers(first: 3) { edges { node { id name } } } }"
+MANY = "query Many { providers(first: 100) { edges { node { id name } } } }"  # costs 100
 # No filter, no text, by distance: one prepared statement on the engine's own connections.
 NEAR = """
 query Near { providers(near: {lat: 45.853, lon: 9.39}, first: 3) {
@@ -91,6 +93,11 @@ class Caller:
         )
 
     async def send(self, query: str, **variables: Any) -> tuple[str, dict[str, Any]]:
+        request_id, body = await self.answer(query, **variables)
+        return request_id, body["data"]
+
+    async def answer(self, query: str, **variables: Any) -> tuple[str, dict[str, Any]]:
+        """The request's id and its whole answer (``extensions``: its cost, ...)."""
         request_id = f"t-{uuid.uuid4().hex[:12]}"
         response = await self.http.post(
             self.url,
@@ -100,7 +107,7 @@ class Caller:
         body: dict[str, Any] = response.json()
         assert response.status_code == 200 and not body.get("errors"), body
         assert response.headers["x-request-id"] == request_id
-        return request_id, body["data"]
+        return request_id, body
 
 
 async def where(topology: Topology, request_id: str) -> str:
@@ -201,16 +208,32 @@ async def _served_by(topology: Topology, caller: Caller, query: str, server: str
     return await where(topology, request_id) == server
 
 
-@pytest.fixture
-def unwatched_port(topology: Topology, tmp_path: Path) -> Iterator[int]:
+@contextlib.contextmanager
+def unwatched(topology: Topology, logs: Path, **env: str) -> Iterator[int]:
     """A server whose watcher looks at the replica once, at start-up: a replica stopped
     afterwards is still taken for fresh, so its first read fails mid-way."""
     env = {
         **SERVER_ENV,
         "AMBROGIO_DATABASE_REPLICA_URLS": topology.replica_url,
         "AMBROGIO_REPLICA_CHECK_SECONDS": "3600",
+        **env,
     }
-    with serving(topology.primary_url, tmp_path, env=env) as (p,):
+    with serving(topology.primary_url, logs, env=env) as (p,):
+        yield p
+
+
+@pytest.fixture
+def unwatched_port(topology: Topology, tmp_path: Path) -> Iterator[int]:
+    with unwatched(topology, tmp_path) as p:
+        yield p
+
+
+@pytest.fixture
+def metered_port(topology: Topology, tmp_path: Path) -> Iterator[int]:
+    """``unwatched_port`` with a rate limit: 10 points a second refill, so a bucket a few
+    seconds after a charge of MANY is not full. Each request then also charges its bucket on
+    the primary (``pg_stat_activity`` of the primary names it too)."""
+    with unwatched(topology, tmp_path, AMBROGIO_RATE_LIMIT_ANONYMOUS="600") as p:
         yield p
 
 
@@ -230,3 +253,33 @@ async def test_a_read_whose_replica_fails_runs_again_on_the_primary(
         assert "failed a read; skipped" in log  # it was tried on the replica first
     finally:
         await asyncio.to_thread(topology.replica.start)
+
+
+async def test_a_read_run_again_on_the_primary_is_charged_once(
+    topology: Topology, metered_port: int
+) -> None:
+    address = "127.0.0.5"
+    caller = Caller(metered_port, address)
+
+    async def bucket() -> tuple[float, datetime]:
+        (row,) = await fetch(
+            topology.primary_url,
+            "SELECT tokens, updated_at FROM rate_bucket WHERE key = $1",
+            f"ip:{address}",
+        )
+        return float(row["tokens"]), row["updated_at"]
+
+    request_id, _ = await caller.answer(MANY)
+    assert await ran_on(topology.replica_url, request_id)  # guard: the replica was in use
+    tokens, at = await bucket()
+    await asyncio.to_thread(topology.replica.stop, "immediate")
+    try:
+        _, body = await caller.answer(MANY)  # fails on the replica, runs on the primary
+    finally:
+        await asyncio.to_thread(topology.replica.start)
+    cost = body["extensions"]["cost"]
+    assert cost == 100
+    left, then = await bucket()
+    refilled = 600 / 60 * (then - at).total_seconds()
+    assert tokens + refilled < 600, "the bucket was not full, so nothing was lost to its cap"
+    assert (tokens + refilled - left) / cost == pytest.approx(1, abs=0.01)
