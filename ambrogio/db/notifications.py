@@ -48,7 +48,11 @@ class Notifications:
         self._connection: Any = None
         self._task: asyncio.Task[None] | None = None
         self._queues: dict[str, set[asyncio.Queue[str]]] = {name: set() for name in CHANNELS}
+        # Set while a connection listens, and while none does: subscribers that must know
+        # when they may have missed notifications (the tile cache) wait on them.
         self.connected = asyncio.Event()
+        self.disconnected = asyncio.Event()
+        self.disconnected.set()
 
     async def start(self) -> None:
         """Listen from now on; waits up to the connect timeout for the first connection (a
@@ -67,6 +71,7 @@ class Notifications:
 
     async def _close(self) -> None:
         self.connected.clear()
+        self.disconnected.set()
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
             with contextlib.suppress(Exception):
@@ -92,6 +97,7 @@ class Notifications:
             await connection.add_listener(channel, self._notified)
         if not self.connected.is_set():
             log.info("listening for changes")
+        self.disconnected.clear()
         self.connected.set()
         while not connection.is_closed():
             # A half-open connection (the server gone without a word) shows at the next query.

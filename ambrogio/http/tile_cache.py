@@ -8,7 +8,13 @@ bytes and their gzip, by layer, tile and filter, the least recently used dropped
 
 A tile read before a change but stored after its notification would outlive it: each entry is
 stored with the generation it was read in, and only while no notification has come since.
-While the process does not listen (the listener could not start), nothing is cached.
+Tiles are kept only while the listening connection is up (connected, not merely subscribed):
+when it is lost (a database restart), the cache empties and keeps nothing until it listens
+again, and empties once more then, since what changed while it was deaf was never notified.
+A half-open connection goes unnoticed until the listener's next probe (``db/notifications.py``).
+
+Requests that miss the same tile at once share one build of it (``fetch``): a map's first
+view of a cold area asks every client for the same tiles together.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import gzip
 import hashlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ambrogio.db.notifications import CATALOGUE_CHANNEL, Notifications
@@ -53,12 +60,36 @@ class TileCache:
         self.listening = False
         self._tiles: OrderedDict[Key, CachedTile] = OrderedDict()
         self._bytes = 0
+        # Builds under way, by tile and the generation they read in.
+        self._flights: dict[tuple[Key, int], asyncio.Future[CachedTile]] = {}
 
     def get(self, key: Key) -> CachedTile | None:
         tile = self._tiles.get(key)
         if tile is not None:
             self._tiles.move_to_end(key)
         return tile
+
+    async def fetch(self, key: Key, build: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
+        """The tile of ``key``: kept, or built by ``build`` once for every request that misses
+        it meanwhile, and then kept. A request after a change never joins a build that read
+        before it (builds are per generation); one waiter cancelled (its client went away)
+        does not cancel the build the others wait for."""
+        tile = self.get(key)
+        if tile is not None:
+            return tile
+        generation = self.generation
+        flight = self._flights.get((key, generation))
+        if flight is None:
+            flight = asyncio.ensure_future(build())
+            self._flights[key, generation] = flight
+
+            def landed(done: asyncio.Future[CachedTile]) -> None:
+                del self._flights[key, generation]
+                if not done.cancelled() and done.exception() is None:
+                    self.put(key, done.result(), generation)
+
+            flight.add_done_callback(landed)
+        return await asyncio.shield(flight)
 
     def put(self, key: Key, tile: CachedTile, generation: int) -> None:
         """Keep ``tile``, read while the cache was at ``generation``, unless it changed since."""
@@ -79,17 +110,35 @@ class TileCache:
         self._bytes = 0
 
     async def follow(self, notifications: Notifications) -> None:
-        """Empty the cache on every catalogue change, for as long as this runs."""
+        """Empty the cache on every catalogue change, and whenever the listening connection
+        comes or goes, for as long as this runs."""
         async with notifications.subscribe(CATALOGUE_CHANNEL) as queue:
-            self.invalidate()
-            self.listening = True
             try:
                 while True:
-                    await queue.get()
+                    await notifications.connected.wait()
+                    self.invalidate()
+                    self.listening = True
+                    await self._follow_until_lost(queue, notifications)
+                    self.listening = False
                     self.invalidate()
             finally:
                 self.listening = False
                 self.invalidate()
+
+    async def _follow_until_lost(
+        self, queue: asyncio.Queue[str], notifications: Notifications
+    ) -> None:
+        lost = asyncio.ensure_future(notifications.disconnected.wait())
+        try:
+            while not lost.done():
+                change = asyncio.ensure_future(queue.get())
+                await asyncio.wait({change, lost}, return_when=asyncio.FIRST_COMPLETED)
+                if change.done():
+                    self.invalidate()
+                else:
+                    change.cancel()
+        finally:
+            lost.cancel()
 
     def start(self, notifications: Notifications) -> asyncio.Task[None]:
         return asyncio.create_task(self.follow(notifications), name="tile-cache")

@@ -244,28 +244,30 @@ def tiles_endpoint(state: HasSessions) -> Callable[[Request], Awaitable[Response
             cached = cache.get(key)
             if cached is not None:
                 return _answer(request, cached)
-            generation = cache.generation
             given = service_filter(request.query_params)
             if given is not None and layer is Layer.WELFARE_POINTS:
                 name = next(iter(request.query_params.keys()))
                 raise BadUserInput(
                     name, request.query_params[name], "does not apply to welfare_points"
                 )
-            async with state.sessionmaker() as session:
-                conditions = (
-                    service_conditions(await resolve_filter(session, given))
-                    if given is not None
-                    else None
-                )
-                dense = False
-                if layer in CLUSTERED and not clustered(layer, where):
-                    count = await session.scalar(feature_count(layer, where, conditions))
-                    dense = int(count or 0) > tiles.MAX_FEATURES
-                result = await session.execute(tile_stmt(layer, where, conditions, dense))
-                made = CachedTile.of(bytes(result.scalar_one()))
+
+            async def build() -> CachedTile:
+                async with state.sessionmaker() as session:
+                    conditions = (
+                        service_conditions(await resolve_filter(session, given))
+                        if given is not None
+                        else None
+                    )
+                    dense = False
+                    if layer in CLUSTERED and not clustered(layer, where):
+                        count = await session.scalar(feature_count(layer, where, conditions))
+                        dense = int(count or 0) > tiles.MAX_FEATURES
+                    result = await session.execute(tile_stmt(layer, where, conditions, dense))
+                    return CachedTile.of(bytes(result.scalar_one()))
+
+            made = await cache.fetch(key, build)
         except BadUserInput as error:
             return bad_request(error)
-        cache.put(key, made, generation)
         return _answer(request, made)
 
     return tile

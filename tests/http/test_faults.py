@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import mapbox_vector_tile
 import pytest
 import websockets
 
@@ -254,3 +255,54 @@ async def test_a_database_crash_under_load_fails_cleanly_and_recovers(
     assert ready(port)
     text = log.read_text(errors="replace")
     assert "Traceback" not in text and "INTERNAL_SERVER_ERROR" not in text
+
+
+# A tile of Lecco (z14) with providers in it.
+TILE = "/tiles/providers/14/8619/5838.mvt"
+# The server's listening connection: the one of its connections that never names a request.
+LISTENER = """
+SELECT pid FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+  AND application_name = '' AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')
+"""
+# Cut the listener (waiting until it is gone), then change the catalogue: notified to nobody.
+DEAF_RENAME = """
+WITH cut AS (SELECT pg_terminate_backend(pid, 5000) FROM ({listener}) AS listener)
+UPDATE organization SET name = name || ' (renamed)' WHERE id = $1 AND (SELECT count(*) FROM cut) = 1
+RETURNING id
+"""
+
+
+async def test_the_tile_cache_never_serves_a_tile_changed_while_its_listener_was_gone(
+    database: tuple[LocalCluster, str], server: tuple[int, Path]
+) -> None:
+    _, url = database
+    port, log = server
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+        # given a tile read (and kept), and the server listening
+        first = await http.get(TILE)
+        assert first.status_code == 200
+        shown = mapbox_vector_tile.decode(first.content)["providers"]["features"]
+        provider = shown[0]["properties"]["id"]
+        assert len(await fetch(url, LISTENER)) == 1  # guard: its one listening connection
+        # when its listener is cut and a provider of the tile renamed before it listens again
+        renamed = await fetch(url, DEAF_RENAME.format(listener=LISTENER), uuid.UUID(provider))
+        assert len(renamed) == 1
+        try:
+            # then the tile comes with the new name (the cache emptied when it lost the listener)
+            names: set[str] = set()
+            for _ in range(100):
+                response = await http.get(TILE)
+                features = mapbox_vector_tile.decode(response.content)["providers"]["features"]
+                names = {feature["properties"]["name"] for feature in features}
+                if any(name.endswith(" (renamed)") for name in names):
+                    break
+                await asyncio.sleep(0.1)
+            assert any(name.endswith(" (renamed)") for name in names), "a stale tile was served"
+        finally:
+            await fetch(
+                url,
+                "UPDATE organization SET name = left(name, -10) WHERE id = $1",
+                uuid.UUID(provider),
+            )
+    assert "Traceback" not in log.read_text(errors="replace")
