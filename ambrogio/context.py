@@ -67,6 +67,12 @@ class Caller:
 ANONYMOUS = Caller()
 
 
+def writer_key(caller: Caller, client: str | None) -> str:
+    """Whose writes a request's reads must see (``ambrogio.db.replicas``): the caller, or an
+    anonymous caller's address."""
+    return caller.key if not caller.anonymous else f"anonymous@{client}"
+
+
 class Limiter(Protocol):
     """Charges an operation's cost to its caller (``ambrogio.auth.rate_limit.RateLimiter``)."""
 
@@ -119,12 +125,8 @@ class Context:
 
     @property
     def writer_key(self) -> str:
-        """Whose writes this request's reads must see: the caller, or an anonymous caller's
-        address."""
-        if not self.caller.anonymous:
-            return self.caller.key
         client = self.request_info.client if self.request_info is not None else None
-        return f"anonymous@{client}"
+        return writer_key(self.caller, client)
 
     def read_from_replica(self) -> None:
         """Queries: read from a fresh replica, unless this caller wrote a moment ago."""

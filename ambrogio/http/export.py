@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -21,11 +20,12 @@ from ambrogio.errors import BadUserInput
 from ambrogio.export import FILENAMES, MEDIA_TYPES, ExportFormat, chunks
 from ambrogio.http import conditional
 from ambrogio.http.params import instant
+from ambrogio.http.reads import HasRouting, Sessions, read
 from ambrogio.http.tiles import bad_request
 
 
-class HasSessions(Protocol):
-    sessionmaker: async_sessionmaker[AsyncSession]
+class HasSessions(HasRouting, Protocol):
+    pass
 
 
 def _modified_after(request: Request) -> datetime | None:
@@ -49,17 +49,22 @@ def export_endpoint(
             since = _modified_after(request)
         except BadUserInput as error:
             return bad_request(error)
-        async with state.sessionmaker() as session:
-            found = await conditional.validators(session, request)
-        unchanged = conditional.not_modified(request, found)
-        if unchanged is not None:
-            return unchanged
-        headers = {
-            "Content-Disposition": f'attachment; filename="{FILENAMES[fmt]}"',
-            **found.headers(),
-        }
-        return StreamingResponse(
-            chunks(state.sessionmaker, fmt, since), media_type=MEDIA_TYPES[fmt], headers=headers
-        )
+
+        async def respond(sessions: Sessions) -> Response:
+            async with sessions() as session:
+                found = await conditional.validators(session, request)
+            unchanged = conditional.not_modified(request, found)
+            if unchanged is not None:
+                return unchanged
+            headers = {
+                "Content-Disposition": f'attachment; filename="{FILENAMES[fmt]}"',
+                **found.headers(),
+            }
+            return StreamingResponse(
+                chunks(sessions, fmt, since), media_type=MEDIA_TYPES[fmt], headers=headers
+            )
+
+        # The export streams from the database that answered its validators.
+        return await read(state, request, respond)
 
     return download

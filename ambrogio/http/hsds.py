@@ -30,7 +30,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -45,6 +45,7 @@ from ambrogio.geo.point import checked_radius
 from ambrogio.http import conditional
 from ambrogio.http.hsds_openapi import NDJSON, openapi_routes
 from ambrogio.http.params import boolean, instant
+from ambrogio.http.reads import HasRouting, Sessions, read
 from ambrogio.settings import Settings
 
 HSDS_VERSION = "3.0"
@@ -54,8 +55,8 @@ CAP = re.compile(r"[0-9]{5}")
 Params = Mapping[str, Any]
 
 
-class HasSessions(Protocol):
-    sessionmaker: async_sessionmaker[AsyncSession]
+class HasSessions(HasRouting, Protocol):
+    pass
 
 
 def _error(status: int, code: str, message: str, **extensions: Any) -> Response:
@@ -239,18 +240,22 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
                 params = _params(request.query_params, allowed, size)
                 if params.get("format") == "ndjson":
                     return await every_record(request, params, answer)
-                async with state.sessionmaker() as session:
-                    found = await conditional.validators(session, request)
-                    unchanged = conditional.not_modified(request, found)
-                    if unchanged is not None:
-                        return unchanged
-                    body = await answer(session, request, params)
+
+                async def respond(sessions: Sessions) -> Response:
+                    async with sessions() as session:
+                        found = await conditional.validators(session, request)
+                        unchanged = conditional.not_modified(request, found)
+                        if unchanged is not None:
+                            return unchanged
+                        body = await answer(session, request, params)
+                    if body is None:
+                        key = request.path_params["id"]
+                        return _error(404, "NOT_FOUND", f"id: no published {what} with id {key!r}")
+                    return JSONResponse(body, headers=found.headers())
+
+                return await read(state, request, respond)
             except BadUserInput as error:
                 return _bad(error)
-            if body is None:
-                key = request.path_params["id"]
-                return _error(404, "NOT_FOUND", f"id: no published {what} with id {key!r}")
-            return JSONResponse(body, headers=found.headers())
 
         return handle
 
@@ -264,20 +269,24 @@ def hsds_routes(state: HasSessions, settings: Settings) -> list[Route]:
                     request.query_params[name],
                     "does not apply to format=ndjson (every record comes, one a line)",
                 )
-        session = state.sessionmaker()
-        try:
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            found = await conditional.validators(session, request)
-            unchanged = conditional.not_modified(request, found)
-            if unchanged is None:
-                first = await answer(session, request, batch(params, 1))
-                lines = ndjson_lines(session, request, params, answer, first)
-                return StreamingResponse(lines, media_type=NDJSON, headers=found.headers())
-        except BaseException:
+
+        async def respond(sessions: Sessions) -> Response:
+            session = sessions()
+            try:
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                found = await conditional.validators(session, request)
+                unchanged = conditional.not_modified(request, found)
+                if unchanged is None:
+                    first = await answer(session, request, batch(params, 1))
+                    lines = ndjson_lines(session, request, params, answer, first)
+                    return StreamingResponse(lines, media_type=NDJSON, headers=found.headers())
+            except BaseException:
+                await session.close()
+                raise
             await session.close()
-            raise
-        await session.close()
-        return unchanged
+            return unchanged
+
+        return await read(state, request, respond)
 
     async def root(session: AsyncSession, request: Request, params: Params) -> Any:
         return {

@@ -30,6 +30,7 @@ from ambrogio.auth.caller import resolve_caller
 from ambrogio.auth.rate_limit import RateLimiter
 from ambrogio.context import ANONYMOUS, Caller
 from ambrogio.errors import AmbrogioError, RateLimited
+from ambrogio.http.reads import remember_caller
 from ambrogio.http.requests import request_info
 from ambrogio.http.transport import error_body
 from ambrogio.settings import Settings
@@ -105,10 +106,10 @@ class RestLimit:
             return
         client = scope.get("client")
         amount = cost(path, scope.get("query_string", b"").decode("latin-1"))
+        caller = await self._caller(scope)
+        remember_caller(scope, caller)  # its reads follow its writes (ambrogio.http.reads)
         try:
-            await self.state.limiter.charge(
-                await self._caller(scope), client[0] if client else None, amount
-            )
+            await self.state.limiter.charge(caller, client[0] if client else None, amount)
         except RateLimited as error:
             await self._refuse(scope, send, error)
             return

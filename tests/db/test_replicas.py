@@ -45,6 +45,8 @@ mutation Reserve($slot: ID!, $key: String!) {
 }
 """
 LIST = "query List { providers(first: 3) { edges { node { id name } } } }"
+HSDS_PAGE = "/hsds/organizations?per_page=3"
+EXPORT = "/export/catalogue.geojson"
 MANY = "query Many { providers(first: 100) { edges { node { id name } } } }"  # costs 100
 # No filter, no text, by distance: one prepared statement on the engine's own connections.
 NEAR = """
@@ -108,6 +110,16 @@ class Caller:
         assert response.status_code == 200 and not body.get("errors"), body
         assert response.headers["x-request-id"] == request_id
         return request_id, body
+
+    async def get(self, path: str) -> str:
+        """A REST route (it must answer 200); its request's id."""
+        request_id = f"t-{uuid.uuid4().hex[:12]}"
+        response = await self.http.get(
+            self.url.removesuffix("/graphql") + path, headers={"X-Request-ID": request_id}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()  # whole, valid JSON (an export streams)
+        return request_id
 
 
 async def where(topology: Topology, request_id: str) -> str:
@@ -185,6 +197,27 @@ async def test_reads_on_the_replica_writes_on_the_primary_and_read_your_writes(
     assert remaining(data) == slot["free"] - 1
 
 
+async def test_rest_routes_read_from_the_replica_and_a_writer_from_the_primary(
+    topology: Topology, port: int
+) -> None:
+    slot = (
+        await fetch(
+            topology.primary_url,
+            "SELECT id FROM slot WHERE status = 'open' AND starts_at > now() + interval '1 day' "
+            "AND capacity - taken >= 1 ORDER BY id DESC LIMIT 1",
+        )
+    )[0]
+    writer, other = Caller(port, "127.0.0.6"), Caller(port, "127.0.0.7")
+    await eventually(lambda: _served_by(topology, other, LIST, "replica"))
+    for path in (HSDS_PAGE, EXPORT):
+        assert await where(topology, await writer.get(path)) == "replica", path
+    # the writer writes: its REST reads stay on the primary, another caller's do not
+    await writer.send(RESERVE, slot=to_global_id("Slot", slot["id"]), key=str(uuid.uuid4()))
+    for path in (HSDS_PAGE, EXPORT):
+        assert await where(topology, await writer.get(path)) == "primary", path
+        assert await where(topology, await other.get(path)) == "replica", path
+
+
 async def test_a_stopped_replica_is_skipped_with_no_failed_request(
     topology: Topology, port: int
 ) -> None:
@@ -237,17 +270,29 @@ def metered_port(topology: Topology, tmp_path: Path) -> Iterator[int]:
         yield p
 
 
-@pytest.mark.parametrize("query", [NEAR, LIST], ids=["nearby-statement", "session"])
+@pytest.mark.parametrize(
+    "read",
+    [("graphql", NEAR), ("graphql", LIST), ("rest", HSDS_PAGE), ("rest", EXPORT)],
+    ids=["nearby-statement", "session", "hsds", "export"],
+)
 async def test_a_read_whose_replica_fails_runs_again_on_the_primary(
-    topology: Topology, unwatched_port: int, tmp_path: Path, query: str
+    topology: Topology, unwatched_port: int, tmp_path: Path, read: tuple[str, str]
 ) -> None:
     caller = Caller(unwatched_port, "127.0.0.4")
-    request_id, _ = await caller.send(query)
+    kind, what = read
+
+    async def send() -> str:
+        if kind == "rest":
+            return await caller.get(what)
+        request_id, data = await caller.send(what)  # asserts it has no error
+        assert len(data["providers"]["edges"]) == 3
+        return request_id
+
+    request_id = await send()
     assert await where(topology, request_id) == "replica"  # guard: the replica was in use
     await asyncio.to_thread(topology.replica.stop, "immediate")
     try:
-        request_id, data = await caller.send(query)  # asserts it has no error
-        assert len(data["providers"]["edges"]) == 3
+        request_id = await send()
         assert await ran_on(topology.primary_url, request_id)
         log = (tmp_path / f"serve-{unwatched_port}.log").read_text(errors="replace")
         assert "failed a read; skipped" in log  # it was tried on the replica first
