@@ -44,7 +44,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from ambrogio.context import Context
 from ambrogio.errors import RateLimited
-from ambrogio.schema.cost import Figures, measure
+from ambrogio.schema.cost import Figures, measured
 from ambrogio.settings import Settings
 
 log = logging.getLogger("ambrogio.limits")
@@ -80,11 +80,17 @@ class _Lists(Visitor):
         self.longest = max(self.longest, len(node.values))
 
 
-def longest_list(document: DocumentNode, variables: Any) -> int:
-    """The most items of one list among the document's literals and the variables."""
+@lru_cache(maxsize=256)
+def _longest_literal(document: DocumentNode) -> int:
     lists = _Lists()
     visit(document, lists)
-    longest = lists.longest
+    return lists.longest
+
+
+def longest_list(document: DocumentNode, variables: Any) -> int:
+    """The most items of one list among the document's literals (counted once per document:
+    documents come from the parse cache) and the variables."""
+    longest = _longest_literal(document)
     stack = [variables]
     while stack:
         item = stack.pop()
@@ -169,7 +175,7 @@ class OperationLimits(SchemaExtension):
         document = execution.graphql_document
         assert document is not None
         schema = execution.schema._schema
-        self.figures = measure(schema, document, execution.operation_name, execution.variables)
+        self.figures = measured(schema, document, execution.operation_name, execution.variables)
         refusal = check(self.figures, settings)
         longest = longest_list(document, execution.variables)
         if refusal is None and longest > settings.max_list_items:
