@@ -26,7 +26,6 @@ arguments that name one, so they are kept per document and the values of those v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -53,6 +52,8 @@ from graphql import (
     get_named_type,
     value_from_ast_untyped,
 )
+
+from ambrogio.schema.memo import per_document
 
 # How many objects a list field without a page size is taken to hold (a provider's locations,
 # a service's categories): a guess at the upper end of what the catalogue holds.
@@ -207,10 +208,10 @@ def measured(
     """``measure``'s figures, walked once per document (documents come from the parse cache:
     one object per text) and the values of the variables its page arguments read. Shared:
     not to be changed by the caller."""
-    read = _reads(schema, document, operation_name)
+    read = _reads(document, schema, operation_name)
     given = variables or {}
     values = tuple((name, _page_value(given[name])) for name in read if name in given)
-    return _measured(schema, document, operation_name, values)
+    return _measured(document, schema, operation_name, values)
 
 
 def _page_value(value: Any) -> int | None:
@@ -218,9 +219,9 @@ def _page_value(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@lru_cache(maxsize=256)
+@per_document(maxsize=256)
 def _reads(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    document: DocumentNode, schema: GraphQLSchema, operation_name: str | None
 ) -> tuple[str, ...]:
     """The variables the figures depend on: which ones the walk reads does not depend on
     their values."""
@@ -229,10 +230,10 @@ def _reads(
     return tuple(sorted(read))
 
 
-@lru_cache(maxsize=1024)
+@per_document(maxsize=1024)
 def _measured(
-    schema: GraphQLSchema,
     document: DocumentNode,
+    schema: GraphQLSchema,
     operation_name: str | None,
     values: tuple[tuple[str, int | None], ...],
 ) -> Figures:

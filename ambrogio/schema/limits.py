@@ -45,6 +45,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from ambrogio.context import Context
 from ambrogio.errors import RateLimited
 from ambrogio.schema.cost import Figures, measured
+from ambrogio.schema.memo import per_document
 from ambrogio.settings import Settings
 
 log = logging.getLogger("ambrogio.limits")
@@ -61,10 +62,10 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
-@lru_cache(maxsize=256)
+@per_document(maxsize=256)
 def cached_validation(
-    schema: GraphQLSchema,
     document: DocumentNode,
+    schema: GraphQLSchema,
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
@@ -80,7 +81,7 @@ class _Lists(Visitor):
         self.longest = max(self.longest, len(node.values))
 
 
-@lru_cache(maxsize=256)
+@per_document(maxsize=256)
 def _longest_literal(document: DocumentNode) -> int:
     lists = _Lists()
     visit(document, lists)
@@ -193,7 +194,7 @@ class OperationLimits(SchemaExtension):
         if not settings.introspection:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
         execution.pre_execution_errors = cached_validation(
-            schema, document, rules, not settings.field_suggestions
+            document, schema, rules, not settings.field_suggestions
         )
         yield
 
