@@ -6,6 +6,11 @@ text, ``$n`` placeholders in the order of its named parameters, and the type con
 parameters and columns need), and ``fetch`` runs it on a pooled connection with asyncpg, whose
 statement cache prepares it once per connection. Rows come back as named tuples: attribute
 access by column name, as SQLAlchemy rows give.
+
+``fetch`` makes one round trip where a checkout of the serving engine makes two (the
+``application_name`` of ``ambrogio.db.tagging``, then the statement): the statement it sends
+sets the name itself, as its first step (``tagged``, one more parameter), and a connection found
+dead (PostgreSQL restarted) is replaced and the read sent again on a checked one.
 """
 
 from __future__ import annotations
@@ -22,10 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeEngine
 
+from ambrogio.db.tagging import application_name, current_request, self_tagged
+
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 Processor = Callable[[Any], Any] | None
 _GIVEN = object()
+# What a connection PostgreSQL dropped raises (closed socket, the server's shutdown message).
+DEAD = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,8 @@ class Prepared:
     # The result columns' conversions (geometry to WKB elements, ...); None when none has one.
     results: tuple[Processor, ...] | None
     row: Callable[..., Any]
+    # ``sql`` that first sets ``application_name`` to its last parameter (see ``tagged``).
+    tagged_sql: str = ""
 
     @classmethod
     def of(cls, stmt: Select[Any]) -> Prepared:
@@ -58,6 +75,7 @@ class Prepared:
             params,
             results if any(results) else None,
             row,
+            tagged(compiled.string, len(params) + 1),
         )
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
@@ -82,6 +100,19 @@ class Prepared:
         ]
 
 
+def tagged(sql: str, parameter: int) -> str:
+    """``sql``'s rows, in its order, read after ``set_config('application_name', $parameter)``.
+
+    The one-row ``tag`` is the outer side of the join and the statement's rows depend on it, so
+    the name is set before the statement runs (``pg_stat_activity`` shows it meanwhile, the
+    server log's ``%a`` after); the statement stays a subquery whose order the nested loop
+    keeps. The name holds on the connection afterwards, as a checkout's ``SET`` would."""
+    return (
+        f"SELECT q.* FROM (SELECT set_config('application_name', ${parameter}, false) AS tag) t"
+        f" CROSS JOIN LATERAL (SELECT * FROM ({sql}) s WHERE t.tag IS NOT NULL) q"
+    )
+
+
 def _result_processor(type_: TypeEngine[Any]) -> Processor:
     if isinstance(type_, Float):
         # float8 comes back as a float; the dialect's processor would need the column's OID.
@@ -99,10 +130,36 @@ async def run(
 
 
 async def fetch(engine: AsyncEngine, prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
-    """The statement's rows, read on a pooled connection in autocommit: one round trip.
+    """The statement's rows, read on a pooled connection in autocommit: one round trip, the
+    connection named after the request by the statement itself (``tagging``).
 
     SQLAlchemy's events do not see it (it never passes through SQLAlchemy's execution)."""
-    return prepared.rows(await fetch_sql(engine, prepared.sql, prepared.args(values)))
+    args = [*prepared.args(values), application_name(current_request.get())]
+    token = self_tagged.set(True)
+    try:
+        pooled = await engine.raw_connection()
+    finally:
+        self_tagged.reset(token)
+    driver = pooled.driver_connection
+    assert driver is not None
+    if driver.is_closed():
+        # The server closed it while pooled (a restart): replaced on a checked checkout.
+        pooled.invalidate()
+        return prepared.rows(await fetch_sql(engine, prepared.tagged_sql, args))
+    try:
+        records = await driver.fetch(prepared.tagged_sql, *args)
+    except DEAD as error:
+        # Gone before it answered (nothing was read): once more, on a checked connection.
+        pooled.invalidate(error)
+        return prepared.rows(await fetch_sql(engine, prepared.tagged_sql, args))
+    except asyncpg.PostgresError:
+        pooled.close()
+        raise
+    except BaseException:
+        pooled.invalidate()
+        raise
+    pooled.close()
+    return prepared.rows(records)
 
 
 async def fetch_sql(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:

@@ -8,6 +8,11 @@ the checkout's liveness check: a connection PostgreSQL dropped (a restart) fails
 replaces it before the request sees it, as ``pool_pre_ping`` would, in the same one round trip.
 A comment in each statement would say the same but make every statement's text unique, which
 defeats asyncpg's prepared-statement cache.
+
+The hot reads of ``ambrogio.db.prepared`` need no second round trip: their statement sets the
+name itself (``set_config`` before its rows are read, a parameter like any other), so they
+check out with ``self_tagged`` and the checkout sends nothing. They replace a dead connection
+themselves (``prepared.fetch``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sqlalchemy.util import await_only
 APPLICATION = "ambrogio"
 # The request being answered in this task (set by the HTTP layer).
 current_request: ContextVar[str | None] = ContextVar("ambrogio_request", default=None)
+# Set while a statement that tags its connection itself checks one out.
+self_tagged: ContextVar[bool] = ContextVar("ambrogio_self_tagged", default=False)
 # What a request id may hold once in SQL: PostgreSQL keeps 63 bytes of application_name.
 UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
 
@@ -36,6 +43,8 @@ def application_name(request_id: str | None) -> str:
 def tag_statements(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if self_tagged.get():
+            return
         # On the driver's connection, outside any transaction: the name holds after the
         # request's transaction ends (a rollback would undo it), until the next checkout.
         name = application_name(current_request.get())

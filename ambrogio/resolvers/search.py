@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import strawberry
@@ -40,7 +41,7 @@ from ambrogio.resolvers.filters import filter_spec
 from ambrogio.schema.types.catalogue import Provider
 from ambrogio.schema.types.catalogue import Service as ServiceNode
 from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter, ServiceOrder
-from ambrogio.schema.types.node import Connection, build_connection
+from ambrogio.schema.types.node import Connection, Cursor, build_connection
 from ambrogio.schema.types.welfare_point import WelfarePoint as WelfarePointNode
 
 Info = strawberry.Info[Context, None]
@@ -121,7 +122,7 @@ def _args(
 @dataclass(frozen=True)
 class _Page:
     rows: list[Any]
-    cursors: list[str]
+    cursors: Sequence[Cursor]
     distances: list[float | None]
     # What `totalCount` counts, built only when it is selected.
     count: Callable[[], Stmt]
@@ -151,7 +152,7 @@ async def _by_distance(
     )
     return _Page(
         [hit.row for hit in hits],
-        [encode_cursor(["distance", hit.key.distance, hit.key.id]) for hit in hits],
+        [partial(encode_cursor, ["distance", hit.key.distance, hit.key.id]) for hit in hits],
         [hit.key.distance for hit in hits],
         lambda: search.nearby_count(kind, conditions, point, radius),
     )

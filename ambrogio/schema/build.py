@@ -33,6 +33,7 @@ from ambrogio.schema.types.comune import Comune
 from ambrogio.schema.types.welfare_point import WelfarePoint
 
 try:
+    from opentelemetry import trace
     from strawberry.extensions.tracing import OpenTelemetryExtension
 except ImportError:  # opentelemetry-api is optional
     OpenTelemetryExtension = None  # type: ignore[assignment,misc]
@@ -71,6 +72,15 @@ get_object_definition(
 
 
 class Schema(strawberry.Schema):
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """Without a tracer provider the tracing extension is left out of the request: its
+        per-field hook would make every field, a plain attribute too, a coroutine of its own
+        for spans that go nowhere."""
+        extensions = super().get_extensions(sync)
+        if OpenTelemetryExtension is None or tracing_on():
+            return extensions
+        return [e for e in extensions if not isinstance(e, OpenTelemetryExtension)]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -151,6 +161,14 @@ def tracing() -> list[type[SchemaExtension]]:
     ``opentelemetry-api`` package is installed (``pip install 'ambrogio[tracing]'``); the
     exporter and where spans go are the OpenTelemetry SDK's settings (``OTEL_*``)."""
     return [] if OpenTelemetryExtension is None else [OpenTelemetryExtension]
+
+
+def tracing_on() -> bool:
+    """Whether spans go anywhere: a tracer provider was set (``trace.set_tracer_provider``, or
+    ``OTEL_PYTHON_TRACER_PROVIDER``), checked per request, so that one set after the app was
+    built counts too. Until then the API hands out its proxy, whose spans are dropped."""
+    provider = trace.get_tracer_provider()
+    return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
 
 
 def schema_sdl() -> str:

@@ -18,6 +18,9 @@ fragment spread a thousand times costs nothing to measure) gives:
 
 The figures are computed on the document as sent; an invalid document (unknown fields, wrong
 arguments) is measured as far as it can be and then refused by validation.
+
+``measured`` walks a document once: the figures depend on the variables only through the page
+arguments that name one, so they are kept per document and the values of those variables.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from graphql import (
     get_named_type,
     value_from_ast_untyped,
 )
+
+from ambrogio.schema.memo import per_document
 
 # How many objects a list field without a page size is taken to hold (a provider's locations,
 # a service's categories): a guess at the upper end of what the catalogue holds.
@@ -88,6 +93,8 @@ class _Walk:
     variables: dict[str, Any]
     measured: dict[str, Figures] = field(default_factory=dict)
     open: set[str] = field(default_factory=set)
+    # The variables a page argument named: all that the figures read of the request.
+    read: set[str] = field(default_factory=set)
 
     def selections(self, node: SelectionSetNode | None, parent: Any) -> Figures:
         figures = Figures()
@@ -160,6 +167,7 @@ class _Walk:
 
     def value(self, node: Any, default: Any) -> Any:
         if isinstance(node, VariableNode):
+            self.read.add(node.name.value)
             return self.variables.get(node.name.value, default)
         if isinstance(node, IntValueNode):
             return int(node.value)
@@ -191,14 +199,57 @@ def operation(document: DocumentNode, name: str | None) -> OperationDefinitionNo
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
-def measure(
+def measured(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
 ) -> Figures:
+    """``measure``'s figures, walked once per document (documents come from the parse cache:
+    one object per text) and the values of the variables its page arguments read. Shared:
+    not to be changed by the caller."""
+    read = _reads(document, schema, operation_name)
+    given = variables or {}
+    values = tuple((name, _page_value(given[name])) for name in read if name in given)
+    return _measured(document, schema, operation_name, values)
+
+
+def _page_value(value: Any) -> int | None:
+    # What ``_Walk.size`` makes of a value: a positive int is a page size; anything else is 1.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@per_document(maxsize=256)
+def _reads(
+    document: DocumentNode, schema: GraphQLSchema, operation_name: str | None
+) -> tuple[str, ...]:
+    """The variables the figures depend on: which ones the walk reads does not depend on
+    their values."""
+    read: set[str] = set()
+    measure(schema, document, operation_name, None, read)
+    return tuple(sorted(read))
+
+
+@per_document(maxsize=1024)
+def _measured(
+    document: DocumentNode,
+    schema: GraphQLSchema,
+    operation_name: str | None,
+    values: tuple[tuple[str, int | None], ...],
+) -> Figures:
+    return measure(schema, document, operation_name, dict(values))
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    read: set[str] | None = None,
+) -> Figures:
     """The figures of the operation the request runs (of the costliest one when the request
-    does not say which: it is refused by execution then anyway)."""
+    does not say which: it is refused by execution then anyway). ``read`` collects the names
+    of the variables the figures read."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -218,6 +269,8 @@ def measure(
         walk = _Walk(schema, fragments, {**defaults, **(variables or {})})
         root = schema.get_root_type(candidate.operation)
         figures = walk.selections(candidate.selection_set, root)
+        if read is not None:
+            read.update(walk.read)
         figures.directives += len(candidate.directives or ())
         if figures.cost >= result.cost:
             result = figures

@@ -44,7 +44,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from ambrogio.context import Context
 from ambrogio.errors import RateLimited
-from ambrogio.schema.cost import Figures, measure
+from ambrogio.schema.cost import Figures, measured
+from ambrogio.schema.memo import per_document
 from ambrogio.settings import Settings
 
 log = logging.getLogger("ambrogio.limits")
@@ -61,10 +62,10 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
-@lru_cache(maxsize=256)
+@per_document(maxsize=256)
 def cached_validation(
-    schema: GraphQLSchema,
     document: DocumentNode,
+    schema: GraphQLSchema,
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
@@ -80,11 +81,17 @@ class _Lists(Visitor):
         self.longest = max(self.longest, len(node.values))
 
 
-def longest_list(document: DocumentNode, variables: Any) -> int:
-    """The most items of one list among the document's literals and the variables."""
+@per_document(maxsize=256)
+def _longest_literal(document: DocumentNode) -> int:
     lists = _Lists()
     visit(document, lists)
-    longest = lists.longest
+    return lists.longest
+
+
+def longest_list(document: DocumentNode, variables: Any) -> int:
+    """The most items of one list among the document's literals (counted once per document:
+    documents come from the parse cache) and the variables."""
+    longest = _longest_literal(document)
     stack = [variables]
     while stack:
         item = stack.pop()
@@ -169,7 +176,7 @@ class OperationLimits(SchemaExtension):
         document = execution.graphql_document
         assert document is not None
         schema = execution.schema._schema
-        self.figures = measure(schema, document, execution.operation_name, execution.variables)
+        self.figures = measured(schema, document, execution.operation_name, execution.variables)
         refusal = check(self.figures, settings)
         longest = longest_list(document, execution.variables)
         if refusal is None and longest > settings.max_list_items:
@@ -187,7 +194,7 @@ class OperationLimits(SchemaExtension):
         if not settings.introspection:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
         execution.pre_execution_errors = cached_validation(
-            schema, document, rules, not settings.field_suggestions
+            document, schema, rules, not settings.field_suggestions
         )
         yield
 

@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 
+from ambrogio.schema.build import build_schema
+from ambrogio.schema.cost import measured
 from ambrogio.settings import Settings
 
 PAGE = "query ($first: Int) { providers(first: $first) { edges { node { name } } } }"
@@ -70,6 +73,40 @@ async def test_a_huge_page_is_refused_with_its_cost_and_the_limit(
     assert figures["cost"] == 1_000_000
     assert figures["limit"] == settings.max_cost
     assert "1,000,000" in body["errors"][0]["message"]
+
+
+async def test_one_document_is_measured_again_for_each_page_size_its_variables_ask(
+    client: httpx.AsyncClient,
+) -> None:
+    # given one document, whose figures are kept per document and page-size variables
+    document = (
+        "query ($n: Int, $name: Boolean = true) "
+        "{ providers(first: $n) { edges { node { id name @include(if: $name) } } } }"
+    )
+
+    # when it is sent with different page sizes (and a variable the figures do not read)
+    seven = await post(client, document, n=7, name=True)
+    same = await post(client, document, n=7, name=False)
+    huge = await post(client, document, n=1_000_000)
+    default = await post(client, document)
+    again = await post(client, document, n=7)
+
+    # then each answer is charged its own page size
+    assert seven["extensions"]["cost"] == same["extensions"]["cost"] == 7
+    assert error(huge)["cost"] == 1_000_000
+    assert default["extensions"]["cost"] == 20  # the argument's default page
+    assert again.get("errors") is None, again
+    assert len(again["data"]["providers"]["edges"]) == again["extensions"]["cost"] == 7
+
+
+def test_a_documents_figures_are_walked_once_per_page_size() -> None:
+    schema, document = build_schema()._schema, parse(PAGE)
+
+    seven = measured(schema, document, None, {"first": 7})
+
+    assert measured(schema, document, None, {"first": 7}) is seven
+    assert measured(schema, document, None, {"first": 8}).cost == 8
+    assert seven.cost == 7
 
 
 async def test_aliased_pages_add_up(client: httpx.AsyncClient, settings: Settings) -> None:

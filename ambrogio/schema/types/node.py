@@ -29,10 +29,27 @@ class PageInfo:
     )
 
 
+# A cursor, or what encodes it when asked (most pages are read without their edges' cursors).
+Cursor = str | Callable[[], str]
+
+
+def _text(cursor: Cursor) -> str:
+    return cursor if isinstance(cursor, str) else cursor()
+
+
+def _edge_cursor(root: Any) -> str:
+    return _text(root._cursor)
+
+
 @strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[N]):
     node: N = strawberry.field(description="The item.")
-    cursor: str = strawberry.field(description="Where this item is: `after` it, the rest.")
+    # Encoded when selected: a resolver of its own, in the place of a plain field.
+    cursor: str = strawberry.field(
+        resolver=_edge_cursor,
+        description="Where this item is: `after` it, the rest.",
+    )
+    _cursor: strawberry.Private[Cursor] = ""
     distance_meters: float | None = strawberry.field(
         default=None,
         description="Metres on the WGS84 ellipsoid from `near` (to the nearest location); "
@@ -56,7 +73,7 @@ class Connection(Generic[N]):
 
 def build_connection(
     nodes: Sequence[N],
-    cursors: Sequence[str],
+    cursors: Sequence[Cursor],
     *,
     limit: int,
     after: str | None,
@@ -67,7 +84,7 @@ def build_connection(
     page, page_cursors = list(nodes[:limit]), list(cursors[:limit])
     page_distances = list(distances[:limit]) if distances is not None else [None] * len(page)
     edges = [
-        Edge(node=node, cursor=cursor, distance_meters=distance)
+        Edge(node=node, _cursor=cursor, distance_meters=distance)
         for node, cursor, distance in zip(page, page_cursors, page_distances, strict=True)
     ]
     return Connection(
@@ -75,8 +92,8 @@ def build_connection(
         page_info=PageInfo(
             has_next_page=len(nodes) > limit,
             has_previous_page=after is not None,
-            start_cursor=page_cursors[0] if page_cursors else None,
-            end_cursor=page_cursors[-1] if page_cursors else None,
+            start_cursor=_text(page_cursors[0]) if page_cursors else None,
+            end_cursor=_text(page_cursors[-1]) if page_cursors else None,
         ),
         _count=count,
     )
