@@ -2,7 +2,7 @@
 summed from cells counted at write time instead of from every point of the view.
 
 The grid holds, per key (``''`` for no filter, ``c:<slug>`` for one category, ``d:<mode>`` for
-one delivery mode: the filters maps send most) and per cell of the zooms 17, 15 … 5, the
+one delivery mode: the filters maps send most) and per cell of every zoom from 17 to 5, the
 counts, exact numeric sums, extremes and least ids of the points inside, and ``shared``: the
 cell's providers with points in other cells of its level. Why the answer is exactly
 ``clusters_stmt``'s:
@@ -13,8 +13,8 @@ cell's providers with points in other cells of its level. Why the answer is exac
 - A point counts when the view holds it. The view's *inner* zoom-17 cells are those wholly
   inside it, with a margin far above the rounding of the projection: every point in them is
   inside the view. The answer sums, for each answer cell, the largest grid cells inside the
-  inner rectangle (the rectangle at the base level, then the rings each finer level adds at
-  the rim) and, read from ``location`` with the filter as ``clusters_stmt`` applies it, the
+  inner rectangle (the rectangle at the answer's own zoom, then the ring each finer level
+  adds at the rim) and, read from ``location`` with the filter as ``clusters_stmt`` applies it, the
   points of the view outside the inner rectangle (a band one zoom-17 cell wide at most,
   found on the GiST index by four thin envelopes). Each point is in exactly one of these
   parts.
@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,9 +51,10 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import aliased
 
 from ambrogio import taxonomy
@@ -66,7 +68,7 @@ from ambrogio.geo.clusters import cell_zoom
 from ambrogio.geo.tiles import HALF_WORLD, MAX_LAT, MERCATOR, provider_locations, srid, tile_size
 
 FINE_ZOOM = 17
-COARSEST = 5  # the grid's levels: FINE_ZOOM, FINE_ZOOM - 2, … COARSEST
+COARSEST = 5  # the grid's levels: every zoom from COARSEST to FINE_ZOOM
 EARTH_RADIUS = 6378137.0
 # Of a zoom-17 cell (about 0.3 mm): the projection here and PostGIS's agree far closer.
 MARGIN = 1e-6
@@ -153,13 +155,11 @@ def inner_cells(view: BBox) -> Cells | None:
 
 
 def grid_parts(inner: Cells, zoom: int) -> list[Cells]:
-    """Disjoint rectangles of grid cells covering ``inner``: the coarsest level at or below
-    the cells of ``zoom`` first, then each finer level's rim."""
-    top = cell_zoom(zoom)
-    base = top + (FINE_ZOOM - top) % 2
+    """Disjoint rectangles of grid cells covering ``inner``: the cells of ``zoom``'s answer
+    (or of the coarsest level) wholly inside first, then the rim each finer level adds."""
     parts: list[Cells] = []
     covered: Cells | None = None
-    for level in range(base, FINE_ZOOM + 1, 2):
+    for level in range(max(cell_zoom(zoom), COARSEST), FINE_ZOOM + 1):
         here = inner.coarser(level)
         if here is None:
             continue
@@ -227,28 +227,59 @@ def _band(
     )
 
 
-def _cells(part: Cells, key: str, zoom: int) -> Stmt:
+def _cells(parts: Sequence[Cells], key: str, zoom: int, along: str) -> Stmt:
+    """The grid cells of ``parts``, each part a row of an ``unnest``: one statement text for
+    any view, so that its plan is cached. ``along`` names the index: ``y`` (rows first, the
+    primary key) for parts wider than tall, ``x`` (columns first) for the others; the row
+    comparison on the index's leading columns is what makes the planner take it."""
     cell = MapGridCell
-    shift = part.level - cell_zoom(zoom)
-    return select(
-        cell.x.op(">>")(literal(shift, Integer)).label("cx"),
-        cell.y.op(">>")(literal(shift, Integer)).label("cy"),
-        cell.locations,
-        (cell.providers - func.cardinality(cell.shared)).label("solo"),
-        cell.shared,
-        cell.lon_sum,
-        cell.lat_sum,
-        cell.west,
-        cell.south,
-        cell.east,
-        cell.north,
-        cell.location_id,
-        cell.provider_id,
-    ).where(
-        cell.key == key,
-        cell.level == part.level,
-        cell.x.between(part.x0, part.x1),
-        cell.y.between(part.y0, part.y1),
+
+    def ints(values: list[int]) -> Any:
+        return cast(literal(values, ARRAY(Integer)), ARRAY(Integer))
+
+    r = (
+        func.unnest(
+            ints([p.level for p in parts]),
+            ints([p.x0 for p in parts]),
+            ints([p.x1 for p in parts]),
+            ints([p.y0 for p in parts]),
+            ints([p.y1 for p in parts]),
+        )
+        .table_valued("level", "x0", "x1", "y0", "y1")
+        .render_derived(name="part")
+    )
+    lead, other = (cell.y, cell.x) if along == "y" else (cell.x, cell.y)
+    lead0, lead1, other0, other1 = (
+        (r.c.y0, r.c.y1, r.c.x0, r.c.x1) if along == "y" else (r.c.x0, r.c.x1, r.c.y0, r.c.y1)
+    )
+    shift = r.c.level - literal(cell_zoom(zoom), Integer)
+    return (
+        select(
+            cell.x.op(">>")(shift).label("cx"),
+            cell.y.op(">>")(shift).label("cy"),
+            cell.locations,
+            (cell.providers - func.cardinality(cell.shared)).label("solo"),
+            cell.shared,
+            cell.lon_sum,
+            cell.lat_sum,
+            cell.west,
+            cell.south,
+            cell.east,
+            cell.north,
+            cell.location_id,
+            cell.provider_id,
+        )
+        .select_from(r)
+        .join(
+            cell,
+            and_(
+                tuple_(cell.key, cell.level, lead) >= tuple_(literal(key), r.c.level, lead0),
+                tuple_(cell.key, cell.level, lead) <= tuple_(literal(key), r.c.level, lead1),
+                cell.key == key,
+                cell.level == r.c.level,
+                other.between(other0, other1),
+            ),
+        )
     )
 
 
@@ -263,10 +294,17 @@ def grid_clusters_stmt(
     inner = inner_cells(view)
     if inner is None:
         return None
-    parts = union_all(
-        *(_cells(part, key, zoom) for part in grid_parts(inner, zoom)),
-        _band(view, inner, zoom, conditions),
-    ).subquery("parts")
+    pieces = grid_parts(inner, zoom)
+    # Materialized: read once, for the sums and for the distinct providers.
+    parts = (
+        union_all(
+            _cells([p for p in pieces if p.x1 - p.x0 >= p.y1 - p.y0], key, zoom, "y"),
+            _cells([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], key, zoom, "x"),
+            _band(view, inner, zoom, conditions),
+        )
+        .cte("parts")
+        .prefix_with("MATERIALIZED")
+    )
     p = parts.c
     count = func.sum(p.locations)
     totals = (

@@ -8,11 +8,11 @@ Create Date: 2026-12-03 08:10:00
 (``''``: every provider; ``c:<slug>``: its provider has a published service in the category
 or under it, as the ``categories`` filter matches; ``d:<mode>``: a published service with
 that delivery mode), with its cell at zoom 17. ``map_grid_cell`` sums the points per cell at
-the zooms 17, 15 … 5: counts, exact numeric sums of the coordinates, extremes, the least
+every zoom from 17 to 5: counts, exact numeric sums of the coordinates, extremes, the least
 location and provider ids, and ``shared``: the cell's providers that have points under the key
 in other cells of the level. A provider not in ``shared`` is in that cell only, so a union of
 cells counts ``sum(providers - cardinality(shared)) + count(DISTINCT unnest(shared))``
-providers, each once. Level 17 sums the points; each coarser level sums its 4×4 children.
+providers, each once. Level 17 sums the points; each coarser level sums its 2×2 children.
 
 Maintenance: statement-level triggers (transition tables, one call per statement) note the
 locations and providers a write may have moved, hidden or shown, only when a column the grid
@@ -40,6 +40,7 @@ depends_on: str | Sequence[str] | None = None
 HALF_WORLD = math.pi * 6378137.0
 MAX_LAT = math.degrees(math.atan(math.sinh(math.pi)))
 FINE_ZOOM = 17
+COARSEST = 5
 CELL = 2 * HALF_WORLD / (1 << FINE_ZOOM)
 LOCK = 0x6D617067  # 'mapg': the advisory lock of the refreshes
 
@@ -132,8 +133,8 @@ BEGIN
                    max(c.east) AS east, max(c.north) AS north,
                    min(c.location_id) AS location_id, min(c.provider_id) AS provider_id
             FROM map_grid_cell AS c
-            WHERE c.key = d.key AND c.level = lvl + 2
-              AND c.y BETWEEN d.y * 4 AND d.y * 4 + 3 AND c.x BETWEEN d.x * 4 AND d.x * 4 + 3
+            WHERE c.key = d.key AND c.level = lvl + 1
+              AND c.y BETWEEN d.y * 2 AND d.y * 2 + 1 AND c.x BETWEEN d.x * 2 AND d.x * 2 + 1
         ) AS a
         CROSS JOIN LATERAL (
             SELECT count(*) AS n, coalesce(array_agg(u.id) FILTER (WHERE EXISTS (
@@ -143,9 +144,9 @@ BEGIN
             FROM (
                 SELECT DISTINCT unnest(c.shared) AS id
                 FROM map_grid_cell AS c
-                WHERE c.key = d.key AND c.level = lvl + 2
-                  AND c.y BETWEEN d.y * 4 AND d.y * 4 + 3
-                  AND c.x BETWEEN d.x * 4 AND d.x * 4 + 3
+                WHERE c.key = d.key AND c.level = lvl + 1
+                  AND c.y BETWEEN d.y * 2 AND d.y * 2 + 1
+                  AND c.x BETWEEN d.x * 2 AND d.x * 2 + 1
             ) AS u
         ) AS s
         WHERE a.locations IS NOT NULL;
@@ -170,7 +171,7 @@ BEGIN
         FROM (SELECT DISTINCT c.key, c.provider_id FROM unnest(changed) AS c) AS a
         JOIN map_grid_point AS p ON p.provider_id = a.provider_id AND p.key = a.key
     ) AS d;
-    FOR lvl IN SELECT generate_series({FINE_ZOOM}, 5, -2) LOOP
+    FOR lvl IN SELECT generate_series({FINE_ZOOM}, {COARSEST}, -1) LOOP
         PERFORM ambrogio_map_grid_sum(lvl, keys, xs, ys);
     END LOOP;
 END;
@@ -235,7 +236,7 @@ BEGIN
     ANALYZE map_grid_point;
     SELECT array_agg(d.key), array_agg(d.x), array_agg(d.y) INTO keys, xs, ys
     FROM (SELECT DISTINCT p.key, p.x, p.y FROM map_grid_point AS p) AS d;
-    FOR lvl IN SELECT generate_series({FINE_ZOOM}, 5, -2) LOOP
+    FOR lvl IN SELECT generate_series({FINE_ZOOM}, {COARSEST}, -1) LOOP
         PERFORM ambrogio_map_grid_sum(lvl, keys, xs, ys);
     END LOOP;
     ANALYZE map_grid_cell;
