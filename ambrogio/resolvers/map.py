@@ -58,5 +58,7 @@ async def map_clusters(
         key = grid_key(given, spec)
         # The grid holds the filters maps send most; any other takes every point of the view.
         stmt = grid_clusters_stmt(box, zoom, key, conditions) if key is not None else None
-        rows = (await session.execute(stmt or clusters_stmt(box, zoom, conditions))).all()
+        if stmt is None:
+            stmt = clusters_stmt(box, zoom, conditions)
+        rows = (await session.execute(stmt)).all()
     return [_cluster(row, zoom) for row in rows]
