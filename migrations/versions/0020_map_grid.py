@@ -100,7 +100,7 @@ BEGIN
     IF to_regclass('pg_temp.map_grid_todo') IS NULL THEN
         CREATE TEMP TABLE map_grid_todo (key text, x integer, y integer) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE map_grid_todo;
+    DELETE FROM map_grid_todo;
     INSERT INTO map_grid_todo
     SELECT DISTINCT d.key, d.x >> shift, d.y >> shift FROM unnest(keys, xs, ys) AS d(key, x, y);
     ANALYZE map_grid_todo;
