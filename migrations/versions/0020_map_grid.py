@@ -21,7 +21,9 @@ deferred constraint trigger refreshes once, at commit: the notes' points are rec
 compared with the stored ones, and only the cells of points that changed (and of their
 providers' other points, whose ``shared`` may change) are summed again. An unchanged
 re-import writes no note, or notes whose points compare equal: no cell is touched. Refreshes
-take one advisory lock, so that two commits never sum the same cell from different snapshots.
+take one advisory lock, so that two commits never sum the same cell from different snapshots
+(the catalogue writes in READ COMMITTED: each statement of a refresh reads what committed
+before the lock was granted).
 """
 
 import math
