@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -959,3 +960,78 @@ class PersistedDocument(Base):
             postgresql_where=text("NOT registered"),
         ),
     )
+
+
+class MapGridPoint(Base):
+    """A located, visible location under one grid key (``''``: no filter; ``c:<slug>``: its
+    provider has a published service in the category or under it; ``d:<mode>``: one with
+    that delivery mode), with its Web Mercator cell at ``geo.grid.FINE_ZOOM``. Maintained at
+    commit by triggers (migration 0020), never written by the application."""
+
+    __tablename__ = "map_grid_point"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_map_grid_point_key_x_y", "key", "x", "y"),
+        Index("ix_map_grid_point_provider_id_key", "provider_id", "key"),
+        Index("ix_map_grid_point_location_id", "location_id"),
+    )
+
+
+class MapGridCell(Base):
+    """One non-empty Web Mercator cell (tile ``level``/``x``/``y``) of the map grid under a
+    key: what ``mapClusters`` sums. ``shared`` lists the cell's providers that have points
+    under the key in other cells of the level; the others (``providers - cardinality(shared)``)
+    are in this cell only, so cells add up to the exact count of distinct providers."""
+
+    __tablename__ = "map_grid_cell"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    locations: Mapped[int] = mapped_column(Integer)
+    providers: Mapped[int] = mapped_column(Integer)
+    shared: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    lon_sum: Mapped[Decimal] = mapped_column(Numeric)
+    lat_sum: Mapped[Decimal] = mapped_column(Numeric)
+    west: Mapped[float] = mapped_column(Float)
+    south: Mapped[float] = mapped_column(Float)
+    east: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float)
+    # The least location (provider) id as text: the only one when the cell holds one.
+    location_id: Mapped[str] = mapped_column(Text)
+    provider_id: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_map_grid_cell_key_level_x_y", "key", "level", "x", "y"),)
+
+
+class MapGridDirty(Base):
+    """What a transaction wrote that may move the map grid, refreshed at its commit."""
+
+    __tablename__ = "map_grid_dirty"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # A category renamed or moved: every key may have changed.
+    everything: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+    __table_args__ = (Index("ix_map_grid_dirty_xid", "xid"),)
+
+
+class MapGridFlush(Base):
+    """One row per transaction with grid work pending: its deferred trigger runs the refresh
+    once, at commit."""
+
+    __tablename__ = "map_grid_flush"
+
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -1,0 +1,168 @@
+"""The map grid answers ``mapClusters`` exactly as the statement over every point does.
+
+20,000 synthetic providers (``scaled_url``); each view is a 1280 × 800 map, as a browser
+asks for it, around a town and across the province's edge, at zooms 6 to 15, under the three
+kinds of grid key. The oracle is ``clusters_stmt``, value for value: counts, distinct
+providers, the numeric means, extremes and single ids.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
+from ambrogio.catalogue.filters import service_conditions
+from ambrogio.db.session import create_sessionmaker
+from ambrogio.enums import Delivery
+from ambrogio.geo.bbox import BBox
+from ambrogio.geo.clusters import clusters_stmt
+from ambrogio.geo.grid import grid_clusters_stmt, grid_key
+from ambrogio.settings import Settings
+from tests.support.plans import generic_plan
+
+# (lon, lat) at the centre of the map: Lecco; the province's south-west edge (its band of
+# points is cut by the view's edges at every zoom).
+CENTRES = ((9.3932, 45.8566), (9.27, 45.70))
+FILTERS = (
+    None,
+    FilterInput(categories=["assistenza-e-cura"]),  # a category with sub-categories
+    FilterInput(categories=["badante"]),  # a leaf
+    FilterInput(delivery=[Delivery.AT_HOME]),
+)
+
+
+def map_view(lon: float, lat: float, zoom: int, width: int = 1280, height: int = 800) -> BBox:
+    """The box a ``width`` × ``height`` map of 256-pixel tiles shows around (lon, lat)."""
+    world = 256 * 2**zoom
+    px = (lon + 180) / 360 * world
+    py = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * world
+
+    def lon_at(x: float) -> float:
+        return x / world * 360 - 180
+
+    def lat_at(y: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / world))))
+
+    return BBox(
+        lon_at(px - width / 2),
+        lat_at(py + height / 2),
+        lon_at(px + width / 2),
+        lat_at(py - height / 2),
+    )
+
+
+async def _filtered(conn: AsyncConnection, given: FilterInput | None) -> tuple[str, Any]:
+    async with create_sessionmaker(conn.engine)() as session:
+        spec = await resolve_filter(session, given)
+    key = grid_key(given, spec)
+    assert key is not None
+    return key, service_conditions(spec) if given is not None else None
+
+
+# A second location for one provider in seven, up to a few kilometres from its first: in
+# another zoom-17 cell, often in the same cell of the answer (one provider, counted once).
+SECOND_LOCATIONS = """
+INSERT INTO location (id, organization_id, geom, geocode_precision, status)
+SELECT gen_random_uuid(), organization_id,
+       ST_SetSRID(ST_MakePoint(ST_X(geom) + (random() - 0.5) * 0.05,
+                               ST_Y(geom) + (random() - 0.5) * 0.03), 4326),
+       geocode_precision, status
+FROM location WHERE geom IS NOT NULL AND abs(hashtext(id::text)) % 7 = 0
+"""
+
+
+@pytest.fixture
+async def conn(scaled_url: str) -> Any:
+    """A transaction on the scaled database, with the second locations, rolled back."""
+    engine = create_async_engine(scaled_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT setseed(0.25)"))
+            await connection.execute(text(SECOND_LOCATIONS))
+            # The grid's refresh, which would run at commit, now.
+            await connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+            yield connection
+            await connection.rollback()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("given", FILTERS, ids=["all", "category", "leaf", "delivery"])
+async def test_the_grid_gives_the_rows_of_every_point(
+    conn: AsyncConnection, given: FilterInput | None
+) -> None:
+    # given: the grid the triggers kept while the providers were loaded and given second
+    # locations
+    key, conditions = await _filtered(conn, given)
+    merged = shared = 0
+    for zoom in range(6, 16):
+        for lon, lat in CENTRES:
+            view = map_view(lon, lat, zoom)
+            # when
+            stmt = grid_clusters_stmt(view, zoom, key, conditions)
+            assert stmt is not None
+            got = [tuple(row) for row in (await conn.execute(stmt)).all()]
+            # then
+            expected = [
+                tuple(row)
+                for row in (await conn.execute(clusters_stmt(view, zoom, conditions))).all()
+            ]
+            assert got == expected, (zoom, lon, lat)
+            merged += sum(1 for row in got if row[2] > 1)
+            shared += sum(1 for row in got if 1 < row[3] < row[2])
+    # the comparison saw clusters of many points, and of providers with several of them
+    assert merged > 50
+    assert shared > 0
+
+
+def test_a_filter_the_grid_does_not_hold_has_no_key() -> None:
+    from ambrogio.catalogue.filters import ServiceFilterSpec
+
+    two = FilterInput(delivery=[Delivery.AT_HOME, Delivery.ONLINE])
+    assert grid_key(two, ServiceFilterSpec(delivery=["at_home", "online"])) is None
+    aged = FilterInput(categories=["badante"], age=70)
+    assert grid_key(aged, ServiceFilterSpec(category_ids=[], age=70)) is None
+    # an empty filter still asks for a published service: not the unfiltered key
+    assert grid_key(FilterInput(), ServiceFilterSpec()) is None
+
+
+async def test_views_the_grid_cannot_sum_fall_back(conn: AsyncConnection) -> None:
+    across = BBox(179.0, -20.0, -179.0, -10.0)
+    assert grid_clusters_stmt(across, 8, "", None) is None
+    assert grid_clusters_stmt(map_view(9.39, 45.85, 16), 16, "", None) is None
+    assert grid_clusters_stmt(BBox(9.0, 86.0, 10.0, 89.0), 8, "", None) is None
+
+
+async def test_the_sum_reads_the_grid_index(settings: Settings, scaled_url: str) -> None:
+    view = map_view(9.3932, 45.8566, 10)
+    stmt = grid_clusters_stmt(view, 10, "c:assistenza-e-cura", None)
+    assert stmt is not None
+    plan = await generic_plan(settings, scaled_url, stmt)
+    assert "pk_map_grid_cell" in plan or "ix_map_grid_cell_key_level_x_y" in plan, plan
+    assert "Seq Scan on map_grid_cell" not in plan, plan
+    assert "Seq Scan on location" not in plan, plan
+
+
+async def test_the_grid_is_what_a_rebuild_makes(conn: AsyncConnection) -> None:
+    # the maintained grid, then one rebuilt from scratch in the same transaction
+    kept = await grid_rows(conn)
+    await conn.execute(text("SELECT ambrogio_map_grid_rebuild()"))
+    assert await grid_rows(conn) == kept
+
+
+async def grid_rows(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
+    points = await conn.execute(text("SELECT * FROM map_grid_point ORDER BY key, location_id"))
+    cells = await conn.execute(
+        text(
+            "SELECT key, level, y, x, locations, providers,"
+            " ARRAY(SELECT s FROM unnest(shared) AS s ORDER BY s), lon_sum, lat_sum,"
+            " west, south, east, north, location_id, provider_id"
+            " FROM map_grid_cell ORDER BY key, level, y, x"
+        )
+    )
+    return [tuple(r) for r in points.all()], [tuple(r) for r in cells.all()]
