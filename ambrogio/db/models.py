@@ -837,7 +837,8 @@ class OpenInterval(Base):
 
 class ChangeEvent(Base):
     """One change of a provider, location, service or welfare point, written by a trigger in
-    the same transaction (migration 0007), so no write path can forget it.
+    the same transaction (migration 0007; once per statement since 0021), so no write path can
+    forget it.
 
     ``txid`` is the writing transaction's id: the change feed reads only the changes of
     transactions older than every running one (``pg_snapshot_xmin``), in ``(txid, seq)`` order,
