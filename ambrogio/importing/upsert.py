@@ -523,6 +523,9 @@ async def _external_terms(session: AsyncSession, records: Validated) -> None:
 async def merge(session: AsyncSession, records: Validated, source: str, status: str) -> MergeCounts:
     """Stage and merge ``records`` in the session's transaction; the per-provider counts."""
     await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # Statements over whole staging tables cost far above jit_above_cost, and compiling each
+    # took longer than it saves on rows that are read once.
+    await session.execute(text("SET LOCAL jit = off"))
     # The merge's own writes keep the providers' import digests (``importing.digests``).
     await session.execute(text("SELECT set_config('ambrogio.importing', 'on', true)"))
     await stage(session, records)
