@@ -1,4 +1,5 @@
-"""An import, start to end: parse → validate → locate → place → stage and merge → report.
+"""An import, start to end: parse → skip the unchanged → validate → locate → place → stage
+and merge → report.
 
 ``run_import`` is what the ``importProviders`` mutation, ``approveImport`` and ``ambrogio
 import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
@@ -13,6 +14,9 @@ import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
 - ``review`` (a mapper's import): validated and counted like a dry run, then the job waits as
   ``pending_review`` with the file stored, until a reviewer approves (``approve_import`` runs it
   for real, published) or rejects it.
+
+A provider whose input has the digest stored at its last import (``digests``) is counted
+unchanged without being validated, located or staged; its warnings then are reported again.
 
 The data are written in one transaction: a failure — or the process being killed — anywhere
 before the commit leaves the catalogue as it was. In that transaction, after the merge, the
