@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio import taxonomy, validation
 from ambrogio.enums import Delivery, PriceUnit, ProviderKind, TargetGroup
@@ -122,3 +127,94 @@ def test_punctuation_alone_is_no_enumeration_value(written: str) -> None:
         validation.choice("delivery[0]", written, Delivery)
     assert refused.value.value == written
     assert refused.value.reason.startswith("is not one of: on_site, at_home, online")
+
+
+def library_email(raw: str) -> str | None:
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def ours(raw: str) -> str | None:
+    try:
+        return validation.email("email", raw)
+    except BadUserInput:
+        return None
+
+
+_ATOM = st.text("abcXYZ019_+-", min_size=1, max_size=12)
+_LABEL = st.text("abzAZ09-", min_size=1, max_size=12)
+_TLD = st.sampled_from(["it", "org", "IT", "example", "test", "local", "c1", "x", "co", "arpa"])
+
+
+@given(
+    local=st.lists(_ATOM, min_size=1, max_size=3).map(".".join),
+    labels=st.lists(_LABEL, min_size=1, max_size=3),
+    tld=_TLD,
+)
+@settings(max_examples=3000, deadline=None)
+def test_a_plain_address_is_what_the_library_makes_of_it(
+    local: str, labels: list[str], tld: str
+) -> None:
+    raw = f"{local}@{'.'.join([*labels, tld])}"
+    plain = validation.plain_email(raw)
+    if plain is not None:
+        assert library_email(raw) == plain, raw
+
+
+@given(raw=st.text("aZ0_+-.@ é\"'(x", max_size=30))
+@settings(max_examples=3000, deadline=None)
+def test_whatever_the_regular_expression_takes_the_library_takes_alike(raw: str) -> None:
+    plain = validation.plain_email(raw)
+    if plain is not None:
+        assert library_email(raw) == plain, raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "info@example.org",
+        "info17@example.org",  # the import benchmark's
+        "Mario.Rossi+coop@Coop-Sociale.IT",
+        "info@welfare-lecco.example",
+        "a@b.it",
+        "x@" + "a" * 63 + ".it",
+        "l" * 64 + "@coop.it",
+    ],
+)
+def test_the_plain_addresses_of_the_files_are_taken_by_the_regular_expression(raw: str) -> None:
+    assert validation.plain_email(raw) == library_email(raw) is not None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "l" * 65 + "@coop.it",
+        "a..b@coop.it",
+        ".a@coop.it",
+        "a@coop..it",
+        "a@-coop.it",
+        "a@ab--cd.it",
+        "a@coop.test",
+        "a@coop",
+        "a@coop.c1",
+        "a@xn--80ak6aa92e.com",
+        "àlfa@coop.it",
+        '"a b"@coop.it',
+    ],
+)
+def test_anything_less_plain_is_left_to_the_library(raw: str) -> None:
+    assert validation.plain_email(raw) is None
+    assert ours(raw) == library_email(raw)
+
+
+async def test_every_address_of_the_demo_network_is_checked_as_the_library_does(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:
+        found = [row[0] for row in await conn.execute(text("SELECT email FROM organization"))]
+    addresses = [raw for raw in found if raw]
+    assert len(addresses) > 100
+    for raw in addresses:
+        assert ours(raw) == library_email(raw), raw

@@ -178,10 +178,22 @@ def _service_reaches(area: Area, service_id: Any) -> ColumnElement[bool]:
     return exists().where(Service.id == service_id, Service.service_area_comuni.op("&&")(codes))
 
 
-def relevant(seq: int, area: Area) -> Stmt:
-    """The public change ``seq`` when the record it is about lies in the area; a deletion
-    always (nothing is left to place it)."""
+def notified(payload: str) -> tuple[int, int] | None:
+    """The entries a catalogue notification names: ``seq``, or ``first-last`` for the public
+    entries one statement wrote (migration 0021); None for anything else."""
+    first, dash, last = payload.partition("-")
+    if not first.isdigit() or (dash and not last.isdigit()):
+        return None
+    return int(first), int(last if dash else first)
+
+
+def relevant(first: int, last: int, area: Area) -> Stmt:
+    """The public changes one statement wrote with seq from ``first`` to ``last`` (those of
+    ``last``'s transaction: other transactions' entries may lie between), in seq order, when
+    the record each is about lies in the area; a deletion always (nothing is left to place
+    it)."""
     event = ChangeEvent
+    writer = select(ChangeEvent.txid).where(ChangeEvent.seq == last).scalar_subquery()
     place, site = aliased(Location), aliased(ServiceAtLocation)
     here = _in_area(area, place.geom, place.comune_istat)
     located = or_(
@@ -207,8 +219,13 @@ def relevant(seq: int, area: Area) -> Stmt:
             ),
         ),
     )
-    return select(event).where(
-        event.seq == seq,
-        or_(event.published_before, event.published_after),
-        or_(event.change == "delete", located),
+    return (
+        select(event)
+        .where(
+            event.seq.between(first, last),
+            event.txid == writer,
+            or_(event.published_before, event.published_after),
+            or_(event.change == "delete", located),
+        )
+        .order_by(event.seq)
     )

@@ -320,6 +320,21 @@ class ProviderSearch(Base):
     )
 
 
+class ImportDigest(Base):
+    """The digest of the input a provider's last import wrote (``importing.digests``): the
+    next import skips the provider when its input has the same digest. Deleted by statement
+    triggers on any other write of the provider's records (migration 0021)."""
+
+    __tablename__ = "import_digest"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    # The provider's warnings then, [{at, field, value, reason}], ``at`` its place in the rows.
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+
+
 class Location(Provenance, Base):
     """A place where a provider works (HSDS location); the point may be unknown."""
 
@@ -823,7 +838,8 @@ class OpenInterval(Base):
 
 class ChangeEvent(Base):
     """One change of a provider, location, service or welfare point, written by a trigger in
-    the same transaction (migration 0007), so no write path can forget it.
+    the same transaction (migration 0007; once per statement since 0021), so no write path can
+    forget it.
 
     ``txid`` is the writing transaction's id: the change feed reads only the changes of
     transactions older than every running one (``pg_snapshot_xmin``), in ``(txid, seq)`` order,

@@ -2,11 +2,12 @@
 
 Triggers notify a channel whatever process made the change: ``ambrogio_slot`` with a slot's id
 when its seats or status change (migration 0003), ``ambrogio_catalogue`` with a change feed
-entry's ``seq`` when a published record changes (migration 0008). PostgreSQL delivers them at
-commit, in commit order. Each process keeps one listening connection and fans the payloads out
-to its subscribers' queues. A subscriber that falls behind by more than ``QUEUE_SIZE``
-notifications loses the oldest: a live view wants the newest state (a client that must miss
-nothing follows the change feed instead).
+entry's ``seq``, or ``first-last`` for one statement's entries, when published records
+change (migrations 0008 and 0021). PostgreSQL delivers them at commit, in commit order. Each
+process keeps one listening connection and fans the payloads out to its subscribers' queues.
+A subscriber that falls behind by more than ``QUEUE_SIZE`` notifications loses the oldest: a
+live view wants the newest state (a client that must miss nothing follows the change feed
+instead).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""An import, start to end: parse → validate → locate → place → stage and merge → report.
+"""An import, start to end: parse → skip the unchanged → validate → locate → place → stage
+and merge → report.
 
 ``run_import`` is what the ``importProviders`` mutation, ``approveImport`` and ``ambrogio
 import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
@@ -13,6 +14,9 @@ import`` call. The outcome is an ``ImportJob`` row (see ``jobs``):
 - ``review`` (a mapper's import): validated and counted like a dry run, then the job waits as
   ``pending_review`` with the file stored, until a reviewer approves (``approve_import`` runs it
   for real, published) or rejects it.
+
+A provider whose input has the digest stored at its last import (``digests``) is counted
+unchanged without being validated, located or staged; its warnings then are reported again.
 
 The data are written in one transaction: a failure — or the process being killed — anywhere
 before the commit leaves the catalogue as it was. In that transaction, after the merge, the
@@ -46,7 +50,7 @@ from ambrogio.editing.matching import flag_duplicates
 from ambrogio.enums import ImportFormat, Status
 from ambrogio.errors import BadUserInput, Conflict, NotFound, UnreadableFile
 from ambrogio.hours.intervals import sync_open_intervals
-from ambrogio.importing import csv, geojson, hsds, jobs
+from ambrogio.importing import csv, digests, geojson, hsds, jobs
 from ambrogio.importing.geocode import Nominatim, locate
 from ambrogio.importing.placing import place
 from ambrogio.importing.rows import Parsed, RowIssue
@@ -189,12 +193,17 @@ async def _run(
     options = dataclasses.replace(options, progress=progress)
     progress("reading the file", 0, None)
     parsed = await _parse(parse, data, options, settings, job_id)
+    rows = _rows(parsed)
+    digested = await _digested(sessionmaker, settings, parsed, source, job_id)
     try:
-        records = await _validate_and_locate(
-            sessionmaker, settings, parsed, source, job_id, geocoder, progress
+        records, geocoded = await _validate_and_locate(
+            sessionmaker, settings, digested.parsed, source, job_id, geocoder, progress
         )
     finally:
         await progress.flush()
+    records.rows = rows
+    records.warnings.extend(digested.warnings)
+    records.warnings.sort(key=lambda issue: issue.row)
     fails = bool(records.errors) and not options.skip_bad_rows
     outcome: dict[str, object] = {
         "rows": records.rows,
@@ -204,7 +213,9 @@ async def _run(
     if fails and not options.dry_run:
         return await _fail_unwritten(sessionmaker, job_id, records, outcome)
     dry = options.dry_run or options.review
-    counts, flagged = await _write(sessionmaker, records, source, options, job_id, dry=dry)
+    counts, flagged = await _write(
+        sessionmaker, records, (digested, geocoded), source, options, job_id, dry=dry
+    )
     status = _status(options, fails=fails)
     return await jobs.finish_job(
         sessionmaker,
@@ -258,6 +269,41 @@ async def _parse(
     return parsed
 
 
+def _rows(parsed: Parsed) -> int:
+    return len({row.number for row in parsed.rows} | {issue.row for issue in parsed.errors})
+
+
+def _digest_options(settings: Settings) -> dict[str, object]:
+    """What an import writes besides its rows depends on: a change of these writes again."""
+    return {
+        "status": Status.PUBLISHED.value,
+        "territory": list(settings.territory),
+        "territory_bbox": list(settings.territory_bbox),
+        "geocoder": settings.geocoder_url,
+    }
+
+
+async def _digested(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    parsed: Parsed,
+    source: str,
+    job_id: uuid.UUID,
+) -> digests.Digested:
+    """The rows to validate: those of the providers not unchanged since the last import."""
+    began = time.perf_counter()
+    async with sessionmaker() as session:
+        stored = await digests.stored(session, source)
+    digested = await asyncio.to_thread(
+        digests.split, parsed, source, _digest_options(settings), stored
+    )
+    log.info(
+        "import %s: digests %.1f s, %d providers unchanged",
+        job_id, time.perf_counter() - began, digested.unchanged,
+    )  # fmt: skip
+    return digested
+
+
 async def _validate_and_locate(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -266,7 +312,9 @@ async def _validate_and_locate(
     job_id: uuid.UUID,
     geocoder: Nominatim | None,
     progress: Report,
-) -> Validated:
+) -> tuple[Validated, set[uuid.UUID]]:
+    """The records, and the providers whose places the geocoder was asked about when it warned
+    (of failures, of addresses it could not find): it may answer otherwise next time."""
     async with sessionmaker() as session:
         known = await load_known(session)
     began = time.perf_counter()
@@ -275,13 +323,13 @@ async def _validate_and_locate(
     )
     log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
     progress("locating places", 0, None)
+    pending = {loc.provider_id for loc in records.locations.values() if loc.precision is None}
     async with sessionmaker() as session:
-        records.warnings.extend(
-            await locate(session, records.locations.values(), known, settings, geocoder)
-        )
+        geocoded = await locate(session, records.locations.values(), known, settings, geocoder)
+        records.warnings.extend(geocoded)
         records.warnings.extend(await place(session, records, settings.territory))
         await session.commit()
-    return records
+    return records, pending if geocoded else set()
 
 
 def _status(options: ImportOptions, *, fails: bool) -> str:
@@ -302,6 +350,7 @@ def _with_duplicates_warning(warnings: list[RowIssue], flagged: int) -> list[Row
 async def _write(
     sessionmaker: async_sessionmaker[AsyncSession],
     records: Validated,
+    digested: tuple[digests.Digested, set[uuid.UUID]],
     source: str,
     options: ImportOptions,
     job_id: uuid.UUID,
@@ -316,6 +365,9 @@ async def _write(
             began = time.perf_counter()
             options.progress("writing", 0, None)
             counts = await merge(session, records, source, Status.PUBLISHED.value)
+            split, geocoded = digested
+            counts.unchanged += split.unchanged
+            await digests.remember(session, split, records, unsettled=geocoded)
             merged = time.perf_counter()
             pairs = {(loc.opening_hours, loc.comune_istat) for loc in records.locations.values()}
             options.progress("opening hours", 0, None)

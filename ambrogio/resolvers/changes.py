@@ -12,6 +12,7 @@ from ambrogio.catalogue import changes as statements
 from ambrogio.catalogue.pagination import counter, page_size
 from ambrogio.context import Context
 from ambrogio.db import faults
+from ambrogio.db.models import ChangeEvent
 from ambrogio.db.notifications import CATALOGUE_CHANNEL
 from ambrogio.errors import BadUserInput, Unavailable
 from ambrogio.export import feed
@@ -51,14 +52,14 @@ async def catalogue_changed(
         raise Unavailable("catalogueChanged: live updates are unavailable; retry later")
     async with notifications.subscribe(CATALOGUE_CHANNEL) as queue:
         while True:
-            payload = await queue.get()
-            if not payload.isdigit():
+            entries = statements.notified(await queue.get())
+            if entries is None:
                 continue
-            row = None
+            rows: list[ChangeEvent] = []
             with faults.tolerated():
                 async with info.context.sessionmaker() as session:
-                    row = await session.scalar(statements.relevant(int(payload), area))
-            if row is not None:
+                    rows = list(await session.scalars(statements.relevant(*entries, area)))
+            for row in rows:
                 yield Change.from_row(row)
 
 

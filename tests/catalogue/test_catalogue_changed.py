@@ -131,3 +131,36 @@ async def test_an_area_is_required_and_checked(server, variables) -> None:
     assert message["type"] == "next" or message["type"] == "error", message
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_one_statement_changing_places_far_and_near_brings_the_near_one(
+    server: int, engine: AsyncEngine, pair: Any
+) -> None:
+    here, lat, lon, _, there = pair
+    ws = await subscribe(server, {"near": {"lat": lat, "lon": lon}, "r": 1000.0})
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            # given one statement writing both (one notification for a range of entries)
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "UPDATE location SET updated_at = clock_timestamp() "
+                        "WHERE id IN (:far, :near)"
+                    ),
+                    {"far": there, "near": here},
+                )
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
+            except TimeoutError:
+                assert time.monotonic() < deadline, "the subscription never answered"
+                continue
+            break
+        # then the near change comes, and nothing else with it
+        assert message["payload"]["data"]["catalogueChanged"]["id"] == to_global_id(
+            "Location", here
+        )
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), timeout=0.5)
+    finally:
+        await ws.close()

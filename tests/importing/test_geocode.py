@@ -130,3 +130,11 @@ async def test_a_failing_geocoder_falls_back_to_the_comune(
     assert len(nominatim.asked) == 3  # given up after three failures in a row
     assert any(w["field"] == "geocoder" for w in getattr(job, "warnings", []))
     assert {(await _point(geo_db, "down", f"down-{n}"))[2] for n in range(5)} == {"comune"}
+    # the geocoder may answer next time: these providers are not skipped as unchanged
+    assert (
+        await geo_db.scalar(
+            "SELECT count(*) FROM import_digest d JOIN organization o ON o.id = d.organization_id "
+            "WHERE o.source = 'down'"
+        )
+        == 0
+    )
