@@ -1,0 +1,303 @@
+"""Compiled answers: a query whose whole selection is plain data is answered without
+graphql-core's execution.
+
+The map and search front ends send the same few documents over and over, and for a page of
+nearest providers graphql-core spends more time walking the answer (a resolver call, a
+completion and a path per field of every edge) than the database spends finding it. A
+``Plan`` is made once per document and operation name; it covers an operation when
+
+- it is a query with one root field among ``PLANNED_ROOTS`` (an alias is fine), whose
+  arguments are literals or variables;
+- every field below it is ``__typename`` or a field of an object type, or a list of one, that
+  strawberry resolves by reading an attribute (or one of ``PLAIN_RESOLVERS``): no arguments,
+  no permission classes, no field extensions, no interfaces or unions;
+- there are no fragments, no directives and no response name selected twice in one
+  selection set (graphql-core would merge them);
+- it passes validation (the same rules as the regular path, and the introspection rule).
+
+The answer is then what graphql-core would build: the root resolver is called as strawberry
+calls it (its arguments coerced by graphql-core and converted by strawberry), and each field's
+value is read and serialized by its GraphQL type, in the order of the selection. Whatever the
+plan cannot answer exactly, a value a non-null field lacks, a resolver's error, raises
+``NotCovered``: the caller answers the request on the regular path, which says what went
+wrong the usual way.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+from ambrogio.schema.limits import _parse
+from ambrogio.schema.strings import TextLiterals
+from ambrogio.schema.types.node import _edge_cursor
+
+# Root fields whose resolvers read nothing of ``info`` but its context.
+PLANNED_ROOTS = frozenset({"providers", "services", "welfarePoints"})
+# Resolvers that only read their object: called with it, as strawberry does.
+PLAIN_RESOLVERS: frozenset[Callable[..., Any]] = frozenset({_edge_cursor})
+# Validation: the regular path's rules, and the introspection rule always (a plan never
+# answers introspection, whatever the settings).
+RULES = (
+    *specified_rules,
+    TextLiterals,
+    MaybeNullValidationRule,
+    OneOfInputValidationRule,
+    NoSchemaIntrospectionCustomRule,
+)
+CACHED_PLANS = 256
+
+
+class NotCovered(Exception):
+    """The plan cannot answer this request exactly: answer it on the regular path."""
+
+
+# A value of the resolver's result to its answer.
+Shape = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class RootInfo:
+    """What a planned root resolver receives as ``info``: the request's context only (reading
+    anything else raises, and the request goes the regular way)."""
+
+    context: Any
+
+
+@dataclass(frozen=True)
+class Plan:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    # The operation's name for the request's log line, when the document names it.
+    name: str | None
+    key: str
+    field: StrawberryField
+    node: FieldNode
+    graphql_field: Any
+    resolver: Callable[..., Awaitable[Any]]
+    shape: Shape
+
+    async def run(
+        self, schema: Any, context: Any, variables: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The operation's ``data``; raises ``NotCovered``."""
+        coerced = get_variable_values(
+            schema._schema, self.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise NotCovered("variables")
+        try:
+            raw = get_argument_values(self.graphql_field, self.node, coerced)
+            kwargs = convert_arguments(
+                raw,
+                self.field.arguments,
+                scalar_registry=schema.schema_converter.scalar_registry,
+                config=schema.config,
+            )
+            value = await self.resolver(None, RootInfo(context), **kwargs)
+            return {self.key: self.shape(value)}
+        except NotCovered:
+            raise
+        except Exception as error:
+            raise NotCovered(repr(error)) from error
+
+
+class Plans:
+    """Plans by document text and operation name (None: not covered), made on first use."""
+
+    def __init__(self, schema: Any, max_tokens: int) -> None:
+        self.schema = schema
+        self.max_tokens = max_tokens
+        self.entries: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def get(self, query: str, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        try:
+            plan = self.entries[key]
+        except KeyError:
+            plan = self.entries[key] = self._make(query, operation_name)
+            if len(self.entries) > CACHED_PLANS:
+                self.entries.popitem(last=False)
+            return plan
+        self.entries.move_to_end(key)
+        return plan
+
+    def _make(self, query: str, operation_name: str | None) -> Plan | None:
+        try:
+            document = _parse(query, self.max_tokens)
+        except (GraphQLError, RecursionError):
+            return None
+        schema: GraphQLSchema = self.schema._schema
+        if validate(schema, document, RULES):
+            return None
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return None
+        if operation.directives:
+            return None
+        try:
+            return self._plan(document, operation)
+        except NotCovered:
+            return None
+
+    def _plan(self, document: DocumentNode, operation: OperationDefinitionNode) -> Plan:
+        roots = operation.selection_set.selections
+        if len(roots) != 1 or not isinstance(roots[0], FieldNode):
+            raise NotCovered("one root field")
+        node = roots[0]
+        if node.name.value not in PLANNED_ROOTS or node.directives:
+            raise NotCovered("root field")
+        query_type = self.schema._schema.query_type
+        graphql_field = query_type.fields[node.name.value]
+        field = self._strawberry_field(query_type, node.name.value)
+        resolver = field.base_resolver
+        if (
+            resolver is None
+            or not resolver.is_async
+            or field.permission_classes
+            or field.extensions
+            or resolver.self_parameter is None
+        ):
+            raise NotCovered("root resolver")
+        named = operation.name.value if operation.name is not None else None
+        return Plan(
+            document=document,
+            operation=operation,
+            name=named,
+            key=_key(node),
+            field=field,
+            node=node,
+            graphql_field=graphql_field,
+            resolver=_call(resolver),
+            shape=self._shape(graphql_field.type, node.selection_set),
+        )
+
+    def _strawberry_field(self, parent: GraphQLObjectType, name: str) -> StrawberryField:
+        definition = parent.extensions.get("strawberry-definition")
+        if not isinstance(definition, StrawberryObjectDefinition):
+            raise NotCovered("not a strawberry type")
+        for field in definition.fields:
+            if self.schema.config.name_converter.get_graphql_name(field) == name:
+                return field
+        raise NotCovered(name)
+
+    def _shape(self, kind: GraphQLOutputType, selection: SelectionSetNode | None) -> Shape:
+        if isinstance(kind, GraphQLNonNull):
+            inner = self._shape(kind.of_type, selection)
+
+            def required(value: Any) -> Any:
+                if value is None:
+                    raise NotCovered("null in a non-null field")
+                return inner(value)
+
+            return required
+        if isinstance(kind, GraphQLList):
+            item = self._shape(kind.of_type, selection)
+
+            def listed(value: Any) -> Any:
+                if value is None:
+                    return None
+                return [item(one) for one in value]
+
+            return listed
+        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+            if selection is not None:
+                raise NotCovered("selection on a leaf")
+            serialize = kind.serialize
+
+            def leaf(value: Any) -> Any:
+                if value is None:
+                    return None
+                return serialize(value)
+
+            return leaf
+        if not isinstance(kind, GraphQLObjectType) or selection is None:
+            raise NotCovered("not an object type")
+        return self._object(kind, selection)
+
+    def _object(self, kind: GraphQLObjectType, selection: SelectionSetNode) -> Shape:
+        fields: list[tuple[str, Callable[[Any], Any], Shape]] = []
+        keys: set[str] = set()
+        for node in selection.selections:
+            if not isinstance(node, FieldNode) or node.directives or node.arguments:
+                raise NotCovered("fragment, directive or argument")
+            key = _key(node)
+            if key in keys:
+                raise NotCovered("a response name selected twice")
+            keys.add(key)
+            name = node.name.value
+            if name == "__typename":
+                fields.append((key, _constant(kind.name), _same))
+                continue
+            field = self._strawberry_field(kind, name)
+            if field.permission_classes or field.extensions:
+                raise NotCovered("permissions or extensions")
+            resolver = field.base_resolver
+            if resolver is None:
+                read: Callable[[Any], Any] = _attribute(field.python_name)
+            elif resolver.wrapped_func in PLAIN_RESOLVERS:
+                read = resolver.wrapped_func
+            else:
+                raise NotCovered("a resolver")
+            fields.append((key, read, self._shape(kind.fields[name].type, node.selection_set)))
+
+        def shaped(value: Any) -> dict[str, Any]:
+            return {key: shape(read(value)) for key, read, shape in fields}
+
+        return shaped
+
+
+def _key(node: FieldNode) -> str:
+    return node.alias.value if node.alias is not None else node.name.value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _: value
+
+
+def _attribute(name: str) -> Callable[[Any], Any]:
+    return lambda value: getattr(value, name)
+
+
+def _call(resolver: Any) -> Callable[..., Awaitable[Any]]:
+    function = resolver.wrapped_func
+    info = resolver.info_parameter
+    if info is None:
+        raise NotCovered("a root resolver without info")
+
+    async def call(root: Any, info_value: RootInfo, **kwargs: Any) -> Any:
+        return await function(root, **{info.name: info_value}, **kwargs)
+
+    return call
