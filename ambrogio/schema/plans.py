@@ -6,8 +6,8 @@ nearest providers graphql-core spends more time walking the answer (a resolver c
 completion and a path per field of every edge) than the database spends finding it. A
 ``Plan`` is made once per document and operation name; it covers an operation when
 
-- it is a query with one root field among ``PLANNED_ROOTS`` (an alias is fine), whose
-  arguments are literals or variables;
+- it is a query with one root field among ``PLANNED_ROOTS`` (an alias is fine; ``__typename``
+  may sit beside it), whose arguments are literals or variables;
 - every field below it is ``__typename`` or a field of an object type, or a list of one, that
   strawberry resolves by reading an attribute (or one of ``PLAIN_RESOLVERS``): no arguments,
   no permission classes, no field extensions, no interfaces or unions;
@@ -104,6 +104,8 @@ class Plan:
     graphql_field: Any
     resolver: Callable[..., Awaitable[Any]]
     shape: Shape
+    # The root's response names in order, None for the planned field's, and their values.
+    roots: tuple[tuple[str, str | None], ...]
 
     async def run(
         self, schema: Any, context: Any, variables: dict[str, Any] | None
@@ -122,8 +124,8 @@ class Plan:
                 scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )
-            value = await self.resolver(None, RootInfo(context), **kwargs)
-            return {self.key: self.shape(value)}
+            value = self.shape(await self.resolver(None, RootInfo(context), **kwargs))
+            return {key: value if constant is None else constant for key, constant in self.roots}
         except NotCovered:
             raise
         except Exception as error:
@@ -169,13 +171,22 @@ class Plans:
             return None
 
     def _plan(self, document: DocumentNode, operation: OperationDefinitionNode) -> Plan:
-        roots = operation.selection_set.selections
-        if len(roots) != 1 or not isinstance(roots[0], FieldNode):
-            raise NotCovered("one root field")
-        node = roots[0]
-        if node.name.value not in PLANNED_ROOTS or node.directives:
-            raise NotCovered("root field")
         query_type = self.schema._schema.query_type
+        planned: list[FieldNode] = []
+        roots: list[tuple[str, str | None]] = []
+        for selection in operation.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.directives:
+                raise NotCovered("fragment or directive")
+            if selection.name.value == "__typename":
+                roots.append((_key(selection), query_type.name))
+            elif selection.name.value in PLANNED_ROOTS:
+                roots.append((_key(selection), None))
+                planned.append(selection)
+            else:
+                raise NotCovered("root field")
+        if len(planned) != 1 or len({key for key, _ in roots}) != len(roots):
+            raise NotCovered("one planned root field")
+        (node,) = planned
         graphql_field = query_type.fields[node.name.value]
         field = self._strawberry_field(query_type, node.name.value)
         resolver = field.base_resolver
@@ -198,6 +209,7 @@ class Plans:
             graphql_field=graphql_field,
             resolver=_call(resolver),
             shape=self._shape(graphql_field.type, node.selection_set),
+            roots=tuple(roots),
         )
 
     def _strawberry_field(self, parent: GraphQLObjectType, name: str) -> StrawberryField:
