@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from typing import Any
 
 from graphql import (
@@ -52,9 +52,17 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
-from strawberry.types.arguments import convert_arguments
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.arguments import _is_leaf_type, convert_arguments
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    has_object_definition,
+)
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.unset import UNSET
 
 from ambrogio.schema.limits import _parse
 from ambrogio.schema.strings import TextLiterals
@@ -82,6 +90,9 @@ class NotCovered(Exception):
 
 # A value of the resolver's result to its answer.
 Shape = Callable[[Any], Any]
+# The root field's arguments, as graphql-core coerced them, to the resolver's keywords; None
+# when strawberry's conversion must do it.
+Convert = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,8 @@ class Plan:
     shape: Shape
     # The root's response names in order, None for the planned field's, and their values.
     roots: tuple[tuple[str, str | None], ...]
+    # strawberry's conversion of the arguments, compiled for their types.
+    convert: Convert
 
     async def run(
         self, schema: Any, context: Any, variables: dict[str, Any] | None
@@ -118,12 +131,14 @@ class Plan:
             raise NotCovered("variables")
         try:
             raw = get_argument_values(self.graphql_field, self.node, coerced)
-            kwargs = convert_arguments(
-                raw,
-                self.field.arguments,
-                scalar_registry=schema.schema_converter.scalar_registry,
-                config=schema.config,
-            )
+            kwargs = self.convert(raw)
+            if kwargs is None:
+                kwargs = convert_arguments(
+                    raw,
+                    self.field.arguments,
+                    scalar_registry=schema.schema_converter.scalar_registry,
+                    config=schema.config,
+                )
             value = self.shape(await self.resolver(None, RootInfo(context), **kwargs))
             return {key: value if constant is None else constant for key, constant in self.roots}
         except NotCovered:
@@ -210,7 +225,77 @@ class Plans:
             resolver=_call(resolver),
             shape=self._shape(graphql_field.type, node.selection_set),
             roots=tuple(roots),
+            convert=self._converter(field),
         )
+
+    def _converter(self, field: StrawberryField) -> Convert:
+        """``convert_arguments`` for ``field``'s arguments, its type questions answered once:
+        scalars as they are, input objects built from their fields. An argument of another
+        type (lists, enums, ``Maybe``, an input that builds itself), when given, makes it
+        answer None: strawberry's own conversion then."""
+        names = self.schema.config.name_converter
+        arguments = []
+        for argument in field.arguments:
+            try:
+                conv: Callable[[Any], Any] | None = self._convert(argument.type)
+            except NotCovered:
+                conv = None
+            arguments.append((names.from_argument(argument), argument.python_name, conv))
+
+        def convert(value: dict[str, Any]) -> dict[str, Any] | None:
+            kwargs = {}
+            for name, python, conv in arguments:
+                if name in value:
+                    if conv is None:
+                        return None
+                    kwargs[python] = conv(value[name])
+            return kwargs
+
+        return convert
+
+    def _convert(self, kind: Any) -> Callable[[Any], Any]:
+        registry = self.schema.schema_converter.scalar_registry
+        if isinstance(kind, StrawberryMaybe | StrawberryList):
+            raise NotCovered("Maybe or a list")
+        if isinstance(kind, StrawberryOptional):
+            return self._convert(kind.of_type)
+        if isinstance(kind, LazyType):
+            return self._convert(kind.resolve_type())
+        if _is_leaf_type(kind, registry):
+            if not isinstance(kind, type) or kind not in (int, float, str, bool):
+                raise NotCovered("a scalar of its own or an enum")
+            return _same
+        if not has_object_definition(kind):
+            raise NotCovered("an argument type")
+        definition = kind.__strawberry_definition__
+        if definition.from_input is not None or not definition.is_input:
+            raise NotCovered("an input that builds itself")
+        names = self.schema.config.name_converter
+        # An implicit None for fields without a default, as strawberry sets them.
+        defaults = {
+            field.python_name: None
+            for field in definition.fields
+            if field.default_value is MISSING and field.default_factory is MISSING
+        }
+        fields = [
+            (
+                names.from_field(field),
+                field.python_name,
+                self._convert(field.resolve_type(type_definition=definition)),
+            )
+            for field in definition.fields
+        ]
+
+        def build(value: Any) -> Any:
+            if value is None or value is UNSET:
+                return value
+            kwargs = dict(defaults)
+            for name, python, conv in fields:
+                if name in value:
+                    kwargs[python] = conv(value[name])
+            return kind(**kwargs)
+
+        return build
 
     def _strawberry_field(self, parent: GraphQLObjectType, name: str) -> StrawberryField:
         definition = parent.extensions.get("strawberry-definition")

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from strawberry.types.arguments import convert_arguments
 
 from ambrogio.schema.build import build_schema
 from ambrogio.schema.plans import Plans
@@ -223,3 +224,31 @@ async def test_the_log_line_of_a_planned_answer_is_the_regular_paths(
     assert lines[True] == lines[False]
     assert [line["operation"] for line in lines[True]] == ["Nearby", "anonymous", "anonymous"]
     assert lines[True][2]["errors"] == ["BAD_USER_INPUT"]
+
+
+def test_the_compiled_conversion_of_arguments_is_strawberrys() -> None:
+    # Given the plan of a root field and argument values as graphql-core coerces them
+    schema = build_schema()
+    plan = Plans(schema, 2000).get(ONE_ROOT_ALIASED, None)
+    assert plan is not None
+    given = [
+        {"near": {"lat": 45.85, "lon": 9.39}, "radiusMeters": 2000.0, "first": 20},
+        {"near": {"lat": -1.5, "lon": 0.0}, "radiusMeters": None, "first": 3, "after": "x"},
+        {"near": None, "first": 20},
+        {"first": 20, "text": "badante"},
+        {},
+    ]
+    for raw in given:
+        # When both convert them
+        compiled = plan.convert(raw)
+        expected = convert_arguments(
+            raw,
+            plan.field.arguments,
+            scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )
+        # Then they agree, input objects and their types included
+        assert compiled == expected, raw
+        assert [type(v) for v in compiled.values()] == [type(v) for v in expected.values()]
+    # and a filter (a list of enums inside) is left to strawberry
+    assert plan.convert({"filter": {"delivery": ["AT_HOME"]}, "first": 2}) is None
