@@ -240,15 +240,21 @@ class Plans:
                 conv: Callable[[Any], Any] | None = self._convert(argument.type)
             except NotCovered:
                 conv = None
-            arguments.append((names.from_argument(argument), argument.python_name, conv))
+            # A null stays null, but in a ``Maybe`` (``Some(None)``).
+            null = not isinstance(argument.type, StrawberryMaybe)
+            arguments.append((names.from_argument(argument), argument.python_name, conv, null))
 
         def convert(value: dict[str, Any]) -> dict[str, Any] | None:
             kwargs = {}
-            for name, python, conv in arguments:
+            for name, python, conv, null in arguments:
                 if name in value:
-                    if conv is None:
+                    given = value[name]
+                    if conv is not None:
+                        kwargs[python] = conv(given)
+                    elif given is None and null:
+                        kwargs[python] = None
+                    else:
                         return None
-                    kwargs[python] = conv(value[name])
             return kwargs
 
         return convert

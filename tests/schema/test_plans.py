@@ -236,6 +236,7 @@ def test_the_compiled_conversion_of_arguments_is_strawberrys() -> None:
         {"near": {"lat": -1.5, "lon": 0.0}, "radiusMeters": None, "first": 3, "after": "x"},
         {"near": None, "first": 20},
         {"first": 20, "text": "badante"},
+        {"near": None, "radiusMeters": None, "text": None, "filter": None, "orderBy": None},
         {},
     ]
     for raw in given:
@@ -250,5 +251,6 @@ def test_the_compiled_conversion_of_arguments_is_strawberrys() -> None:
         # Then they agree, input objects and their types included
         assert compiled == expected, raw
         assert [type(v) for v in compiled.values()] == [type(v) for v in expected.values()]
-    # and a filter (a list of enums inside) is left to strawberry
+    # and a filter (a list of enums inside) or an order (an enum) is left to strawberry
     assert plan.convert({"filter": {"delivery": ["AT_HOME"]}, "first": 2}) is None
+    assert plan.convert({"orderBy": "NAME"}) is None
