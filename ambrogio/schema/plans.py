@@ -40,7 +40,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
-    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -172,18 +171,20 @@ class Plans:
             document = _parse(query, self.max_tokens)
         except (GraphQLError, RecursionError):
             return None
-        schema: GraphQLSchema = self.schema._schema
-        if validate(schema, document, RULES):
-            return None
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return None
         if operation.directives:
             return None
+        # The shape first, in one linear pass: validation (its overlap check takes time in the
+        # square of repeated fields) only runs on a document that repeats none.
         try:
-            return self._plan(document, operation)
-        except NotCovered:
+            plan = self._plan(document, operation)
+        except (NotCovered, KeyError):
             return None
+        if validate(self.schema._schema, document, RULES):
+            return None
+        return plan
 
     def _plan(self, document: DocumentNode, operation: OperationDefinitionNode) -> Plan:
         query_type = self.schema._schema.query_type

@@ -112,6 +112,9 @@ def requests() -> list[Request]:
         {"query": TEXT, "variables": {"t": "   "}},
         {"query": TEXT, "variables": {"t": "il la di"}},
         {"query": NEARBY, "variables": LECCO, "operationName": "Missing"},
+        # Over the limits: refused before validation, on either path.
+        {"query": "{ providers(first: 1) { edges { node { " + "id " * 9 + "} } } }"},
+        {"query": ONE_ROOT_ALIASED, "variables": {"near": LECCO, "n": 100}},
     ]
     out += [{"query": query, "variables": {**LECCO, "yes": True}} for query in NOT_COVERED]
     return out
