@@ -43,7 +43,6 @@ from ambrogio.http.hsds import hsds_routes
 from ambrogio.http.map_preview import map_preview_routes
 from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
-from ambrogio.http.planned import Planned, paid
 from ambrogio.http.requests import Requests, request_info
 from ambrogio.http.rest_limit import RestLimit
 from ambrogio.http.tile_cache import TileCache
@@ -58,6 +57,7 @@ from ambrogio.http.transport import (
 )
 from ambrogio.http.uploads import UploadLimit
 from ambrogio.schema.build import build_schema
+from ambrogio.schema.planned import Planned, paid
 from ambrogio.settings import Settings
 
 
@@ -166,7 +166,7 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             sessionmaker=self.state.sessionmaker,
             engine=self.state.engine,
             notifications=self.state.notifications,
-            # Charged already when a plan handed the request on (ambrogio.http.planned).
+            # Charged already when a plan handed the request on (ambrogio.schema.planned).
             limiter=paid(request.scope) or self.state.limiter,
             routing=self.state.routing,
         )

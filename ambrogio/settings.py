@@ -158,7 +158,7 @@ class Settings(BaseSettings):
     persisted_queries: PersistedQueries = PersistedQueries.APQ
     persisted_max_age_seconds: int = 60
     # Queries whose selection is plain data answered by a compiled plan, without graphql-core's
-    # execution (ambrogio.http.planned); off, every operation takes the regular path.
+    # execution (ambrogio.schema.planned); off, every operation takes the regular path.
     compiled_plans: bool = True
 
     # Housekeeping (ambrogio.db.housekeeping): documents clients registered by their hash and
