@@ -43,6 +43,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     get_operation_ast,
     specified_rules,
     validate,
@@ -340,7 +341,10 @@ class Plans:
             def leaf(value: Any) -> Any:
                 if value is None:
                     return None
-                return serialize(value)
+                serialized = serialize(value)
+                if serialized is None or serialized is Undefined:
+                    raise NotCovered("a scalar serialized to nothing")  # an error in graphql-core
+                return serialized
 
             return leaf
         if not isinstance(kind, GraphQLObjectType) or selection is None:
