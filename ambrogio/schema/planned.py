@@ -66,7 +66,7 @@ class Planned:
         self.settings = settings
         self.plans = Plans(schema, settings.max_tokens)
         self.open = (
-            settings.compiled_plans and settings.persisted_queries is not PersistedQueries.TRUSTED
+            settings.compiled_plans and settings.persisted_queries != PersistedQueries.TRUSTED
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
