@@ -57,6 +57,7 @@ from ambrogio.http.transport import (
 )
 from ambrogio.http.uploads import UploadLimit
 from ambrogio.schema.build import build_schema
+from ambrogio.schema.planned import Planned, paid
 from ambrogio.settings import Settings
 
 
@@ -165,7 +166,8 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
             sessionmaker=self.state.sessionmaker,
             engine=self.state.engine,
             notifications=self.state.notifications,
-            limiter=self.state.limiter,
+            # Charged already when a plan handed the request on (ambrogio.schema.planned).
+            limiter=paid(request.scope) or self.state.limiter,
             routing=self.state.routing,
         )
         context.client = request.client.host if request.client else None
@@ -266,9 +268,14 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             Route(
                 "/graphql",
                 Transport(
-                    PersistedGetCache(
-                        UploadLimit(graphql, settings.import_max_bytes),
-                        settings.persisted_max_age_seconds,
+                    Planned(
+                        PersistedGetCache(
+                            UploadLimit(graphql, settings.import_max_bytes),
+                            settings.persisted_max_age_seconds,
+                        ),
+                        schema=graphql.schema,
+                        state=state,
+                        settings=settings,
                     ),
                     max_body_bytes=settings.max_body_bytes,
                     max_json_depth=settings.max_json_depth,

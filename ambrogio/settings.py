@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     # only); and how long a CDN may keep an anonymous persisted GET's answer.
     persisted_queries: PersistedQueries = PersistedQueries.APQ
     persisted_max_age_seconds: int = 60
+    # Queries whose selection is plain data answered by a compiled plan, without graphql-core's
+    # execution (ambrogio.schema.planned); off, every operation takes the regular path.
+    compiled_plans: bool = True
 
     # Housekeeping (ambrogio.db.housekeeping): documents clients registered by their hash and
     # not used for this many days are purged (registered ones never), and so are the rate

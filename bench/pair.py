@@ -9,6 +9,8 @@ then B, then A, … (``--rounds`` pairs, the order alternating), each window aft
 it prints each side's req/s and p99 (the median over its windows), their ratio, and the
 answers that timed out (10 s) or held ``errors``. ``alone.py`` says how to start the two
 servers; start them with ``AMBROGIO_RATE_LIMIT_ANONYMOUS=0`` (wrk is one client address).
+``--pids A_PID,B_PID`` (the servers' processes; a ``--workers`` supervisor counts its workers)
+adds each side's server CPU per request, user + system time over the window's requests.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import ceiling
+import procstat
 from run import _json_line
 from workloads import HERE, WORKLOADS, request_lines
 
@@ -48,7 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="seconds before each window")
     parser.add_argument("--rounds", type=int, default=1, help="pairs of windows per workload")
     parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument(
+        "--pids",
+        help="A_PID,B_PID: the servers' processes, for their CPU ms per request (with workers)",
+    )
     args = parser.parse_args(argv)
+    pids = (
+        dict(zip((args.a, args.b), map(int, args.pids.split(",")), strict=True))
+        if args.pids
+        else {}
+    )
     points = ceiling.load_points(str(HERE / "points.csv"))
     for workload in WORKLOADS:
         if workload.key not in args.only.split(",") or workload.query is None:
@@ -62,7 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 order = (args.a, args.b) if round_ % 2 == 0 else (args.b, args.a)
                 for url in order:
                     _window(url, path, args.warmup, args.conns)
-                    runs[url].append(_window(url, path, args.duration, args.conns))
+                    before = procstat.tree_s(pids[url]) if pids else 0.0
+                    run = _window(url, path, args.duration, args.conns)
+                    if pids and run["requests"]:
+                        run["cpu_ms"] = (
+                            (procstat.tree_s(pids[url]) - before) / run["requests"] * 1e3
+                        )
+                    runs[url].append(run)
         rps = {url: statistics.median(r["rps"] for r in runs[url]) for url in runs}
         p99 = {url: statistics.median(r["p99_ms"] for r in runs[url]) for url in runs}
         bad = {
@@ -75,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"B {rps[args.b]:7.1f} req/s p99 {p99[args.b]:7.0f} ms  B/A {ratio:5.1f}  "
             f"timeouts+errors A {bad[args.a]} B {bad[args.b]}"
         )
+        if pids:
+            cpu = {url: statistics.median(r.get("cpu_ms", 0.0) for r in runs[url]) for url in runs}
+            print(f"{'':<18} server CPU ms/request A {cpu[args.a]:.2f} B {cpu[args.b]:.2f}")
     return 0
 
 

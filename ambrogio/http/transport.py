@@ -359,6 +359,8 @@ class Transport:
         body = await self._read(headers, receive)
         data = check_request(load_json(body, "body", self.max_json_depth))
         _keep_document_id(scope, data.get("documentId"))
+        # Read once: a planned answer (``ambrogio.schema.planned``) starts from it.
+        scope["state"]["graphql_request"] = data
         return _replay(body, receive)
 
     def _check_get(self, scope: Scope, headers: dict[bytes, bytes], kind: str) -> None:
