@@ -38,6 +38,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Float,
+    Subquery,
     case,
     func,
     literal,
@@ -66,13 +67,20 @@ TRIGRAM_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class TextQuery:
+    """The words of a search. Each form is a scalar subquery, an InitPlan computed once per
+    statement: written inline, a generic plan (whose values are bind parameters) would parse
+    and stem the words again for every row it ranks."""
+
     text: str
 
     def tsquery(self) -> ColumnElement[object]:
-        return func.websearch_to_tsquery(SEARCH_CONFIG, func.ambrogio_unaccent(literal(self.text)))
+        words = func.ambrogio_unaccent(literal(self.text))
+        parsed = func.websearch_to_tsquery(SEARCH_CONFIG, words)
+        return select(parsed.label("q")).scalar_subquery()
 
     def normalized(self) -> ColumnElement[str]:
-        return func.ambrogio_unaccent(func.lower(literal(self.text)))
+        folded = func.ambrogio_unaccent(func.lower(literal(self.text)))
+        return select(folded.label("n")).scalar_subquery()
 
 
 def lexeme_count(query: TextQuery) -> Stmt:
@@ -162,3 +170,36 @@ def blended(
     relevance: ColumnElement[float], distance: ColumnElement[float]
 ) -> ColumnElement[float]:
     return relevance / (1.0 + func.coalesce(distance, 0.0) / BLEND_METRES)
+
+
+def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
+    """``(id, score)`` of the matching providers, read from their search documents alone
+    (visibility and filters are the page's, tested on the best-ranked rows only); with
+    ``near``, the ``(id, d)`` of the matches within a radius, ``(id, d, score)`` blended.
+
+    Anywhere, the two ways to match are disjoint — trigrams are tried only when the words
+    match no document at all, and then the first path finds nothing — so they are a
+    ``UNION ALL`` of the document's two index paths, each row ranked where it is read,
+    without a probe per match."""
+    relevance = provider_relevance(query).label("score")
+    if near is not None:
+        score = blended(provider_relevance(query), near.c.d).label("score")
+        joined = select(near.c.id, near.c.d, score).join(
+            ProviderSearch, ProviderSearch.organization_id == near.c.id
+        )
+        return joined.subquery()
+    found = select(ProviderSearch.organization_id.label("id"), relevance)
+    return union_all(
+        found.where(ProviderSearch.document.op("@@")(query.tsquery())),
+        found.where(~words_found(query), ProviderSearch.names.op("%>")(query.normalized())),
+    ).subquery()
+
+
+def scored_services(query: TextQuery, near: Subquery | None) -> Subquery:
+    """``(id, score)`` of the matching services, ranked on the service rows alone (their
+    providers' visibility is the page's); with ``near`` as ``scored_providers``."""
+    if near is not None:
+        score = blended(service_relevance(query), near.c.d).label("score")
+        return select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id).subquery()
+    relevance = service_relevance(query).label("score")
+    return select(Service.id, relevance).where(service_matches(query)).subquery()
