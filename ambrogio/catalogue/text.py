@@ -137,6 +137,10 @@ def service_matches(
 
 def service_relevance(query: TextQuery) -> ColumnElement[float]:
     bonus = case((Service.id.in_(_filed_under_match(query)), CATEGORY_BONUS), else_=0.0)
+    return _service_score(query, bonus)
+
+
+def _service_score(query: TextQuery, bonus: ColumnElement[float]) -> ColumnElement[float]:
     similarity = func.word_similarity(query.normalized(), _name(Service.name))
     return _rank(Service.search, query) + bonus + _typo(query, similarity)
 
@@ -201,5 +205,26 @@ def scored_services(query: TextQuery, near: Subquery | None) -> Subquery:
     if near is not None:
         score = blended(service_relevance(query), near.c.d).label("score")
         return select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id).subquery()
-    relevance = service_relevance(query).label("score")
-    return select(Service.id, relevance).where(service_matches(query)).subquery()
+    # The three ways to match made disjoint, so that a UNION ALL holds each service once:
+    # its own document (ranked in the index path that finds it); filed under a matching
+    # category and not already found so (only those are read by id); trigrams, only when
+    # the words match nothing — then no category matches either, and a service whose own
+    # document still matches (a query with NOT: the providers' documents may not) is left
+    # to the first path.
+    # Each path knows its category bonus (the same value the CASE of ``service_relevance``
+    # gives): filed under a matching category, or, for typos, under none.
+    own = Service.search.bool_op("@@")(query.tsquery())
+    mine = aliased(Service)
+    by_own = select(mine.id).where(mine.search.op("@@")(query.tsquery()))
+    filed = _filed_under_match(query)
+    filed_only = filed.where(~filed.selected_columns[0].in_(by_own))
+
+    def scored(score: ColumnElement[float]) -> Stmt:
+        return select(Service.id, score.label("score"))
+
+    typo = ~words_found(query), _name(Service.name).op("%>")(query.normalized()), ~own
+    return union_all(
+        scored(service_relevance(query)).where(own),
+        scored(_service_score(query, literal(CATEGORY_BONUS))).where(Service.id.in_(filed_only)),
+        scored(_service_score(query, literal(0.0))).where(*typo),
+    ).subquery()

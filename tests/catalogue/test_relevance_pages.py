@@ -124,6 +124,9 @@ CASES = [
     Case("services", "psicologo"),
     Case("services", "badante"),
     Case("services", "fisoterapia"),
+    Case("services", "fisioterapia -domicilio"),
+    Case("services", '"seduta di fisioterapia"'),
+    Case("providers", "assistenza -anziani"),
     Case("services", "fisioterapia", LECCO, 3000.0),
     Case("services", "assistenza", LECCO, 10000.0),
 ]
