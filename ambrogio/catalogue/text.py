@@ -27,6 +27,10 @@ Relevance = ``ts_rank_cd`` of the document (+ 0.3 for a service filed under a ca
 words match), or, for a typo, 0.5 × the trigram word similarity of the names. With ``near``,
 the blend divides relevance by ``1 + distance / BLEND_METRES``: a match 2 km away counts half
 as much as the same match here.
+
+A page by relevance is scored from the documents alone (``scored_providers``,
+``scored_services``: each way to match made disjoint, each row ranked where its index path
+reads it); the page then reads the rows of the best-scored only (``catalogue.search``).
 """
 
 from __future__ import annotations
