@@ -14,7 +14,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue import text as text_search
@@ -58,6 +68,8 @@ class Kind:
     ranked_with: Callable[[Stmt], Stmt] = lambda stmt: stmt
     # (id, d) of the rows within a radius (as ``within``), ``d`` their distance.
     nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
+    # (id, score), or (id, d, score) from ``nearest``'s, of the rows matching a text.
+    scored: Callable[[TextQuery, Subquery | None], Subquery] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,7 @@ SERVICES = Kind(
     text_search.service_matches,
     text_search.service_relevance,
     nearest=_nearest(_service_places),
+    scored=text_search.scored_services,
 )
 PROVIDERS = Kind(
     Organization,
@@ -144,6 +157,7 @@ PROVIDERS = Kind(
     text_search.provider_relevance,
     text_search.with_provider_document,
     _nearest(_provider_places),
+    text_search.scored_providers,
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -281,6 +295,11 @@ def keyset_search(
     if distance is not None and radius is None and order is SearchOrder.RELEVANCE:
         stmt = stmt.where(distance.is_not(None))  # the blend needs a distance
     count = stmt
+    # Ranked anywhere or within a radius (a point alone keeps the plain statement below).
+    scoring = order is SearchOrder.RELEVANCE and (point is None or radius is not None)
+    if scoring and kind.scored is not None and text is not None:
+        page = _ranked_page(kind, filtered, text, point, radius, after, limit)
+        return KeysetSearch(page, count, order, point is not None)
     nearest = kind.nearest if order is SearchOrder.RELEVANCE else None
     if nearest is not None and point is not None and radius is not None and text is not None:
         # Ranked within a radius, every match needs its distance: from the places found.
@@ -307,6 +326,39 @@ def keyset_search(
             descending=True,
         )
     return KeysetSearch(page, count, order, distance is not None)
+
+
+def _ranked_page(
+    kind: Kind,
+    filtered: Stmt,
+    text: TextQuery,
+    point: LatLon | None,
+    radius: float | None,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> Stmt:
+    """A page by relevance: the matches scored first (``Kind.scored``; within a radius,
+    from the places found with their distances), then the visible and filtered rows read in
+    score order until the page is full. Every match is scored, but only the rows of the best
+    ones are read and tested: the page orders by the scored ids, so the sort comes before
+    the join."""
+    assert kind.scored is not None
+    near = None
+    if point is not None and radius is not None:
+        assert kind.nearest is not None
+        near = kind.nearest(point, radius, _text_among(kind, text))
+    found = kind.scored(text, near)
+    key = [found.c.score, found.c.id]
+    ranked = select(found)
+    if after is not None:
+        ranked = ranked.where(tuple_(*key) < tuple_(*after))
+    # OFFSET 0 keeps the subquery whole, sorted as it is: the page then reads the rows of
+    # the best matches, in that order, and stops when it is full.
+    ordered = ranked.order_by(*(column.desc() for column in key)).offset(literal_column("0"))
+    scored = ordered.subquery()
+    columns = [column for column in scored.c if column.name in ("d", "score")]
+    stmt = filtered.add_columns(*columns).join(scored, scored.c.id == kind.model.id)
+    return stmt.order_by(scored.c.score.desc(), scored.c.id.desc()).limit(limit + 1)
 
 
 def by_ids(kind: Kind, ids: Sequence[Any]) -> Stmt:

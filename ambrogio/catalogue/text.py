@@ -27,6 +27,10 @@ Relevance = ``ts_rank_cd`` of the document (+ 0.3 for a service filed under a ca
 words match), or, for a typo, 0.5 × the trigram word similarity of the names. With ``near``,
 the blend divides relevance by ``1 + distance / BLEND_METRES``: a match 2 km away counts half
 as much as the same match here.
+
+A page by relevance is scored from the documents alone (``scored_providers``,
+``scored_services``: each way to match made disjoint, each row ranked where its index path
+reads it); the page then reads the rows of the best-scored only (``catalogue.search``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Float,
+    Subquery,
     case,
     func,
     literal,
@@ -66,13 +71,20 @@ TRIGRAM_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class TextQuery:
+    """The words of a search. Each form is a scalar subquery, an InitPlan computed once per
+    statement: written inline, a generic plan (whose values are bind parameters) would parse
+    and stem the words again for every row it ranks."""
+
     text: str
 
     def tsquery(self) -> ColumnElement[object]:
-        return func.websearch_to_tsquery(SEARCH_CONFIG, func.ambrogio_unaccent(literal(self.text)))
+        words = func.ambrogio_unaccent(literal(self.text))
+        parsed = func.websearch_to_tsquery(SEARCH_CONFIG, words)
+        return select(parsed.label("q")).scalar_subquery()
 
     def normalized(self) -> ColumnElement[str]:
-        return func.ambrogio_unaccent(func.lower(literal(self.text)))
+        folded = func.ambrogio_unaccent(func.lower(literal(self.text)))
+        return select(folded.label("n")).scalar_subquery()
 
 
 def lexeme_count(query: TextQuery) -> Stmt:
@@ -129,6 +141,10 @@ def service_matches(
 
 def service_relevance(query: TextQuery) -> ColumnElement[float]:
     bonus = case((Service.id.in_(_filed_under_match(query)), CATEGORY_BONUS), else_=0.0)
+    return _service_score(query, bonus)
+
+
+def _service_score(query: TextQuery, bonus: ColumnElement[float]) -> ColumnElement[float]:
     similarity = func.word_similarity(query.normalized(), _name(Service.name))
     return _rank(Service.search, query) + bonus + _typo(query, similarity)
 
@@ -162,3 +178,57 @@ def blended(
     relevance: ColumnElement[float], distance: ColumnElement[float]
 ) -> ColumnElement[float]:
     return relevance / (1.0 + func.coalesce(distance, 0.0) / BLEND_METRES)
+
+
+def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
+    """``(id, score)`` of the matching providers, read from their search documents alone
+    (visibility and filters are the page's, tested on the best-ranked rows only); with
+    ``near``, the ``(id, d)`` of the matches within a radius, ``(id, d, score)`` blended.
+
+    Anywhere, the two ways to match are disjoint — trigrams are tried only when the words
+    match no document at all, and then the first path finds nothing — so they are a
+    ``UNION ALL`` of the document's two index paths, each row ranked where it is read,
+    without a probe per match."""
+    relevance = provider_relevance(query).label("score")
+    if near is not None:
+        score = blended(provider_relevance(query), near.c.d).label("score")
+        joined = select(near.c.id, near.c.d, score).join(
+            ProviderSearch, ProviderSearch.organization_id == near.c.id
+        )
+        return joined.subquery()
+    found = select(ProviderSearch.organization_id.label("id"), relevance)
+    return union_all(
+        found.where(ProviderSearch.document.op("@@")(query.tsquery())),
+        found.where(~words_found(query), ProviderSearch.names.op("%>")(query.normalized())),
+    ).subquery()
+
+
+def scored_services(query: TextQuery, near: Subquery | None) -> Subquery:
+    """``(id, score)`` of the matching services, ranked on the service rows alone (their
+    providers' visibility is the page's); with ``near`` as ``scored_providers``."""
+    if near is not None:
+        score = blended(service_relevance(query), near.c.d).label("score")
+        return select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id).subquery()
+    # The three ways to match made disjoint, so that a UNION ALL holds each service once:
+    # its own document (ranked in the index path that finds it); filed under a matching
+    # category and not already found so (only those are read by id); trigrams, only when
+    # the words match nothing — then no category matches either, and a service whose own
+    # document still matches (a query with NOT: the providers' documents may not) is left
+    # to the first path.
+    # Each path knows its category bonus (the same value the CASE of ``service_relevance``
+    # gives): filed under a matching category, or, for typos, under none.
+    own = Service.search.bool_op("@@")(query.tsquery())
+    mine = aliased(Service)
+    by_own = select(mine.id).where(mine.search.op("@@")(query.tsquery()))
+    filed = _filed_under_match(query)
+    filed_only = filed.where(~filed.selected_columns[0].in_(by_own))
+
+    def scored(score: ColumnElement[float]) -> Stmt:
+        return select(Service.id, score.label("score"))
+
+    typo = ~words_found(query), _name(Service.name).op("%>")(query.normalized()), ~own
+    return union_all(
+        scored(service_relevance(query)).where(own),
+        scored(_service_score(query, literal(CATEGORY_BONUS))).where(Service.id.in_(filed_only)),
+        scored(_service_score(query, literal(0.0))).where(*typo),
+    ).subquery()

@@ -100,6 +100,30 @@ def _assert_probed_where_located(plan: str, *tables: str) -> None:
         assert any(f" on {table} " in node for table in tables), f"probed at {node}:\n{plan}"
 
 
+def _subtree(lines: list[str], i: int) -> list[str]:
+    depth = len(lines[i]) - len(lines[i].lstrip(" ->"))
+    body = []
+    for later in lines[i + 1 :]:
+        if later.strip() and len(later) - len(later.lstrip(" ->")) <= depth:
+            break
+        body.append(later)
+    return body
+
+
+def _assert_scored_before_read(plan: str, table: str) -> None:
+    """The page sorts the matches by score before it reads a row of ``table`` (their
+    visibility, the filter), so that it reads the best ones only, and stops when full."""
+    lines = plan.splitlines()
+    [sort] = [
+        i for i, line in enumerate(lines) if "Sort  (" in line and "ts_rank_cd" in lines[i + 1]
+    ]
+    assert "Limit" in lines[0] and "Nested Loop" in lines[1], plan
+    below = "\n".join(_subtree(lines, sort))
+    read = f"using pk_{table} on {table}  ("  # the page's own rows, not an alias of the table
+    assert read not in below, plan
+    assert any(read in line for line in lines[sort:]), plan
+
+
 async def test_filtered_providers_near_a_point(settings: Settings, scaled_url: str) -> None:
     page = _page(
         search.PROVIDERS, "assistenza", LECCO, 5000.0, ServiceFilterSpec(delivery=["at_home"])
@@ -110,6 +134,7 @@ async def test_filtered_providers_near_a_point(settings: Settings, scaled_url: s
 
         _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
         _assert_probed_where_located(plan, "location")
+    _assert_scored_before_read(await generic_plan(settings, scaled_url, page.stmt), "organization")
 
 
 async def test_providers_anywhere(settings: Settings, scaled_url: str) -> None:
@@ -119,6 +144,7 @@ async def test_providers_anywhere(settings: Settings, scaled_url: str) -> None:
         plan = await generic_plan(settings, scaled_url, stmt)
 
         _assert_indexed(plan, "ix_provider_search_document", "ix_provider_search_names_trgm")
+    _assert_scored_before_read(await generic_plan(settings, scaled_url, page.stmt), "organization")
 
 
 @pytest.mark.parametrize("radius", [3000.0, None])
@@ -132,3 +158,4 @@ async def test_services(settings: Settings, scaled_url: str, radius: float | Non
         _assert_indexed(plan, "ix_service_search", "ix_service_name_trgm")
         if radius is not None:
             _assert_probed_where_located(plan, "service_at_location")
+    _assert_scored_before_read(await generic_plan(settings, scaled_url, page.stmt), "service")
