@@ -82,6 +82,11 @@ WRITES: list[tuple[str, list[str]]] = [
             "WHERE geom IS NOT NULL AND abs(hashtext(id::text)) % 9 = 0"
         ],
     ),
+    # past the bulk threshold (1,000 notes here): the flush rebuilds the grid
+    (
+        "move every location in one statement",
+        ["UPDATE location SET geom = ST_Translate(geom, -0.0006, 0.0002) WHERE geom IS NOT NULL"],
+    ),
     (
         "archive a location",
         [f"UPDATE location SET status = 'archived' WHERE id = {nth('location', 7, LOCATED)}"],
@@ -279,3 +284,37 @@ async def test_an_import_fills_the_grid_and_an_unchanged_one_touches_no_row(imp:
     assert report.data["importProviders"]["updated"] == 1
     # then
     assert (await assert_grid_is_rebuilt(imp.engine)) != kept
+
+
+@pytest.mark.parametrize(
+    ("statement", "rebuilds"),
+    [
+        ("UPDATE location SET geom = ST_Translate(geom, 0.0002, 0.0) WHERE geom IS NOT NULL", 1),
+        (
+            "UPDATE location SET geom = ST_Translate(geom, 0.0002, 0.0)"
+            f" WHERE id = {nth('location', 9, LOCATED)}",
+            0,
+        ),
+    ],
+    ids=["bulk", "one"],
+)
+async def test_a_bulk_write_rebuilds_the_grid_and_a_small_one_refreshes_it(
+    grid_db: AsyncEngine, statement: str, rebuilds: int
+) -> None:
+    # when: the write, its deferred flush run before the commit to count what it called
+    async with grid_db.begin() as conn:
+        await conn.execute(text("SET LOCAL track_functions = 'pl'"))
+        await conn.execute(text(statement))
+        await conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        calls = (
+            await conn.execute(
+                text(
+                    "SELECT coalesce(pg_stat_get_xact_function_calls(oid), 0) FROM pg_proc"
+                    " WHERE proname = :name"
+                ),
+                {"name": "ambrogio_map_grid_rebuild"},
+            )
+        ).scalar()
+    # then
+    assert calls == rebuilds
+    await assert_grid_is_rebuilt(grid_db)
