@@ -14,10 +14,11 @@ cell's providers with points in other cells of its level. Why the answer is exac
   inside it, with a margin far above the rounding of the projection: every point in them is
   inside the view. The answer sums, for each answer cell, the largest grid cells inside the
   inner rectangle (the rectangle at the answer's own zoom, then the ring each finer level
-  adds at the rim) and, read from ``location`` with the filter as ``clusters_stmt`` applies it, the
-  points of the view outside the inner rectangle (a band one zoom-17 cell wide at most,
-  found on the GiST index by four thin envelopes). Each point is in exactly one of these
-  parts.
+  adds at the rim) and the points of the view outside the inner rectangle: the band, read
+  from ``map_grid_point`` (the points under the key, as the cells are: the filter is the
+  key's) in the ``BAND`` lines of zoom-17 cells around the inner rectangle, each point kept
+  when ``&&`` of its very point (the location's two doubles) and the view's envelope holds,
+  the test ``clusters_stmt`` makes. Each point is in exactly one of these parts.
 - Counts and sums add; extremes take their extreme; the means divide the numeric sums by the
   count, as ``avg(numeric)`` does, so they are the same numbers. A cell's least location id
   is the only one when the sum counts one location.
@@ -27,6 +28,11 @@ cell's providers with points in other cells of its level. Why the answer is exac
 
 Views across the antimeridian, beyond zoom 15 (cells finer than 17) or filtered otherwise
 take ``clusters_stmt`` (``None`` here).
+
+The statement is built once (``grid_clusters_statement``); a view is its parameters: the
+cells as lines (a row or a column of one level), so that each line is one range of an index
+whose leading columns are all equalities, whatever the plan. It reads no ``location`` row:
+its cost is the lines of the view's rim, not the providers in view.
 """
 
 from __future__ import annotations
@@ -50,7 +56,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -167,22 +172,18 @@ def _ints(name: str) -> Any:
 
 
 def _cells(along: str) -> Stmt:
-    """The grid cells of the parts of ``along``, each part a row of an ``unnest``: one
-    statement text for any view, so that its plan is cached. ``along`` names the index: ``y``
-    (rows first, the primary key) for parts wider than tall, ``x`` (columns first) for the
-    others; the row comparison on the index's leading columns is what makes the planner take
-    it."""
+    """The grid cells of the lines of ``along``, each line a row of an ``unnest``: one
+    statement text for any view, so that its plan is cached. ``y``: rows of cells, each one
+    range of the primary key ``(key, level, y, x)``; ``x``: columns, on ``(key, level, x, y)``.
+    One line at a time, so that every column of the index before the range is an equality and
+    the planner takes the index that reads the line alone."""
     cell = MapGridCell
     r = (
-        func.unnest(*(_ints(f"{along}_{name}") for name in ("level", "x0", "x1", "y0", "y1")))
-        .table_valued("level", "x0", "x1", "y0", "y1")
+        func.unnest(*(_ints(f"{along}_{name}") for name in ("level", "at", "lo", "hi")))
+        .table_valued("level", "at", "lo", "hi")
         .render_derived(name=f"part_{along}")
     )
     lead, other = (cell.y, cell.x) if along == "y" else (cell.x, cell.y)
-    lead0, lead1, other0, other1 = (
-        (r.c.y0, r.c.y1, r.c.x0, r.c.x1) if along == "y" else (r.c.x0, r.c.x1, r.c.y0, r.c.y1)
-    )
-    key = bindparam("key", type_=Text)
     shift = r.c.level - bindparam("top", type_=Integer)
     return (
         select(
@@ -204,11 +205,10 @@ def _cells(along: str) -> Stmt:
         .join(
             cell,
             and_(
-                tuple_(cell.key, cell.level, lead) >= tuple_(key, r.c.level, lead0),
-                tuple_(cell.key, cell.level, lead) <= tuple_(key, r.c.level, lead1),
-                cell.key == key,
+                cell.key == bindparam("key", type_=Text),
                 cell.level == r.c.level,
-                other.between(other0, other1),
+                lead == r.c.at,
+                other.between(r.c.lo, r.c.hi),
             ),
         )
     )
@@ -324,13 +324,16 @@ def grid_clusters_statement() -> Stmt:
     )
 
 
-def _columns(parts: Sequence[Cells], along: str) -> dict[str, list[int]]:
+def _lines(parts: Sequence[Cells], along: str) -> dict[str, list[int]]:
+    """The parts as lines of cells: rows (``y``) or columns (``x``)."""
+    lines = [
+        (p.level, at, p.x0, p.x1) if along == "y" else (p.level, at, p.y0, p.y1)
+        for p in parts
+        for at in (range(p.y0, p.y1 + 1) if along == "y" else range(p.x0, p.x1 + 1))
+    ]
     return {
-        f"{along}_level": [p.level for p in parts],
-        f"{along}_x0": [p.x0 for p in parts],
-        f"{along}_x1": [p.x1 for p in parts],
-        f"{along}_y0": [p.y0 for p in parts],
-        f"{along}_y1": [p.y1 for p in parts],
+        f"{along}_{name}": [line[i] for line in lines]
+        for i, name in enumerate(("level", "at", "lo", "hi"))
     }
 
 
@@ -368,8 +371,8 @@ def grid_clusters_query(bbox: BBox, zoom: int, key: str) -> tuple[Stmt, dict[str
         "south": view.south,
         "east": view.east,
         "north": view.north,
-        **_columns([p for p in pieces if p.x1 - p.x0 >= p.y1 - p.y0], "y"),
-        **_columns([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], "x"),
+        **_lines([p for p in pieces if p.x1 - p.x0 >= p.y1 - p.y0], "y"),
+        **_lines([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], "x"),
         **band_lines(inner),
     }
     return grid_clusters_statement(), params

@@ -3,7 +3,6 @@ single items lazily."""
 
 from __future__ import annotations
 
-import uuid
 from functools import cache
 from typing import Any
 
@@ -21,32 +20,23 @@ from ambrogio.geo.grid import grid_clusters_query, grid_key
 from ambrogio.geo.tiles import checked_zoom
 from ambrogio.resolvers.filters import filter_input
 from ambrogio.schema.types.inputs import ServiceFilter
-from ambrogio.schema.types.map import BBoxInput, Box, MapCluster
+from ambrogio.schema.types.map import BBoxInput, MapCluster
 
 Info = strawberry.Info[Context, None]
 
 grid_prepared = cache(Prepared.of)
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value is not None else None
-
-
 def _cluster(row: Any, zoom: int) -> MapCluster:
     return MapCluster(
-        location_pk=_uuid(row.location_id),
-        provider_pk=_uuid(row.provider_id),
+        location_key=row.location_id,
+        provider_key=row.provider_id,
+        edges=(row.west, row.south, row.east, row.north),
         cell=f"{cell_zoom(zoom)}/{row.cx}/{row.cy}",
         count=row.count,
         provider_count=row.providers,
         lat=float(row.lat),
         lon=float(row.lon),
-        bbox=Box(
-            west=float(row.west),
-            south=float(row.south),
-            east=float(row.east),
-            north=float(row.north),
-        ),
     )
 
 

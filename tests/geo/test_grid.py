@@ -176,3 +176,47 @@ async def grid_rows(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
         )
     )
     return [tuple(r) for r in points.all()], [tuple(r) for r in cells.all()]
+
+
+@pytest.mark.parametrize("zoom", [9, 12, 14])
+async def test_points_on_the_edges_of_the_view_count_as_the_plain_statement_counts_them(
+    conn: AsyncConnection, zoom: int
+) -> None:
+    # given: a published provider's new locations on each edge of the view, exactly and
+    # within a few float4 roundings either side (where ``&&`` decides, not the cells)
+    view = map_view(9.3932, 45.8566, zoom)
+    offsets = (0.0, 1e-7, -1e-7, 2e-6, -2e-6, 1e-5, -1e-5)
+    mid_lon, mid_lat = (view.west + view.east) / 2, (view.south + view.north) / 2
+    spots = [
+        *((view.west + d, mid_lat) for d in offsets),
+        *((view.east + d, mid_lat + 0.001) for d in offsets),
+        *((mid_lon, view.south + d) for d in offsets),
+        *((mid_lon + 0.001, view.north + d) for d in offsets),
+        (view.west, view.south),
+        (view.east, view.north),
+    ]
+    provider = (
+        await conn.execute(
+            text(
+                "SELECT organization_id FROM location WHERE status = 'published'"
+                " AND geom IS NOT NULL ORDER BY id LIMIT 1"
+            )
+        )
+    ).scalar()
+    before = sum(row.count for row in await from_grid(conn, view, zoom, ""))
+    for lon, lat in spots:
+        await conn.execute(
+            text(
+                "INSERT INTO location (id, organization_id, geom, geocode_precision, status)"
+                " VALUES (gen_random_uuid(), :p, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),"
+                " 'exact', 'published')"
+            ),
+            {"p": provider, "lon": lon, "lat": lat},
+        )
+    # when
+    got = [tuple(row) for row in await from_grid(conn, view, zoom, "")]
+    # then: the rows of the statement over every point, and the edge points among them
+    expected = [tuple(row) for row in (await conn.execute(clusters_stmt(view, zoom, None))).all()]
+    assert got == expected
+    inside = sum(row[2] for row in got) - before
+    assert len(spots) // 2 < inside < len(spots)
