@@ -14,10 +14,11 @@ cell's providers with points in other cells of its level. Why the answer is exac
   inside it, with a margin far above the rounding of the projection: every point in them is
   inside the view. The answer sums, for each answer cell, the largest grid cells inside the
   inner rectangle (the rectangle at the answer's own zoom, then the ring each finer level
-  adds at the rim) and, read from ``location`` with the filter as ``clusters_stmt`` applies it, the
-  points of the view outside the inner rectangle (a band one zoom-17 cell wide at most,
-  found on the GiST index by four thin envelopes). Each point is in exactly one of these
-  parts.
+  adds at the rim) and the points of the view outside the inner rectangle: the band, read
+  from ``map_grid_point`` (the points under the key, as the cells are: the filter is the
+  key's) in the ``BAND`` lines of zoom-17 cells around the inner rectangle, each point kept
+  when ``&&`` of its very point (the location's two doubles) and the view's envelope holds,
+  the test ``clusters_stmt`` makes. Each point is in exactly one of these parts.
 - Counts and sums add; extremes take their extreme; the means divide the numeric sums by the
   count, as ``avg(numeric)`` does, so they are the same numbers. A cell's least location id
   is the only one when the sum counts one location.
@@ -27,6 +28,11 @@ cell's providers with points in other cells of its level. Why the answer is exac
 
 Views across the antimeridian, beyond zoom 15 (cells finer than 17) or filtered otherwise
 take ``clusters_stmt`` (``None`` here).
+
+The statement is built once (``grid_clusters_statement``); a view is its parameters: the
+cells as lines (a row or a column of one level), so that each line is one range of an index
+whose leading columns are all equalities, whatever the plan. It reads no ``location`` row:
+its cost is the lines of the view's rim, not the providers in view.
 """
 
 from __future__ import annotations
@@ -34,24 +40,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Float,
     Integer,
     Numeric,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     distinct,
     func,
     literal,
-    not_,
-    or_,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -61,19 +65,24 @@ from ambrogio import taxonomy
 from ambrogio.catalogue.filter_input import FilterInput
 from ambrogio.catalogue.filters import ServiceFilterSpec
 from ambrogio.catalogue.visibility import Stmt
-from ambrogio.db.models import SRID, Location, MapGridCell, Organization
+from ambrogio.db.models import SRID, MapGridCell, MapGridPoint
 from ambrogio.folding import fold
 from ambrogio.geo.bbox import BBox
 from ambrogio.geo.clusters import cell_zoom
-from ambrogio.geo.tiles import HALF_WORLD, MAX_LAT, MERCATOR, provider_locations, srid, tile_size
+from ambrogio.geo.tiles import HALF_WORLD, MAX_LAT, tile_size
 
 FINE_ZOOM = 17
 COARSEST = 5  # the grid's levels: every zoom from COARSEST to FINE_ZOOM
 EARTH_RADIUS = 6378137.0
 # Of a zoom-17 cell (about 0.3 mm): the projection here and PostGIS's agree far closer.
 MARGIN = 1e-6
-# Degrees added to the band's envelopes, for the same reason (about 0.1 m).
-SLACK = 1e-6
+# Zoom-17 lines read for the band on each side of the inner cells: the view's edge is in the
+# first, or in the second when it passes within MARGIN of a line between cells; a point the
+# view's ``&&`` admits is within the float4 rounding of its box (about 0.4 m), far inside them.
+BAND = 2
+# Degrees: more than the float4 rounding of any coordinate (1.5e-5 at longitude 180), so that
+# a point farther than this from the view is one its ``&&`` refuses.
+NEAR = 1e-4
 
 
 def grid_key(given: FilterInput | None, spec: ServiceFilterSpec) -> str | None:
@@ -137,16 +146,6 @@ def _y(lat: float) -> float:
     return (HALF_WORLD - merc) / tile_size(FINE_ZOOM)
 
 
-def _lon(x: int) -> float:
-    return math.degrees((x * tile_size(FINE_ZOOM) - HALF_WORLD) / EARTH_RADIUS)
-
-
-def _lat(y: int) -> float:
-    return math.degrees(
-        math.atan(math.sinh((HALF_WORLD - y * tile_size(FINE_ZOOM)) / EARTH_RADIUS))
-    )
-
-
 def inner_cells(view: BBox) -> Cells | None:
     """The zoom-17 cells wholly inside ``view`` (a box within the Mercator latitudes)."""
     x0, x1 = math.ceil(_x(view.west) + MARGIN), math.floor(_x(view.east) - MARGIN) - 1
@@ -168,91 +167,24 @@ def grid_parts(inner: Cells, zoom: int) -> list[Cells]:
     return parts
 
 
-def _fine(value: ColumnElement[float], cells: int, size: float) -> ColumnElement[int]:
-    # As clusters_stmt places a point: least() keeps longitude 180 in the last cell.
-    return cast(func.least(func.floor(value / size), cells - 1), Integer)
+def _ints(name: str) -> Any:
+    return bindparam(name, type_=ARRAY(Integer))
 
 
-def _band(
-    view: BBox, inner: Cells, zoom: int, conditions: Sequence[ColumnElement[bool]] | None
-) -> Stmt:
-    """The view's points outside the inner cells, one part each."""
-    loc, org = aliased(Location), aliased(Organization)
-    merc = func.ST_Transform(loc.geom, srid(MERCATOR))
-    east, north = func.ST_X(merc) + HALF_WORLD, HALF_WORLD - func.ST_Y(merc)
-    top = cell_zoom(zoom)
-    fx = _fine(east, 1 << FINE_ZOOM, tile_size(FINE_ZOOM))
-    fy = _fine(north, 1 << FINE_ZOOM, tile_size(FINE_ZOOM))
-    west_in, east_in = _lon(inner.x0) + SLACK, _lon(inner.x1 + 1) - SLACK
-    north_in, south_in = _lat(inner.y0) - SLACK, _lat(inner.y1 + 1) + SLACK
-    strips = (
-        (view.west, view.south, west_in, view.north),
-        (east_in, view.south, view.east, view.north),
-        (view.west, north_in, view.east, view.north),
-        (view.west, view.south, view.east, south_in),
-    )
-    lon, lat = func.ST_X(loc.geom), func.ST_Y(loc.geom)
-    return select(
-        _fine(east, 1 << top, tile_size(top)).label("cx"),
-        _fine(north, 1 << top, tile_size(top)).label("cy"),
-        literal(1, Integer).label("locations"),
-        literal(0, Integer).label("solo"),
-        array([org.id]).label("shared"),
-        cast(lon, Numeric).label("lon_sum"),
-        cast(lat, Numeric).label("lat_sum"),
-        lon.label("west"),
-        lat.label("south"),
-        lon.label("east"),
-        lat.label("north"),
-        cast(loc.id, Text).label("location_id"),
-        cast(org.id, Text).label("provider_id"),
-    ).where(
-        *provider_locations(loc, org, conditions),
-        view.contains(loc.geom),
-        or_(
-            *(
-                loc.geom.bool_op("&&")(
-                    func.ST_MakeEnvelope(
-                        literal(w, Float),
-                        literal(s, Float),
-                        literal(e, Float),
-                        literal(n, Float),
-                        SRID,
-                    )
-                )
-                for w, s, e, n in strips
-            )
-        ),
-        not_(and_(fx.between(inner.x0, inner.x1), fy.between(inner.y0, inner.y1))),
-    )
-
-
-def _cells(parts: Sequence[Cells], key: str, zoom: int, along: str) -> Stmt:
-    """The grid cells of ``parts``, each part a row of an ``unnest``: one statement text for
-    any view, so that its plan is cached. ``along`` names the index: ``y`` (rows first, the
-    primary key) for parts wider than tall, ``x`` (columns first) for the others; the row
-    comparison on the index's leading columns is what makes the planner take it."""
+def _cells(along: str) -> Stmt:
+    """The grid cells of the lines of ``along``, each line a row of an ``unnest``: one
+    statement text for any view, so that its plan is cached. ``y``: rows of cells, each one
+    range of the primary key ``(key, level, y, x)``; ``x``: columns, on ``(key, level, x, y)``.
+    One line at a time, so that every column of the index before the range is an equality and
+    the planner takes the index that reads the line alone."""
     cell = MapGridCell
-
-    def ints(values: list[int]) -> Any:
-        return cast(literal(values, ARRAY(Integer)), ARRAY(Integer))
-
     r = (
-        func.unnest(
-            ints([p.level for p in parts]),
-            ints([p.x0 for p in parts]),
-            ints([p.x1 for p in parts]),
-            ints([p.y0 for p in parts]),
-            ints([p.y1 for p in parts]),
-        )
-        .table_valued("level", "x0", "x1", "y0", "y1")
-        .render_derived(name="part")
+        func.unnest(*(_ints(f"{along}_{name}") for name in ("level", "at", "lo", "hi")))
+        .table_valued("level", "at", "lo", "hi")
+        .render_derived(name=f"part_{along}")
     )
     lead, other = (cell.y, cell.x) if along == "y" else (cell.x, cell.y)
-    lead0, lead1, other0, other1 = (
-        (r.c.y0, r.c.y1, r.c.x0, r.c.x1) if along == "y" else (r.c.x0, r.c.x1, r.c.y0, r.c.y1)
-    )
-    shift = r.c.level - literal(cell_zoom(zoom), Integer)
+    shift = r.c.level - bindparam("top", type_=Integer)
     return (
         select(
             cell.x.op(">>")(shift).label("cx"),
@@ -273,35 +205,74 @@ def _cells(parts: Sequence[Cells], key: str, zoom: int, along: str) -> Stmt:
         .join(
             cell,
             and_(
-                tuple_(cell.key, cell.level, lead) >= tuple_(literal(key), r.c.level, lead0),
-                tuple_(cell.key, cell.level, lead) <= tuple_(literal(key), r.c.level, lead1),
-                cell.key == key,
+                cell.key == bindparam("key", type_=Text),
                 cell.level == r.c.level,
-                other.between(other0, other1),
+                lead == r.c.at,
+                other.between(r.c.lo, r.c.hi),
             ),
         )
     )
 
 
-def grid_clusters_stmt(
-    bbox: BBox, zoom: int, key: str, conditions: Sequence[ColumnElement[bool]] | None
-) -> Stmt | None:
-    """``clusters_stmt(bbox, zoom, conditions)``'s rows from the grid of ``key`` (the key of
-    ``conditions``), or None where the grid cannot answer."""
-    view = bbox.clamped(MAX_LAT)
-    if view is None or view.crosses_antimeridian or cell_zoom(zoom) > FINE_ZOOM:
-        return None
-    inner = inner_cells(view)
-    if inner is None:
-        return None
-    pieces = grid_parts(inner, zoom)
+def _band(along: str) -> Stmt:
+    """The points of the grid's zoom-17 cells in the band's lines of ``along`` (``y``: rows,
+    read on ``(key, y, x)``; ``x``: columns, on ``(key, x, y)``; one line per ``unnest`` row,
+    each one index range) that the view holds, as ``clusters_stmt`` tests it: ``&&`` of the
+    location's very point (the same two doubles) with the view's envelope."""
+    p = aliased(MapGridPoint)
+    r = (
+        func.unnest(*(_ints(f"band_{along}_{name}") for name in ("at", "lo", "hi")))
+        .table_valued("at", "lo", "hi")
+        .render_derived(name=f"line_{along}")
+    )
+    lead, other = (p.y, p.x) if along == "y" else (p.x, p.y)
+    key = bindparam("key", type_=Text)
+    shift = literal(FINE_ZOOM, Integer) - bindparam("top", type_=Integer)
+    west, south, east, north = (
+        bindparam(edge, type_=Float) for edge in ("west", "south", "east", "north")
+    )
+    view = func.ST_MakeEnvelope(west, south, east, north, SRID)
+    return (
+        select(
+            p.x.op(">>")(shift).label("cx"),
+            p.y.op(">>")(shift).label("cy"),
+            literal(1, Integer).label("locations"),
+            literal(0, Integer).label("solo"),
+            array([p.provider_id]).label("shared"),
+            cast(p.lon, Numeric).label("lon_sum"),
+            cast(p.lat, Numeric).label("lat_sum"),
+            p.lon.label("west"),
+            p.lat.label("south"),
+            p.lon.label("east"),
+            p.lat.label("north"),
+            cast(p.location_id, Text).label("location_id"),
+            cast(p.provider_id, Text).label("provider_id"),
+        )
+        .select_from(r)
+        .join(
+            p,
+            and_(
+                p.key == key,
+                lead == r.c.at,
+                other.between(r.c.lo, r.c.hi),
+            ),
+        )
+        .where(
+            # Most of a line's points are far outside the view: plain comparisons first.
+            p.lon.between(west - NEAR, east + NEAR),
+            p.lat.between(south - NEAR, north + NEAR),
+            func.ST_SetSRID(func.ST_MakePoint(p.lon, p.lat), SRID).bool_op("&&")(view),
+        )
+    )
+
+
+@cache
+def grid_clusters_statement() -> Stmt:
+    """The statement of every grid answer, built once: its parameters (``grid_clusters_query``
+    gives them) say which cells and which band."""
     # Materialized: read once, for the sums and for the distinct providers.
     parts = (
-        union_all(
-            _cells([p for p in pieces if p.x1 - p.x0 >= p.y1 - p.y0], key, zoom, "y"),
-            _cells([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], key, zoom, "x"),
-            _band(view, inner, zoom, conditions),
-        )
+        union_all(_cells("y"), _cells("x"), _band("y"), _band("x"))
         .cte("parts")
         .prefix_with("MATERIALIZED")
     )
@@ -351,3 +322,57 @@ def grid_clusters_stmt(
         .select_from(totals.outerjoin(spread, and_(spread.c.cx == t.cx, spread.c.cy == t.cy)))
         .order_by(t.cy, t.cx)
     )
+
+
+def _lines(parts: Sequence[Cells], along: str) -> dict[str, list[int]]:
+    """The parts as lines of cells: rows (``y``) or columns (``x``)."""
+    lines = [
+        (p.level, at, p.x0, p.x1) if along == "y" else (p.level, at, p.y0, p.y1)
+        for p in parts
+        for at in (range(p.y0, p.y1 + 1) if along == "y" else range(p.x0, p.x1 + 1))
+    ]
+    return {
+        f"{along}_{name}": [line[i] for line in lines]
+        for i, name in enumerate(("level", "at", "lo", "hi"))
+    }
+
+
+def band_lines(inner: Cells) -> dict[str, list[int]]:
+    """The zoom-17 lines of the band: ``BAND`` rows above and below ``inner`` (across the
+    band's whole width) and ``BAND`` columns each side of it (``inner``'s height), as ``at``
+    (the row or column) and ``lo``..``hi`` (the cells along it)."""
+    x0, x1, y0, y1 = inner.x0 - BAND, inner.x1 + BAND, inner.y0 - BAND, inner.y1 + BAND
+    rows = [*range(y0, inner.y0), *range(inner.y1 + 1, y1 + 1)]
+    columns = [*range(x0, inner.x0), *range(inner.x1 + 1, x1 + 1)]
+    return {
+        "band_y_at": rows,
+        "band_y_lo": [x0] * len(rows),
+        "band_y_hi": [x1] * len(rows),
+        "band_x_at": columns,
+        "band_x_lo": [inner.y0] * len(columns),
+        "band_x_hi": [inner.y1] * len(columns),
+    }
+
+
+def grid_clusters_query(bbox: BBox, zoom: int, key: str) -> tuple[Stmt, dict[str, Any]] | None:
+    """``clusters_stmt(bbox, zoom, conditions)``'s rows from the grid of ``key`` (the key of
+    ``conditions``): the statement and its parameters, or None where the grid cannot answer."""
+    view = bbox.clamped(MAX_LAT)
+    if view is None or view.crosses_antimeridian or cell_zoom(zoom) > FINE_ZOOM:
+        return None
+    inner = inner_cells(view)
+    if inner is None:
+        return None
+    pieces = grid_parts(inner, zoom)
+    params: dict[str, Any] = {
+        "key": key,
+        "top": cell_zoom(zoom),
+        "west": view.west,
+        "south": view.south,
+        "east": view.east,
+        "north": view.north,
+        **_lines([p for p in pieces if p.x1 - p.x0 >= p.y1 - p.y0], "y"),
+        **_lines([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], "x"),
+        **band_lines(inner),
+    }
+    return grid_clusters_statement(), params

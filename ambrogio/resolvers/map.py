@@ -3,44 +3,40 @@ single items lazily."""
 
 from __future__ import annotations
 
-import uuid
+from functools import cache
 from typing import Any
 
 import strawberry
 
 from ambrogio.catalogue.filter_input import resolve_filter
 from ambrogio.catalogue.filters import service_conditions
+from ambrogio.catalogue.visibility import Stmt
 from ambrogio.context import Context
+from ambrogio.db import prepared
+from ambrogio.db.prepared import Prepared
 from ambrogio.geo.bbox import BBox
 from ambrogio.geo.clusters import cell_zoom, checked_view, clusters_stmt
-from ambrogio.geo.grid import grid_clusters_stmt, grid_key
+from ambrogio.geo.grid import grid_clusters_query, grid_key
 from ambrogio.geo.tiles import checked_zoom
 from ambrogio.resolvers.filters import filter_input
 from ambrogio.schema.types.inputs import ServiceFilter
-from ambrogio.schema.types.map import BBoxInput, Box, MapCluster
+from ambrogio.schema.types.map import BBoxInput, MapCluster
 
 Info = strawberry.Info[Context, None]
 
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value is not None else None
+grid_prepared = cache(Prepared.of)
 
 
 def _cluster(row: Any, zoom: int) -> MapCluster:
     return MapCluster(
-        location_pk=_uuid(row.location_id),
-        provider_pk=_uuid(row.provider_id),
+        location_key=row.location_id,
+        provider_key=row.provider_id,
+        edges=(row.west, row.south, row.east, row.north),
         cell=f"{cell_zoom(zoom)}/{row.cx}/{row.cy}",
         count=row.count,
         provider_count=row.providers,
         lat=float(row.lat),
         lon=float(row.lon),
-        bbox=Box(
-            west=float(row.west),
-            south=float(row.south),
-            east=float(row.east),
-            north=float(row.north),
-        ),
     )
 
 
@@ -51,14 +47,25 @@ async def map_clusters(
     box = checked_view(
         BBox.checked(bbox.west, bbox.south, bbox.east, bbox.north, "bbox"), zoom, "bbox"
     )
+    given = filter_input(filter)
+    if given is None:
+        # No filter to read: no session, one statement on a pooled connection.
+        query = grid_clusters_query(box, zoom, "")
+        if query is not None:
+            return await _from_grid(info, query, zoom)
     async with info.context.sessionmaker() as session:
-        given = filter_input(filter)
         spec = await resolve_filter(session, given)
-        conditions = service_conditions(spec) if filter is not None else None
         key = grid_key(given, spec)
         # The grid holds the filters maps send most; any other takes every point of the view.
-        stmt = grid_clusters_stmt(box, zoom, key, conditions) if key is not None else None
-        if stmt is None:
-            stmt = clusters_stmt(box, zoom, conditions)
-        rows = (await session.execute(stmt)).all()
+        query = grid_clusters_query(box, zoom, key) if key is not None else None
+        if query is None:
+            conditions = service_conditions(spec) if given is not None else None
+            rows = (await session.execute(clusters_stmt(box, zoom, conditions))).all()
+            return [_cluster(row, zoom) for row in rows]
+    return await _from_grid(info, query, zoom)
+
+
+async def _from_grid(info: Info, query: tuple[Stmt, dict[str, Any]], zoom: int) -> list[MapCluster]:
+    stmt, params = query
+    rows = await prepared.fetch(info.context.engine, grid_prepared(stmt), params)
     return [_cluster(row, zoom) for row in rows]

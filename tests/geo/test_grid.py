@@ -21,7 +21,7 @@ from ambrogio.db.session import create_sessionmaker
 from ambrogio.enums import Delivery
 from ambrogio.geo.bbox import BBox
 from ambrogio.geo.clusters import clusters_stmt
-from ambrogio.geo.grid import grid_clusters_stmt, grid_key
+from ambrogio.geo.grid import grid_clusters_query, grid_key
 from ambrogio.settings import Settings
 from tests.support.plans import generic_plan
 
@@ -76,6 +76,15 @@ FROM location WHERE geom IS NOT NULL AND abs(hashtext(id::text)) % 7 = 0
 """
 
 
+async def from_grid(conn: AsyncConnection, view: BBox, zoom: int, key: str) -> list[Any]:
+    """The grid's answer for the view, run as the server runs it (its statement, its
+    parameters)."""
+    query = grid_clusters_query(view, zoom, key)
+    assert query is not None
+    stmt, params = query
+    return list((await conn.execute(stmt, params)).all())
+
+
 @pytest.fixture
 async def conn(scaled_url: str) -> Any:
     """A transaction on the scaled database, with the second locations, rolled back."""
@@ -104,9 +113,7 @@ async def test_the_grid_gives_the_rows_of_every_point(
         for lon, lat in CENTRES:
             view = map_view(lon, lat, zoom)
             # when
-            stmt = grid_clusters_stmt(view, zoom, key, conditions)
-            assert stmt is not None
-            got = [tuple(row) for row in (await conn.execute(stmt)).all()]
+            got = [tuple(row) for row in await from_grid(conn, view, zoom, key)]
             # then
             expected = [
                 tuple(row)
@@ -133,19 +140,22 @@ def test_a_filter_the_grid_does_not_hold_has_no_key() -> None:
 
 async def test_views_the_grid_cannot_sum_fall_back(conn: AsyncConnection) -> None:
     across = BBox(179.0, -20.0, -179.0, -10.0)
-    assert grid_clusters_stmt(across, 8, "", None) is None
-    assert grid_clusters_stmt(map_view(9.39, 45.85, 16), 16, "", None) is None
-    assert grid_clusters_stmt(BBox(9.0, 86.0, 10.0, 89.0), 8, "", None) is None
+    assert grid_clusters_query(across, 8, "") is None
+    assert grid_clusters_query(map_view(9.39, 45.85, 16), 16, "") is None
+    assert grid_clusters_query(BBox(9.0, 86.0, 10.0, 89.0), 8, "") is None
 
 
 async def test_the_sum_reads_the_grid_index(settings: Settings, scaled_url: str) -> None:
     view = map_view(9.3932, 45.8566, 10)
-    stmt = grid_clusters_stmt(view, 10, "c:assistenza-e-cura", None)
-    assert stmt is not None
-    plan = await generic_plan(settings, scaled_url, stmt)
+    query = grid_clusters_query(view, 10, "c:assistenza-e-cura")
+    assert query is not None
+    plan = await generic_plan(settings, scaled_url, *query)
     assert "pk_map_grid_cell" in plan or "ix_map_grid_cell_key_level_x_y" in plan, plan
     assert "Seq Scan on map_grid_cell" not in plan, plan
     assert "Seq Scan on location" not in plan, plan
+    # the band: lines of zoom-17 cells, each a range of one of the points' indexes
+    assert "ix_map_grid_point_key_y_x" in plan and "ix_map_grid_point_key_x_y" in plan, plan
+    assert "Seq Scan on map_grid_point" not in plan, plan
 
 
 async def test_the_grid_is_what_a_rebuild_makes(conn: AsyncConnection) -> None:
@@ -166,3 +176,47 @@ async def grid_rows(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
         )
     )
     return [tuple(r) for r in points.all()], [tuple(r) for r in cells.all()]
+
+
+@pytest.mark.parametrize("zoom", [9, 12, 14])
+async def test_points_on_the_edges_of_the_view_count_as_the_plain_statement_counts_them(
+    conn: AsyncConnection, zoom: int
+) -> None:
+    # given: a published provider's new locations on each edge of the view, exactly and
+    # within a few float4 roundings either side (where ``&&`` decides, not the cells)
+    view = map_view(9.3932, 45.8566, zoom)
+    offsets = (0.0, 1e-7, -1e-7, 2e-6, -2e-6, 1e-5, -1e-5)
+    mid_lon, mid_lat = (view.west + view.east) / 2, (view.south + view.north) / 2
+    spots = [
+        *((view.west + d, mid_lat) for d in offsets),
+        *((view.east + d, mid_lat + 0.001) for d in offsets),
+        *((mid_lon, view.south + d) for d in offsets),
+        *((mid_lon + 0.001, view.north + d) for d in offsets),
+        (view.west, view.south),
+        (view.east, view.north),
+    ]
+    provider = (
+        await conn.execute(
+            text(
+                "SELECT organization_id FROM location WHERE status = 'published'"
+                " AND geom IS NOT NULL ORDER BY id LIMIT 1"
+            )
+        )
+    ).scalar()
+    before = sum(row.count for row in await from_grid(conn, view, zoom, ""))
+    for lon, lat in spots:
+        await conn.execute(
+            text(
+                "INSERT INTO location (id, organization_id, geom, geocode_precision, status)"
+                " VALUES (gen_random_uuid(), :p, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),"
+                " 'exact', 'published')"
+            ),
+            {"p": provider, "lon": lon, "lat": lat},
+        )
+    # when
+    got = [tuple(row) for row in await from_grid(conn, view, zoom, "")]
+    # then: the rows of the statement over every point, and the edge points among them
+    expected = [tuple(row) for row in (await conn.execute(clusters_stmt(view, zoom, None))).all()]
+    assert got == expected
+    inside = sum(row[2] for row in got) - before
+    assert len(spots) // 2 < inside < len(spots)

@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ambrogio.db.session import create_engine, drop_database
 from ambrogio.geo.clusters import clusters_stmt
-from ambrogio.geo.grid import grid_clusters_stmt
 from ambrogio.settings import Settings
-from tests.geo.test_grid import grid_rows, map_view
+from tests.geo.test_grid import from_grid, grid_rows, map_view
 from tests.support.database import create_test_database
 from tests.support.import_db import ImportDb, import_db
 from tests.support.import_files import feature, geojson, service
@@ -168,9 +167,7 @@ async def assert_answers_agree(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         for zoom in (8, 10, 13):
             view = map_view(9.3932, 45.8566, zoom)
-            stmt = grid_clusters_stmt(view, zoom, "", None)
-            assert stmt is not None
-            got = (await conn.execute(stmt)).all()
+            got = await from_grid(conn, view, zoom, "")
             assert got == (await conn.execute(clusters_stmt(view, zoom, None))).all()
 
 
@@ -221,9 +218,7 @@ async def test_a_provider_in_two_cells_of_one_cluster_counts_once(grid_db: Async
     # when: the zoom-10 view, whose zoom-12 cell holds all three
     async with grid_db.connect() as conn:
         view = map_view(9.5, 45.9, 10)
-        stmt = grid_clusters_stmt(view, 10, "", None)
-        assert stmt is not None
-        rows = (await conn.execute(stmt)).all()
+        rows = await from_grid(conn, view, 10, "")
         # then
         assert rows == (await conn.execute(clusters_stmt(view, 10, None))).all()
         [cluster] = [

@@ -46,8 +46,11 @@ class Box:
     "Web Mercator origin, so a cell and its cluster do not move as the map pans."
 )
 class MapCluster:
-    location_pk: strawberry.Private[uuid.UUID | None]
-    provider_pk: strawberry.Private[uuid.UUID | None]
+    # The least location (provider) id as text when the cluster holds one (is one
+    # provider's); its edges (west, south, east, north): read only when a field asks.
+    location_key: strawberry.Private[str | None]
+    provider_key: strawberry.Private[str | None]
+    edges: strawberry.Private[tuple[float, float, float, float]]
     cell: str = strawberry.field(
         description="The grid cell as a tile `z/x/y` (z = zoom + 2): stable across requests; "
         "`/tiles/providers/{cell}.mvt` with the same filter shows its points."
@@ -56,7 +59,11 @@ class MapCluster:
     provider_count: int = strawberry.field(description="How many distinct providers.")
     lat: float = strawberry.field(description="Mean latitude of its locations.")
     lon: float = strawberry.field(description="Mean longitude of its locations.")
-    bbox: Box = strawberry.field(description="The bounding box of its locations.")
+
+    @strawberry.field(description="The bounding box of its locations.")
+    def bbox(self) -> Box:
+        west, south, east, north = self.edges
+        return Box(west=west, south=south, east=east, north=north)
 
     @strawberry.field(description="The centroid as a GeoJSON Point.")
     def geojson(self) -> JSON:
@@ -64,14 +71,14 @@ class MapCluster:
 
     @strawberry.field(description="The location, when the cluster holds exactly one.")
     async def location(self, info: Info) -> Location | None:
-        if self.location_pk is None:
+        if self.location_key is None:
             return None
-        row = await info.context.loaders.location.load(self.location_pk)
+        row = await info.context.loaders.location.load(uuid.UUID(self.location_key))
         return Location.from_row(row) if row else None
 
     @strawberry.field(description="The provider, when all its locations are one provider's.")
     async def provider(self, info: Info) -> Provider | None:
-        if self.provider_pk is None:
+        if self.provider_key is None:
             return None
-        row = await info.context.loaders.provider.load(self.provider_pk)
+        row = await info.context.loaders.provider.load(uuid.UUID(self.provider_key))
         return Provider.from_row(row) if row else None
