@@ -323,12 +323,14 @@ async def _validate_and_locate(
     )
     log.info("import %s: validate %.1f s", job_id, time.perf_counter() - began)
     progress("locating places", 0, None)
+    began = time.perf_counter()
     pending = {loc.provider_id for loc in records.locations.values() if loc.precision is None}
     async with sessionmaker() as session:
         geocoded = await locate(session, records.locations.values(), known, settings, geocoder)
         records.warnings.extend(geocoded)
         records.warnings.extend(await place(session, records, settings.territory))
         await session.commit()
+    log.info("import %s: locate and place %.1f s", job_id, time.perf_counter() - began)
     return records, pending if geocoded else set()
 
 
@@ -401,10 +403,13 @@ async def _write(
         except BaseException:
             await transaction.rollback()
             raise
+        began = time.perf_counter()
         if dry:
             await transaction.rollback()
         else:
+            # The map grid's deferred refresh runs here (migration 0020).
             await transaction.commit()
+        log.info("import %s: commit %.1f s", job_id, time.perf_counter() - began)
     return counts, flagged
 
 

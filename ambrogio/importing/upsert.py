@@ -75,6 +75,8 @@ STAGING = (
     # What the merge did: one row per record inserted or updated, by kind.
     "CREATE TEMP TABLE imp_changed (kind text, id uuid, organization_id uuid, inserted boolean) "
     "ON COMMIT DROP",
+    # The providers whose search documents the merge's statements made stale (migration 0022).
+    "CREATE TEMP TABLE provider_search_pending (id uuid) ON COMMIT DROP",
 )
 
 ORG_COLUMNS = ("name", "kind", "tax_code", "description", "email", "phone", "website")
@@ -370,6 +372,12 @@ FROM target o LEFT JOIN touched t ON t.organization_id = o.id
 """
 
 
+# Whether the merge's statements leave the search documents to one refresh at their end
+# (migration 0022). Off, each statement's triggers refresh them, as for any other write: the
+# same documents, built once per statement that touched them.
+DEFER_SEARCH = True
+
+
 @dataclass
 class MergeCounts:
     created: int
@@ -529,6 +537,8 @@ async def merge(session: AsyncSession, records: Validated, source: str, status: 
     # The merge's own writes keep the providers' import digests (``importing.digests``).
     await session.execute(text("SELECT set_config('ambrogio.importing', 'on', true)"))
     await stage(session, records)
+    if DEFER_SEARCH:
+        await session.execute(text("SELECT set_config('ambrogio.search_deferred', 'on', true)"))
     await _external_terms(session, records)
     params = {"source": source, "status": status}
     for statement in REDIRECT_MERGED:
@@ -540,6 +550,9 @@ async def merge(session: AsyncSession, records: Validated, source: str, status: 
     await session.execute(text("ANALYZE imp_changed"))
     for statement in REPLACE_CHILDREN:
         await session.execute(text(statement), {"namespace": str(NAMESPACE)})
+    if DEFER_SEARCH:
+        await session.execute(text("SELECT set_config('ambrogio.search_deferred', 'off', true)"))
+        await session.execute(text("SELECT ambrogio_flush_provider_search()"))
     row = (await session.execute(text(COUNTS))).one()
     await session.execute(text("SELECT set_config('ambrogio.importing', 'off', true)"))
     return MergeCounts(
