@@ -1,7 +1,7 @@
 """bulk writes: search documents refreshed once at the end, map grid cells summed set-based
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03 14:20:00
 
 Search documents. The search triggers of 0013 refresh the documents of the providers each statement touched. An
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0022'
-down_revision: str | None = '0021'
+revision: str = '0024'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
