@@ -995,7 +995,7 @@ class MapGridPoint(Base):
     lat: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        # By column and by row, carrying what the band of ``mapClusters`` reads (0022).
+        # By column and by row, carrying what the band of ``mapClusters`` reads (0023).
         Index(
             "ix_map_grid_point_key_x_y",
             "key",

@@ -75,7 +75,7 @@ STAGING = (
     # What the merge did: one row per record inserted or updated, by kind.
     "CREATE TEMP TABLE imp_changed (kind text, id uuid, organization_id uuid, inserted boolean) "
     "ON COMMIT DROP",
-    # The providers whose search documents the merge's statements made stale (migration 0022).
+    # The providers whose search documents the merge's statements made stale (migration 0024).
     "CREATE TEMP TABLE provider_search_pending (id uuid) ON COMMIT DROP",
 )
 
@@ -373,7 +373,7 @@ FROM target o LEFT JOIN touched t ON t.organization_id = o.id
 
 
 # Whether the merge's statements leave the search documents to one refresh at their end
-# (migration 0022). Off, each statement's triggers refresh them, as for any other write: the
+# (migration 0024). Off, each statement's triggers refresh them, as for any other write: the
 # same documents, built once per statement that touched them.
 DEFER_SEARCH = True
 

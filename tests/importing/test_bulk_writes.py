@@ -2,11 +2,12 @@
 search documents, map grid and flagged duplicates.
 
 Two databases get the same files: one as the import runs now (the search documents refreshed
-once, after the merge's statements; the map grid summed set-based, migration 0022), one the
+once, after the merge's statements; the map grid summed set-based, migration 0024), one the
 way it ran before (each statement's triggers refreshing the documents; 0020's grid sum,
 installed again there). Everything the import writes is then compared between them, and the
 grid and documents of the first with a rebuild from scratch. The files are large enough for
-the duplicates' bulk plan (more than ``BULK_PROVIDERS`` providers) and varied: providers with two places, without coordinates, renamed, moved, recategorised, new.
+the duplicates' bulk plan (more than ``BULK_PROVIDERS`` providers) and varied: providers with
+two places, without coordinates, renamed, moved, recategorised, new.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ PROVIDERS = 1_300
 SLUGS = ("badante", "assistenza-domiciliare", "centro-diurno", "fisioterapia", "doposcuola")
 DELIVERY = (["on_site"], ["at_home"], ["at_home", "on_site"], ["online"])
 WORDS = ("Aurora", "Sereno", "Girasole", "Arcobaleno", "Solidale", "Insieme")
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0022_import_bulk_writes.py"
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0024_import_bulk_writes.py"
 
 # What is compared, each in a stable order (ids are derived from the source's keys).
 TABLES = {
@@ -124,7 +125,7 @@ async def _snapshot(engine: AsyncEngine) -> dict[str, list[Any]]:
 
 
 def _migration() -> Any:
-    spec = importlib.util.spec_from_file_location("migration_0022", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0024", MIGRATION)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
