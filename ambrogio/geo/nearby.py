@@ -35,7 +35,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -156,19 +156,29 @@ def _below_floor(place: Any, terms: _Terms) -> ColumnElement[bool]:
     return func.ST_DWithin(_geog(place.geom), terms.pt, terms.floor, false())
 
 
-def _columns(model: Any) -> list[ColumnElement[Any]]:
+def _columns(model: Any, only: Columns | None = None) -> list[ColumnElement[Any]]:
     """The columns a node is built from: the model's, but its id and deferred ones (search
-    documents), as loading the model would read them."""
+    documents), as loading the model would read them; or those named in ``only``."""
     return [
         column
         for prop in inspect(model).column_attrs
         if not prop.deferred
         for column in prop.columns
-        if column.key != "id"
+        if column.key != "id" and (only is None or column.key in only)
     ]
 
 
-def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms, model: Any) -> Stmt:
+Columns = tuple[str, ...]
+"""Names of a model's columns, for a page that needs only them (besides the id)."""
+
+
+def _page(
+    candidates: Stmt,
+    ranked: Callable[[CTE], Stmt],
+    terms: _Terms,
+    model: Any,
+    only: Columns | None = None,
+) -> Stmt:
     """Stats of the candidates joined with the page and its rows' columns (a stats row even
     when the page is empty), so that one statement answers the request."""
     cand = candidates.cte("candidates")
@@ -181,7 +191,7 @@ def _page(candidates: Stmt, ranked: Callable[[CTE], Stmt], terms: _Terms, model:
         page = page.where(rows.c.d <= terms.radius)
     page_sub = page.order_by(rows.c.d, rows.c.id).limit(terms.limit).lateral("page")
     return (
-        select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d, *_columns(model))
+        select(stats.c.n, stats.c.s_max, page_sub.c.id, page_sub.c.d, *_columns(model, only))
         .select_from(stats.outerjoin(page_sub, true()).outerjoin(model, model.id == page_sub.c.id))
         .order_by(page_sub.c.d, page_sub.c.id)
     )
@@ -278,7 +288,9 @@ def nearby_providers(
     return _nearby_providers(_terms(search, m), conditions)
 
 
-def _nearby_providers(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) -> Stmt:
+def _nearby_providers(
+    terms: _Terms, conditions: Sequence[ColumnElement[bool]], only: Columns | None = None
+) -> Stmt:
     where: list[ColumnElement[bool]] = []
     if conditions:
         where.append(exists().where(Organization.id == Location.organization_id, *conditions))
@@ -294,7 +306,7 @@ def _nearby_providers(terms: _Terms, conditions: Sequence[ColumnElement[bool]]) 
             .group_by(cand.c.organization_id)
         )
 
-    return _page(candidates, ranked, terms, Organization)
+    return _page(candidates, ranked, terms, Organization, only)
 
 
 Query = tuple[Stmt, Mapping[str, Any]]
@@ -345,10 +357,11 @@ def _bound_values(search: NearbySearch, m: int) -> tuple[Shape, dict[str, Any]]:
 
 
 @cache
-def _unfiltered_providers(*shape: bool) -> Stmt:
+def _unfiltered_providers(*shape: bool, only: Columns | None = None) -> Stmt:
     """The unfiltered providers statement of one shape, with named parameters for its values:
-    built and compiled once, where building it anew took longer than running it."""
-    return _nearby_providers(_bound_terms(*shape), [])
+    built and compiled once, where building it anew took longer than running it. ``only``:
+    the provider columns the page returns, when its reader needs only them."""
+    return _nearby_providers(_bound_terms(*shape), [], only)
 
 
 def _ready(
@@ -368,10 +381,15 @@ def _ready(
 
 
 def nearby_providers_query(
-    search: NearbySearch, conditions: Sequence[ColumnElement[bool]], m: int
+    search: NearbySearch,
+    conditions: Sequence[ColumnElement[bool]],
+    m: int,
+    only: Columns | None = None,
 ) -> Query:
-    """``nearby_providers`` ready to execute (see ``_ready``)."""
-    return _ready(nearby_providers, _unfiltered_providers, search, conditions, m)
+    """``nearby_providers`` ready to execute (see ``_ready``); without conditions, ``only``
+    narrows the page's provider columns to those named (a filtered page has them all)."""
+    unfiltered = partial(_unfiltered_providers, only=only) if only is not None else None
+    return _ready(nearby_providers, unfiltered or _unfiltered_providers, search, conditions, m)
 
 
 @cache

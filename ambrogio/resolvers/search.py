@@ -38,7 +38,7 @@ from ambrogio.geo.nearby import (
 from ambrogio.geo.point import LatLon, checked_radius
 from ambrogio.geo.reach import reaches
 from ambrogio.resolvers.filters import filter_spec
-from ambrogio.schema.types.catalogue import Provider
+from ambrogio.schema.types.catalogue import PROVIDER_PLAIN_COLUMNS, Provider
 from ambrogio.schema.types.catalogue import Service as ServiceNode
 from ambrogio.schema.types.inputs import LatLonInput, ServiceFilter, ServiceOrder
 from ambrogio.schema.types.node import Connection, Cursor, build_connection
@@ -251,6 +251,13 @@ async def services(
     )
 
 
+def _plan_reads(info: Info, type_name: str) -> frozenset[str] | None:
+    """What a compiled plan reads of ``type_name``'s objects (``RootInfo.reads``); None on the
+    regular path, where any field may be resolved."""
+    reads = getattr(info, "reads", None)
+    return reads.get(type_name) if reads is not None else None
+
+
 async def providers(
     info: Info,
     near: LatLonInput | None,
@@ -266,13 +273,16 @@ async def providers(
     async def where(session: AsyncSession) -> list[Condition]:
         return search.provider_conditions(await filter_spec(session, filter))
 
+    nearby: Nearby = nearby_providers_query
+    to_node: Callable[[Any], Provider] = Provider.from_row
+    read = _plan_reads(info, "Provider")
+    if read is not None and read <= PROVIDER_PLAIN_COLUMNS | {"id", "pk"}:
+        # A compiled plan reads these only: a page of these columns, nodes of them.
+        only = tuple(sorted(read & PROVIDER_PLAIN_COLUMNS))
+        nearby = partial(nearby_providers_query, only=only)
+        to_node = partial(Provider.from_columns, only)
     return await _search(
-        info,
-        search.PROVIDERS,
-        args,
-        where if filter is not None else None,
-        nearby_providers_query,
-        Provider.from_row,
+        info, search.PROVIDERS, args, where if filter is not None else None, nearby, to_node
     )
 
 

@@ -26,8 +26,9 @@ wrong the usual way.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import MISSING, dataclass
+from dataclasses import field as data_field
 from typing import Any
 
 from graphql import (
@@ -82,6 +83,8 @@ RULES = (
     NoSchemaIntrospectionCustomRule,
 )
 CACHED_PLANS = 256
+# In ``RootInfo.reads``: a resolver reads the object itself, whatever attribute it likes.
+ALL = "*"
 
 
 class NotCovered(Exception):
@@ -97,10 +100,14 @@ Convert = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class RootInfo:
-    """What a planned root resolver receives as ``info``: the request's context only (reading
-    anything else raises, and the request goes the regular way)."""
+    """What a planned root resolver receives as ``info``: the request's context, and what the
+    plan reads of the answer (reading anything else raises, and the request goes the regular
+    way)."""
 
     context: Any
+    # By object type name, the attributes the plan reads of its values; ``ALL`` among them
+    # when a resolver reads the object itself. A resolver may build objects holding these only.
+    reads: Mapping[str, frozenset[str]] = data_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ class Plan:
     roots: tuple[tuple[str, str | None], ...]
     # strawberry's conversion of the arguments, compiled for their types.
     convert: Convert
+    # What the answer reads of each object type (``RootInfo.reads``).
+    reads: Mapping[str, frozenset[str]] = data_field(default_factory=dict)
 
     async def run(
         self, schema: Any, context: Any, variables: dict[str, Any] | None
@@ -139,7 +148,7 @@ class Plan:
                     scalar_registry=schema.schema_converter.scalar_registry,
                     config=schema.config,
                 )
-            value = self.shape(await self.resolver(None, RootInfo(context), **kwargs))
+            value = self.shape(await self.resolver(None, RootInfo(context, self.reads), **kwargs))
             return {key: value if constant is None else constant for key, constant in self.roots}
         except NotCovered:
             raise
@@ -216,6 +225,8 @@ class Plans:
         ):
             raise NotCovered("root resolver")
         named = operation.name.value if operation.name is not None else None
+        reads: dict[str, set[str]] = {}
+        shape = self._shape(graphql_field.type, node.selection_set, reads)
         return Plan(
             document=document,
             operation=operation,
@@ -225,9 +236,10 @@ class Plans:
             node=node,
             graphql_field=graphql_field,
             resolver=_call(resolver),
-            shape=self._shape(graphql_field.type, node.selection_set),
+            shape=shape,
             roots=tuple(roots),
             convert=self._converter(field),
+            reads={name: frozenset(attributes) for name, attributes in reads.items()},
         )
 
     def _converter(self, field: StrawberryField) -> Convert:
@@ -314,9 +326,15 @@ class Plans:
                 return field
         raise NotCovered(name)
 
-    def _shape(self, kind: GraphQLOutputType, selection: SelectionSetNode | None) -> Shape:
+    def _shape(
+        self,
+        kind: GraphQLOutputType,
+        selection: SelectionSetNode | None,
+        reads: dict[str, set[str]],
+    ) -> Shape:
+        """The shape of ``kind``'s values; ``reads`` told what it reads of each object type."""
         if isinstance(kind, GraphQLNonNull):
-            inner = self._shape(kind.of_type, selection)
+            inner = self._shape(kind.of_type, selection, reads)
 
             def required(value: Any) -> Any:
                 if value is None:
@@ -325,7 +343,7 @@ class Plans:
 
             return required
         if isinstance(kind, GraphQLList):
-            item = self._shape(kind.of_type, selection)
+            item = self._shape(kind.of_type, selection, reads)
 
             def listed(value: Any) -> Any:
                 if value is None:
@@ -349,11 +367,14 @@ class Plans:
             return leaf
         if not isinstance(kind, GraphQLObjectType) or selection is None:
             raise NotCovered("not an object type")
-        return self._object(kind, selection)
+        return self._object(kind, selection, reads)
 
-    def _object(self, kind: GraphQLObjectType, selection: SelectionSetNode) -> Shape:
+    def _object(
+        self, kind: GraphQLObjectType, selection: SelectionSetNode, reads: dict[str, set[str]]
+    ) -> Shape:
         fields: list[tuple[str, Callable[[Any], Any], Shape]] = []
         keys: set[str] = set()
+        read_here = reads.setdefault(kind.name, set())
         for node in selection.selections:
             if not isinstance(node, FieldNode) or node.directives or node.arguments:
                 raise NotCovered("fragment, directive or argument")
@@ -371,11 +392,14 @@ class Plans:
             resolver = field.base_resolver
             if resolver is None:
                 read: Callable[[Any], Any] = _attribute(field.python_name)
+                read_here.add(field.python_name)
             elif resolver.wrapped_func in PLAIN_RESOLVERS:
                 read = resolver.wrapped_func
+                read_here.add(ALL)
             else:
                 raise NotCovered("a resolver")
-            fields.append((key, read, self._shape(kind.fields[name].type, node.selection_set)))
+            inner = self._shape(kind.fields[name].type, node.selection_set, reads)
+            fields.append((key, read, inner))
 
         def shaped(value: Any) -> dict[str, Any]:
             return {key: shape(read(value)) for key, read, shape in fields}

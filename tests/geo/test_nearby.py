@@ -467,6 +467,45 @@ async def test_prebuilt_providers_statement_takes_each_search_values(
     assert len(statements) == 2
 
 
+@pytest.mark.parametrize("planar", [False, True])
+async def test_a_narrowed_providers_statement_returns_the_full_ones_columns(
+    engine, catalogue, planar
+) -> None:
+    """``only`` narrows the page to the columns named: the same rows, in the same order, with
+    the same values as the full statement's, page after page."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from ambrogio.geo.nearby import DistanceKey, NearbySearch, nearby_providers_query
+    from ambrogio.geo.point import LatLon
+
+    async def run(stmt: Any, params: Any) -> list[Any]:
+        async with AsyncSession(engine) as session:
+            return list((await session.execute(stmt, params)).all())
+
+    only = ("email", "name", "version")
+    seen = 0
+    for lat, lon, radius in [(45.85, 9.39, 3000.0), (45.86, 9.40, None), (45.80, 9.42, 800.0)]:
+        after = None
+        for _ in range(3):
+            search = NearbySearch(LatLon(lat, lon), radius, after, 5, planar)
+            full_stmt, params = nearby_providers_query(search, [], 64)
+            narrow_stmt, narrow_params = nearby_providers_query(search, [], 64, only=only)
+            # Given the statement narrowed to three columns
+            keys = [c.key for c in narrow_stmt.selected_columns]
+            assert keys[:4] == ["n", "s_max", "id", "d"] and sorted(keys[4:]) == sorted(only)
+            # When both run on the same search
+            full, narrow = await run(full_stmt, params), await run(narrow_stmt, narrow_params)
+            # Then the narrow rows are the full rows' columns
+            assert [tuple(getattr(r, k) for k in keys) for r in full] == [tuple(r) for r in narrow]
+            page = [row for row in narrow if row.id is not None]
+            seen += len(page)
+            if len(page) < 6:
+                break
+            after = DistanceKey(float(page[4].d), page[4].id)
+    # The oracle compared real pages, not empty ones
+    assert seen > 20
+
+
 @pytest.mark.parametrize(
     ("kind", "radius", "planar"),
     [

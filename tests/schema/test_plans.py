@@ -19,7 +19,7 @@ import pytest
 from strawberry.types.arguments import convert_arguments
 
 from ambrogio.schema.build import build_schema
-from ambrogio.schema.plans import Plans
+from ambrogio.schema.plans import ALL, Plans
 from tests.support.accounts import address
 
 LECCO = {"lat": 45.8566, "lon": 9.3977}
@@ -45,6 +45,14 @@ ONE_ROOT_ALIASED = """query ($near: LatLonInput!, $r: Float, $n: Int = 5, $after
     e: edges { __typename cursor d: distanceMeters node { __typename id name kind email
       website createdAt updatedAt verifiedAt status version } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+PLAIN_COLUMNS = """query ($near: LatLonInput!, $r: Float, $n: Int = 5, $after: String) {
+  p: providers(near: $near, radiusMeters: $r, first: $n, after: $after) {
+    e: edges { cursor d: distanceMeters node { __typename i: id n: name taxCode runtsId
+      description email phone website source externalId createdAt updatedAt verifiedAt
+      verifiedBy version } }
+    pageInfo { hasNextPage endCursor }
   }
 }"""
 LITERALS = """{ services(near: {lat: 45.85, lon: 9.39}, radiusMeters: 5000, first: 7) {
@@ -75,7 +83,16 @@ REPEATED = """query ($lat: Float!, $lon: Float!) {
 UNKNOWN_FIELD = "{ providers(first: 2) { edges { node { nope } } } }"
 INTROSPECTION = '{ __type(name: "Provider") { name } }'
 
-COVERED = [NEARBY, ALIASED, ONE_ROOT_ALIASED, LITERALS, WELFARE_POINTS, BY_NAME, TEXT]
+COVERED = [
+    NEARBY,
+    ALIASED,
+    ONE_ROOT_ALIASED,
+    PLAIN_COLUMNS,
+    LITERALS,
+    WELFARE_POINTS,
+    BY_NAME,
+    TEXT,
+]
 NOT_COVERED = [FRAGMENT, DIRECTIVE, COUNTED, NESTED, REPEATED, UNKNOWN_FIELD, INTROSPECTION]
 
 Request = dict[str, Any]
@@ -96,6 +113,9 @@ def requests() -> list[Request]:
         {"query": ONE_ROOT_ALIASED, "variables": {"near": LECCO, "r": 3000, "n": 3}},
         {"query": ONE_ROOT_ALIASED, "variables": {"near": NOWHERE, "r": 500}},
         {"query": ONE_ROOT_ALIASED, "variables": {"near": point}},
+        {"query": PLAIN_COLUMNS, "variables": {"near": LECCO, "r": 3000, "n": 8}},
+        {"query": PLAIN_COLUMNS, "variables": {"near": point}},
+        {"query": PLAIN_COLUMNS, "variables": {"near": NOWHERE, "r": 500}},
         {"query": LITERALS},
         {"query": WELFARE_POINTS, "variables": LECCO},
         {"query": BY_NAME, "variables": {"n": 4}},
@@ -133,6 +153,17 @@ def test_the_plans_cover_the_plain_documents_and_no_others() -> None:
     assert plans.get(TWO_OPERATIONS, None) is None  # graphql-core: which one?
     for query in NOT_COVERED:
         assert plans.get(query, None) is None, query
+
+
+def test_a_plan_says_what_it_reads_of_each_type() -> None:
+    # Given the plans of a page of two fields and of one that reads a cursor
+    plans = Plans(build_schema(), 2000)
+    nearby, aliased = plans.get(NEARBY, None), plans.get(ONE_ROOT_ALIASED, None)
+    assert nearby is not None and aliased is not None
+    # Then each names the attributes it reads, and a resolver that reads its object as ALL
+    assert nearby.reads["Provider"] == {"id", "name"}
+    assert "kind" in aliased.reads["Provider"] and "status" in aliased.reads["Provider"]
+    assert ALL in aliased.reads["ProviderEdge"]
 
 
 async def test_every_answer_is_the_regular_paths_byte_for_byte(

@@ -53,6 +53,27 @@ from ambrogio.schema.types.shared import (
 Info = strawberry.Info[Context, None]
 
 
+# The attributes ``Provider.from_row`` copies from the same-named column unchanged.
+PROVIDER_PLAIN_COLUMNS = frozenset(
+    {
+        "name",
+        "tax_code",
+        "runts_id",
+        "description",
+        "email",
+        "phone",
+        "website",
+        "source",
+        "external_id",
+        "created_at",
+        "updated_at",
+        "verified_at",
+        "verified_by",
+        "version",
+    }
+)
+
+
 @strawberry.type(description="A provider: cooperative, association, business or public body.")
 class Provider(Node):
     pk: strawberry.Private[uuid.UUID]
@@ -95,6 +116,18 @@ class Provider(Node):
             version=row.version,
             status=Status(row.status),
         )
+
+    @classmethod
+    def from_columns(cls, columns: tuple[str, ...], row: Any) -> Provider:
+        """A provider holding only its ids and ``columns`` (among ``PROVIDER_PLAIN_COLUMNS``), as
+        ``from_row`` sets them: for a reader that reads nothing else (a compiled plan), from
+        a row that has only these. Any other attribute is missing (it raises when read)."""
+        node = cls.__new__(cls)
+        node.id = strawberry.ID(to_global_id("Provider", row.id))
+        node.pk = row.id
+        for name in columns:
+            setattr(node, name, getattr(row, name))
+        return node
 
     @strawberry.field(description="The provider's published locations.")
     async def locations(self, info: Info) -> list[Location]:
