@@ -40,6 +40,9 @@ DEAD = (
     asyncpg.AdminShutdownError,
     asyncpg.CannotConnectNowError,
     ConnectionError,
+    # The server's goodbye read while idle leaves the protocol consuming it: the next
+    # statement is refused before anything is sent ("another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
 )
 
 
