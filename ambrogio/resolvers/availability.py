@@ -40,9 +40,15 @@ async def _reservation(
     info: Info, reservation_id: uuid.UUID, token: str | None = None
 ) -> Reservation:
     # Read after the commit, from a new session: the replayed and the first response agree.
+    # A replay may name a reservation that is gone since (its slot was withdrawn and deleted,
+    # which deletes its reservations): the stored outcome then has nothing left to show.
     async with info.context.sessionmaker() as session:
         row = await session.get(ReservationRow, reservation_id)
-    assert row is not None
+    if row is None:
+        raise NotFound(
+            f"reservationId: reservation {ids.to_global_id('Reservation', reservation_id)!r}"
+            " no longer exists; its slot was withdrawn"
+        )
     return Reservation.from_row(row, token)
 
 

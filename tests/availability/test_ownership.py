@@ -163,6 +163,28 @@ async def test_signed_in_b_cannot_replay_or_cancel_as_reservation(
     assert await taken(engine, where) == 1
 
 
+async def test_a_replay_after_the_slot_was_deleted_says_the_reservation_is_gone(
+    gql: Any, slot: Callable[[], Awaitable[str]], engine: AsyncEngine, login: Any
+) -> None:
+    where = await slot()
+    ada = await login("own-gone", "mapper")
+    made = await gql(RESERVE, _headers=ada, slot=where, key="own-gone")
+    reservation = made.data["reserveSlot"]["id"]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("DELETE FROM slot WHERE id = :id"), {"id": from_global_id(where)[1]}
+        )
+
+    replay = await gql(RESERVE, _headers=ada, slot=where, key="own-gone")
+    cancel = await gql(CANCEL, _headers=ada, reservation=reservation, key="own-gone-c")
+
+    assert made.errors == [] and made.data["reserveSlot"]["id"]
+    # the stored outcome names a reservation the slot's deletion took with it
+    assert replay.codes == ["NOT_FOUND"] and replay.data is None
+    assert reservation in replay.errors[0]["message"]
+    assert cancel.codes == ["NOT_FOUND"]
+
+
 async def test_a_user_cannot_cancel_an_anonymous_reservation_without_its_token(
     gql: Any, slot: Callable[[], Awaitable[str]], login: Any
 ) -> None:
