@@ -3,11 +3,6 @@ root counts the services of its whole subtree), comune, target group and deliver
 
 A service counts once per facet value: in each comune where it has a published location or
 that its service area lists, and in each ancestor category once even with several leaves.
-
-Each matching service is read once (``matching``, materialized) and yields its own values,
-each once: the ``DISTINCT`` ancestors of its few categories, the ``UNION`` of its few comuni
-(as ``count(DISTINCT id)`` per value counted them); then one hashed ``count(*)`` per
-(facet, value) adds them up. No sort of every (value, service) pair of the search.
 """
 
 from __future__ import annotations
@@ -25,12 +20,10 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
-    union,
     union_all,
 )
 
-from ambrogio.catalogue.visibility import PUBLISHED
+from ambrogio.catalogue.visibility import PUBLISHED, Stmt
 from ambrogio.db.models import Location, Service, ServiceAtLocation, ServiceCategory, TaxonomyTerm
 
 
@@ -40,7 +33,6 @@ def facet_counts(conditions: Sequence[ColumnElement[bool]]) -> Executable:
         select(Service.id, Service.target_groups, Service.delivery, Service.service_area_comuni)
         .where(*conditions)
         .cte("matching")
-        .prefix_with("MATERIALIZED")
     )
 
     lineage = select(TaxonomyTerm.id.label("term_id"), TaxonomyTerm.id.label("ancestor_id")).cte(
@@ -53,41 +45,33 @@ def facet_counts(conditions: Sequence[ColumnElement[bool]]) -> Executable:
         .where(parent.c.parent_id.is_not(None))
     )
 
-    # A service's values, each once.
-    ancestors = (
-        select(cast(lineage.c.ancestor_id, String).label("key"))
-        .distinct()
-        .join(ServiceCategory, ServiceCategory.term_id == lineage.c.term_id)
-        .where(ServiceCategory.service_id == matching.c.id)
-        .lateral("ancestors")
+    def facet(name: str, key: Any, count: ColumnElement[Any]) -> Stmt:
+        return select(literal(name).label("facet"), cast(key, String).label("key"), count)
+
+    total = facet("total", literal(""), func.count()).select_from(matching)
+    categories = (
+        facet("category", lineage.c.ancestor_id, func.count(func.distinct(matching.c.id)))
+        .select_from(matching)
+        .join(ServiceCategory, ServiceCategory.service_id == matching.c.id)
+        .join(lineage, lineage.c.term_id == ServiceCategory.term_id)
+        .group_by(lineage.c.ancestor_id)
     )
-    comuni = union(
-        select(Location.comune_istat.label("key"))
-        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
-        .where(
-            ServiceAtLocation.service_id == matching.c.id,
-            Location.status == PUBLISHED,
-            Location.comune_istat.is_not(None),
-        )
-        .correlate(matching),
-        select(func.unnest(matching.c.service_area_comuni)).correlate(matching),
-    ).lateral("comuni")
-
-    def values(name: str, key: Any) -> Select[Any]:
-        return select(literal(name).label("facet"), cast(key, String).label("key"))
-
-    pairs = union_all(
-        values("category", ancestors.c.key).select_from(matching).join(ancestors, true()),
-        values("comune", comuni.c.key).select_from(matching).join(comuni, true()),
-        values("target_group", func.unnest(matching.c.target_groups)).select_from(matching),
-        values("delivery", func.unnest(matching.c.delivery)).select_from(matching),
-    ).subquery("pairs")
-
-    total = select(literal("total").label("facet"), cast(literal(""), String), func.count())
-    return union_all(
-        total.select_from(matching),
-        select(pairs.c.facet, pairs.c.key, func.count()).group_by(pairs.c.facet, pairs.c.key),
+    located = (
+        select(matching.c.id, Location.comune_istat.label("code"))
+        .join(ServiceAtLocation, ServiceAtLocation.service_id == matching.c.id)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .where(Location.status == PUBLISHED, Location.comune_istat.is_not(None))
     )
+    served = select(matching.c.id, func.unnest(matching.c.service_area_comuni).label("code"))
+    places = union_all(located, served).subquery("places")
+    comuni = facet("comune", places.c.code, func.count(func.distinct(places.c.id))).group_by(
+        places.c.code
+    )
+    groups = select(matching.c.id, func.unnest(matching.c.target_groups).label("value")).subquery()
+    target_groups = facet("target_group", groups.c.value, func.count()).group_by(groups.c.value)
+    modes = select(matching.c.id, func.unnest(matching.c.delivery).label("value")).subquery()
+    delivery = facet("delivery", modes.c.value, func.count()).group_by(modes.c.value)
+    return union_all(total, categories, comuni, target_groups, delivery)
 
 
 def root_term_ids() -> Select[uuid.UUID]:
