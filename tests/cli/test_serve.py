@@ -205,7 +205,9 @@ async def test_sigterm_says_not_ready_at_once_and_keeps_answering_for_the_drain(
 
 
 NEARBY = """query Nearby($near: LatLonInput!) {
-  providers(near: $near, radiusMeters: 5000, first: 20) { edges { distanceMeters node { id name } } }
+  providers(near: $near, radiusMeters: 5000, first: 20) {
+    edges { distanceMeters node { id name } }
+  }
 }"""
 
 
