@@ -34,7 +34,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         try:
-            # A line per request: orjson writes it in a fifth of json's time; dates and
+            # A line per request: orjson formats it in half json's time; dates and
             # dataclasses still as ``str`` gives them, as with json.
             return orjson.dumps(line, default=str, option=PASSTHROUGH).decode()
         except TypeError:  # what orjson refuses (an integer over 64 bits, a non-text key)

@@ -163,7 +163,7 @@ class Requests:
             line["errors"] = sorted(set(info.codes))
         if access.isEnabledFor(logging.INFO):
             # The record made directly: ``Logger.info`` would walk the stack to find its caller,
-            # which is always this line (a sixth of the line's cost).
+            # which is always this line (about a third of what the line cost).
             record = access.makeRecord(
                 access.name, logging.INFO, __file__, 0, "request", (), None, extra={"fields": line}
             )
