@@ -14,6 +14,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
+PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -29,7 +33,12 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        try:
+            # A line per request: orjson formats it in half json's time; dates and
+            # dataclasses still as ``str`` gives them, as with json.
+            return orjson.dumps(line, default=str, option=PASSTHROUGH).decode()
+        except TypeError:  # what orjson refuses (an integer over 64 bits, a non-text key)
+            return json.dumps(line, default=str)
 
 
 def log_config(log_format: str) -> dict[str, Any]:

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     replica_check_seconds: float = 1.0
     # Request logs: one JSON line per request ("json"), or uvicorn's plain access log ("text").
     log_format: Literal["json", "text"] = "json"
+    # The HTTP server of ``ambrogio serve`` (its --server): uvicorn, or granian (HTTP in Rust,
+    # the same ASGI application; what only uvicorn does is in ambrogio.cli.server).
+    http_server: Literal["uvicorn", "granian"] = "uvicorn"
 
     # Operation limits (ambrogio.schema.limits), checked before anything runs; the cost is the
     # objects an operation may return (ambrogio.schema.cost). AMBROGIO_COST_ENFORCE=0 measures

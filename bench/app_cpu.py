@@ -3,12 +3,15 @@ neither uvicorn nor the database in the figure.
 
     AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --requests 3000
     AMBROGIO_COMPILED_PLANS=0 AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py
+    AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --access-log
 
 Each request is one ASGI call of the app (``build_app``, its lifespan run, on the database
 the settings name); the nearby statement runs once per point and its rows are then replayed,
 so that the figure is the process time of the Python between the socket and the database:
 the middleware, the transport rules, the GraphQL layers, the resolver, the answer. It is far
 steadier than req/s on a shared machine; ``pair.py --pids`` gives the whole server's figure.
+``--access-log`` counts the request's log line too, formatted as ``ambrogio serve`` writes it
+(to ``/dev/null``); without it no handler takes the line.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging.config
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +30,7 @@ from workloads import HERE, QUERIES
 
 from ambrogio.app import build_app
 from ambrogio.db import prepared
+from ambrogio.logs import log_config
 from ambrogio.settings import Settings
 
 Message = dict[str, Any]
@@ -104,7 +110,16 @@ async def _measure(requests: int) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--access-log", action="store_true", help="write the log lines too")
     args = parser.parse_args(argv)
+    if args.access_log:
+        config = log_config("json")
+        config["handlers"]["default"] = {
+            "class": "logging.FileHandler",
+            "filename": os.devnull,
+            "formatter": "json",
+        }
+        logging.config.dictConfig(config)
     _replaying()
     ms = asyncio.run(_measure(args.requests))
     print(f"nearby: application CPU {ms:.3f} ms per request ({args.requests} requests)")
