@@ -38,9 +38,16 @@ from ambrogio.catalogue.pagination import (
     text_key,
     uuid_key,
 )
-from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.text import Bound, TextQuery
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible, service_visible
-from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.db.models import (
+    Location,
+    Organization,
+    SearchLexemeBound,
+    Service,
+    ServiceAtLocation,
+    WelfarePoint,
+)
 from ambrogio.enums import SearchOrder
 from ambrogio.geo import planar
 from ambrogio.geo.distance import provider_distance, service_distance
@@ -70,6 +77,9 @@ class Kind:
     nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
     # (id, score), or (id, d, score) from ``nearest``'s, of the rows matching a text.
     scored: Callable[[TextQuery, Subquery | None], Subquery] | None = None
+    # The ``SearchLexemeBound`` column of the kind's documents, and what makes of it the
+    # most a match's relevance can be (``text.words_bound``).
+    bound: tuple[Any, Callable[[int, bool, float | None], Bound]] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,7 @@ SERVICES = Kind(
     text_search.service_relevance,
     nearest=_nearest(_service_places),
     scored=text_search.scored_services,
+    bound=(SearchLexemeBound.service, text_search.service_bound),
 )
 PROVIDERS = Kind(
     Organization,
@@ -158,6 +169,7 @@ PROVIDERS = Kind(
     text_search.with_provider_document,
     _nearest(_provider_places),
     text_search.scored_providers,
+    (SearchLexemeBound.provider, text_search.provider_bound),
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -359,6 +371,30 @@ def _ranked_page(
     columns = [column for column in scored.c if column.name in ("d", "score")]
     stmt = filtered.add_columns(*columns).join(scored, scored.c.id == kind.model.id)
     return stmt.order_by(scored.c.score.desc(), scored.c.id.desc()).limit(limit + 1)
+
+
+# Within a radius, a page by relevance is first looked for within these fractions of it.
+RING_FRACTIONS = (1 / 16, 1 / 4)
+
+
+def rings(radius: float | None, bound: Bound) -> Sequence[float | None]:
+    """The radii a page by relevance within ``radius`` is looked for within, the last
+    ``radius`` itself: the smaller ones only when the relevance of a match has a bound."""
+    if radius is None or bound.relevance is None:
+        return [radius]
+    return [radius * fraction for fraction in RING_FRACTIONS] + [radius]
+
+
+def settled(rows: Sequence[Any], limit: int, radius: float | None, bound: Bound | None) -> bool:
+    """Whether the page found within ``radius`` (``limit + 1`` rows asked, by blended score,
+    then id, descending) is the page within any larger radius: it is full, and no match beyond
+    ``radius`` can score as much as its last row — at a distance ``d`` a match scores at most
+    the bound on relevance divided by ``1 + d / BLEND_METRES`` (``Bound.blended``), strictly
+    less than at ``radius``, so none of them ranks before the last row or ties it."""
+    if radius is None or bound is None or len(rows) <= limit:
+        return False
+    ceiling = bound.blended(radius)
+    return ceiling is not None and float(rows[limit].score) >= ceiling
 
 
 def by_ids(kind: Kind, ids: Sequence[Any]) -> Stmt:

@@ -43,7 +43,9 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Subquery,
+    Text,
     case,
+    cast,
     func,
     literal,
     select,
@@ -57,6 +59,7 @@ from ambrogio.db.models import (
     SEARCH_CONFIG,
     Organization,
     ProviderSearch,
+    SearchLexemeBound,
     Service,
     ServiceCategory,
     TaxonomyTermWords,
@@ -67,6 +70,8 @@ from ambrogio.db.models import (
 BLEND_METRES = 2000.0
 CATEGORY_BONUS = 0.3
 TRIGRAM_WEIGHT = 0.5
+# Relative slack on a rank bound, far above the rounding of ``real`` sums (1e-7).
+BOUND_MARGIN = 1e-4
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,59 @@ class TextQuery:
 def lexeme_count(query: TextQuery) -> Stmt:
     """How many lexemes the query keeps (0 when it holds only stop words)."""
     return select(func.numnode(query.tsquery()))
+
+
+def _single_lexeme(query: TextQuery) -> ColumnElement[str]:
+    """The lexeme of a one-lexeme query (``'lexeme'`` as tsquery prints it, quotes and
+    backslashes doubled)."""
+    printed = func.substring(cast(query.tsquery(), Text), literal("^'(.*)'$"))
+    unquoted = func.replace(printed, literal("''"), literal("'"))
+    return func.replace(unquoted, literal("\\\\"), literal("\\"))
+
+
+def words_bound(query: TextQuery, bound: Any) -> Stmt:
+    """``(lexemes, found, bound)``: how many lexemes the query keeps (0: only stop words),
+    whether they are the catalogue's (``words_found``), and for a one-lexeme query the rank
+    no document exceeds for it (``bound``, a column of ``SearchLexemeBound``; NULL for any
+    other query, or a lexeme no document ever held)."""
+    lexemes = func.numnode(query.tsquery())
+    known = select(bound).where(SearchLexemeBound.lexeme == _single_lexeme(query))
+    return select(
+        lexemes.label("lexemes"),
+        words_found(query).label("found"),
+        case((lexemes == 1, known.scalar_subquery())).label("bound"),
+    )
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What ``words_bound`` found: the most any match's relevance can be (None: unknown)."""
+
+    lexemes: int
+    relevance: float | None
+
+    def blended(self, distance: float) -> float | None:
+        """The most a match farther than ``distance`` can score on a blended page, rounded
+        up: the stored bounds are sums of ``real`` weights, the ranks ``real`` too."""
+        if self.relevance is None:
+            return None
+        return self.relevance * (1.0 + BOUND_MARGIN) / (1.0 + distance / BLEND_METRES)
+
+
+def provider_bound(lexemes: int, found: bool, bound: float | None) -> Bound:
+    """A provider's relevance is its document's rank, or, when the words are not found
+    (then no document holds the lexeme: rank 0), the trigram term, at most TRIGRAM_WEIGHT."""
+    if lexemes != 1:
+        return Bound(lexemes, None)
+    return Bound(lexemes, (bound or 0.0) if found else TRIGRAM_WEIGHT)
+
+
+def service_bound(lexemes: int, found: bool, bound: float | None) -> Bound:
+    """A service's relevance is its document's rank plus the category bonus (words found) or
+    the trigram term (not found; its own document may still hold the lexeme)."""
+    if lexemes != 1:
+        return Bound(lexemes, None)
+    return Bound(lexemes, (bound or 0.0) + (CATEGORY_BONUS if found else TRIGRAM_WEIGHT))
 
 
 def _name(column: Any) -> ColumnElement[str]:
