@@ -76,7 +76,7 @@ class Kind:
     # (id, d) of the rows within a radius (as ``within``), ``d`` their distance.
     nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
     # (id, score), or (id, d, score) from ``nearest``'s, of the rows matching a text.
-    scored: Callable[[TextQuery, Subquery | None], Subquery] | None = None
+    scored: Callable[[TextQuery, Subquery | None, bool], Subquery] | None = None
     # The ``SearchLexemeBound`` column of the kind's documents, and what makes of it the
     # most a match's relevance can be (``text.words_bound``).
     bound: tuple[Any, Callable[[int, bool, float | None], Bound]] | None = None
@@ -297,9 +297,12 @@ def keyset_search(
     order: SearchOrder,
     after: Sequence[Any] | None,
     limit: int,
+    probed: bool = False,
 ) -> KeysetSearch:
     """A page by name, last update or relevance, of the rows matching ``where``, the text
-    and the radius; ``after`` holds the cursor's key values (without its order tag)."""
+    and the radius; ``after`` holds the cursor's key values (without its order tag).
+    ``probed``: ranked within a radius, the text is tested on each row within it (for a small
+    radius) rather than matched first (``text.scored_providers``)."""
     model = kind.model
     filtered = select(model).where(*kind.visible(), *where)
     stmt = filtered.where(*matching(kind, text, point, radius))
@@ -310,7 +313,7 @@ def keyset_search(
     # Ranked anywhere or within a radius (a point alone keeps the plain statement below).
     scoring = order is SearchOrder.RELEVANCE and (point is None or radius is not None)
     if scoring and kind.scored is not None and text is not None:
-        page = _ranked_page(kind, filtered, text, point, radius, after, limit)
+        page = _ranked_page(kind, filtered, text, point, radius, after, limit, probed)
         return KeysetSearch(page, count, order, point is not None)
     nearest = kind.nearest if order is SearchOrder.RELEVANCE else None
     if nearest is not None and point is not None and radius is not None and text is not None:
@@ -348,6 +351,7 @@ def _ranked_page(
     radius: float | None,
     after: Sequence[Any] | None,
     limit: int,
+    probed: bool,
 ) -> Stmt:
     """A page by relevance: the matches scored first (``Kind.scored``; within a radius,
     from the places found with their distances), then the visible and filtered rows read in
@@ -358,8 +362,8 @@ def _ranked_page(
     near = None
     if point is not None and radius is not None:
         assert kind.nearest is not None
-        near = kind.nearest(point, radius, _text_among(kind, text))
-    found = kind.scored(text, near)
+        near = kind.nearest(point, radius, None if probed else _text_among(kind, text))
+    found = kind.scored(text, near, probed)
     key = [found.c.score, found.c.id]
     ranked = select(found)
     if after is not None:

@@ -44,10 +44,13 @@ from sqlalchemy import (
     Float,
     Subquery,
     Text,
+    and_,
     case,
     cast,
+    exists,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -238,7 +241,34 @@ def blended(
     return relevance / (1.0 + func.coalesce(distance, 0.0) / BLEND_METRES)
 
 
-def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
+def _provider_found(query: TextQuery) -> ColumnElement[bool]:
+    """The provider whose document is joined matches: ``provider_matches`` tested on the row."""
+    return or_(
+        ProviderSearch.document.bool_op("@@")(query.tsquery()),
+        and_(~words_found(query), ProviderSearch.names.bool_op("%>")(query.normalized())),
+    )
+
+
+def _filed_under(query: TextQuery, service_id: Any) -> ColumnElement[bool]:
+    """The service ``service_id`` is filed under a category whose words match (one probe of
+    its categories)."""
+    terms = select(TaxonomyTermWords.term_id).where(
+        TaxonomyTermWords.document.op("@@")(query.tsquery())
+    )
+    filed = aliased(ServiceCategory)
+    return exists().where(filed.service_id == service_id, filed.term_id.in_(terms))
+
+
+def _service_found(query: TextQuery) -> ColumnElement[bool]:
+    """The service joined matches: ``service_matches`` tested on the row."""
+    return or_(
+        Service.search.bool_op("@@")(query.tsquery()),
+        _filed_under(query, Service.id),
+        and_(~words_found(query), _name(Service.name).bool_op("%>")(query.normalized())),
+    )
+
+
+def scored_providers(query: TextQuery, near: Subquery | None, probed: bool = False) -> Subquery:
     """``(id, score)`` of the matching providers, read from their search documents alone
     (visibility and filters are the page's, tested on the best-ranked rows only); with
     ``near``, the ``(id, d)`` of the matches within a radius, ``(id, d, score)`` blended.
@@ -246,14 +276,17 @@ def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
     Anywhere, the two ways to match are disjoint — trigrams are tried only when the words
     match no document at all, and then the first path finds nothing — so they are a
     ``UNION ALL`` of the document's two index paths, each row ranked where it is read,
-    without a probe per match."""
+    without a probe per match.
+
+    ``probed``: ``near`` holds every provider within the radius, and each one's document is
+    tested where it is joined — for a small radius, cheaper than finding every match first."""
     relevance = provider_relevance(query).label("score")
     if near is not None:
         score = blended(provider_relevance(query), near.c.d).label("score")
         joined = select(near.c.id, near.c.d, score).join(
             ProviderSearch, ProviderSearch.organization_id == near.c.id
         )
-        return joined.subquery()
+        return (joined.where(_provider_found(query)) if probed else joined).subquery()
     found = select(ProviderSearch.organization_id.label("id"), relevance)
     return union_all(
         found.where(ProviderSearch.document.op("@@")(query.tsquery())),
@@ -261,12 +294,18 @@ def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
     ).subquery()
 
 
-def scored_services(query: TextQuery, near: Subquery | None) -> Subquery:
+def scored_services(query: TextQuery, near: Subquery | None, probed: bool = False) -> Subquery:
     """``(id, score)`` of the matching services, ranked on the service rows alone (their
-    providers' visibility is the page's); with ``near`` as ``scored_providers``."""
+    providers' visibility is the page's); with ``near`` (and ``probed``) as
+    ``scored_providers``."""
     if near is not None:
-        score = blended(service_relevance(query), near.c.d).label("score")
-        return select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id).subquery()
+        if probed:
+            bonus = case((_filed_under(query, Service.id), CATEGORY_BONUS), else_=0.0)
+            score = blended(_service_score(query, bonus), near.c.d).label("score")
+        else:
+            score = blended(service_relevance(query), near.c.d).label("score")
+        joined = select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id)
+        return (joined.where(_service_found(query)) if probed else joined).subquery()
     # The three ways to match made disjoint, so that a UNION ALL holds each service once:
     # its own document (ranked in the index path that finds it); filed under a matching
     # category and not already found so (only those are read by id); trigrams, only when

@@ -178,6 +178,8 @@ async def _keyset(
     bound: Bound | None,
 ) -> _Page:
     def keyset(radius: float | None) -> search.KeysetSearch:
+        # Within a ring, each row within it is tested; within the radius asked, the matches
+        # are found first (see ``catalogue.text``).
         return search.keyset_search(
             kind,
             conditions,
@@ -187,6 +189,7 @@ async def _keyset(
             args.order,
             after[1:] if after else None,
             args.limit,
+            probed=radius != args.radius_m,
         )
 
     radii: Sequence[float | None] = [args.radius_m]
