@@ -77,6 +77,8 @@ class Kind:
     nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
     # (id, score), or (id, d, score) from ``nearest``'s, of the rows matching a text.
     scored: Callable[[TextQuery, Subquery | None, bool], Subquery] | None = None
+    # The text's condition on one owner id, probed by id (``text.provider_probe``).
+    probe: Callable[[TextQuery, Any], ColumnElement[bool]] | None = None
     # The ``SearchLexemeBound`` column of the kind's documents, and what makes of it the
     # most a match's relevance can be (``text.words_bound``).
     bound: tuple[Any, Callable[[int, bool, float | None], Bound]] | None = None
@@ -157,6 +159,7 @@ SERVICES = Kind(
     text_search.service_relevance,
     nearest=_nearest(_service_places),
     scored=text_search.scored_services,
+    probe=text_search.service_probe,
     bound=(SearchLexemeBound.service, text_search.service_bound),
 )
 PROVIDERS = Kind(
@@ -169,6 +172,7 @@ PROVIDERS = Kind(
     text_search.with_provider_document,
     _nearest(_provider_places),
     text_search.scored_providers,
+    text_search.provider_probe,
     (SearchLexemeBound.provider, text_search.provider_bound),
 )
 WELFARE_POINTS = Kind(
@@ -202,6 +206,12 @@ def _text_among(kind: Kind, text: TextQuery) -> Among:
     assert kind.matches is not None
     matches = kind.matches
     return lambda column: matches(text, True, column)
+
+
+def _probe(kind: Kind, text: TextQuery) -> Among:
+    assert kind.probe is not None
+    probe = kind.probe
+    return lambda column: probe(text, column)
 
 
 def provider_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
@@ -362,7 +372,9 @@ def _ranked_page(
     near = None
     if point is not None and radius is not None:
         assert kind.nearest is not None
-        near = kind.nearest(point, radius, None if probed else _text_among(kind, text))
+        near = kind.nearest(
+            point, radius, _probe(kind, text) if probed else _text_among(kind, text)
+        )
     found = kind.scored(text, near, probed)
     key = [found.c.score, found.c.id]
     ranked = select(found)

@@ -241,12 +241,15 @@ def blended(
     return relevance / (1.0 + func.coalesce(distance, 0.0) / BLEND_METRES)
 
 
-def _provider_found(query: TextQuery) -> ColumnElement[bool]:
-    """The provider whose document is joined matches: ``provider_matches`` tested on the row."""
-    return or_(
-        ProviderSearch.document.bool_op("@@")(query.tsquery()),
-        and_(~words_found(query), ProviderSearch.names.bool_op("%>")(query.normalized())),
+def provider_probe(query: TextQuery, column: Any) -> ColumnElement[bool]:
+    """The provider ``column`` matches: ``provider_matches`` tested on its document, one
+    probe by id (for the few rows of a small radius)."""
+    document = aliased(ProviderSearch)
+    found = or_(
+        document.document.bool_op("@@")(query.tsquery()),
+        and_(~words_found(query), document.names.bool_op("%>")(query.normalized())),
     )
+    return exists().where(document.organization_id == column, found)
 
 
 def _filed_under(query: TextQuery, service_id: Any) -> ColumnElement[bool]:
@@ -259,13 +262,16 @@ def _filed_under(query: TextQuery, service_id: Any) -> ColumnElement[bool]:
     return exists().where(filed.service_id == service_id, filed.term_id.in_(terms))
 
 
-def _service_found(query: TextQuery) -> ColumnElement[bool]:
-    """The service joined matches: ``service_matches`` tested on the row."""
-    return or_(
-        Service.search.bool_op("@@")(query.tsquery()),
-        _filed_under(query, Service.id),
-        and_(~words_found(query), _name(Service.name).bool_op("%>")(query.normalized())),
+def service_probe(query: TextQuery, column: Any) -> ColumnElement[bool]:
+    """The service ``column`` matches: ``service_matches`` tested on its row, one probe by
+    id (as ``provider_probe``)."""
+    own = aliased(Service)
+    found = or_(
+        own.search.bool_op("@@")(query.tsquery()),
+        _filed_under(query, own.id),
+        and_(~words_found(query), _name(own.name).bool_op("%>")(query.normalized())),
     )
+    return exists().where(own.id == column, found)
 
 
 def scored_providers(query: TextQuery, near: Subquery | None, probed: bool = False) -> Subquery:
@@ -278,15 +284,15 @@ def scored_providers(query: TextQuery, near: Subquery | None, probed: bool = Fal
     ``UNION ALL`` of the document's two index paths, each row ranked where it is read,
     without a probe per match.
 
-    ``probed``: ``near`` holds every provider within the radius, and each one's document is
-    tested where it is joined — for a small radius, cheaper than finding every match first."""
+    ``probed``: ``near``'s matches were probed one by one (``provider_probe``); the same
+    scores."""
     relevance = provider_relevance(query).label("score")
     if near is not None:
         score = blended(provider_relevance(query), near.c.d).label("score")
         joined = select(near.c.id, near.c.d, score).join(
             ProviderSearch, ProviderSearch.organization_id == near.c.id
         )
-        return (joined.where(_provider_found(query)) if probed else joined).subquery()
+        return joined.subquery()
     found = select(ProviderSearch.organization_id.label("id"), relevance)
     return union_all(
         found.where(ProviderSearch.document.op("@@")(query.tsquery())),
@@ -305,7 +311,7 @@ def scored_services(query: TextQuery, near: Subquery | None, probed: bool = Fals
         else:
             score = blended(service_relevance(query), near.c.d).label("score")
         joined = select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id)
-        return (joined.where(_service_found(query)) if probed else joined).subquery()
+        return joined.subquery()
     # The three ways to match made disjoint, so that a UNION ALL holds each service once:
     # its own document (ranked in the index path that finds it); filed under a matching
     # category and not already found so (only those are read by id); trigrams, only when
