@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 TABLE = """
 CREATE TABLE search_lexeme_bound (
-    lexeme text PRIMARY KEY,
+    lexeme text CONSTRAINT pk_search_lexeme_bound PRIMARY KEY,
     provider real,
     service real
 )
