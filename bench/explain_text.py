@@ -51,15 +51,15 @@ def statements() -> dict[str, Stmt]:
     # The rings a page within a radius is first looked for in (``search.rings``).
     providers_rings = {
         f"text_ring_{fraction:.4f}": _page(
-            search.PROVIDERS, "assistenza", 5000.0 * fraction, at_home=True, probed=True
+            search.PROVIDERS, "assistenza", 5000.0 * fraction, at_home=True, probed=probed
         ).stmt
-        for fraction in search.RING_FRACTIONS
+        for fraction, probed in search.RING_FRACTIONS
     }
     services_rings = {
         f"text_services_ring_{fraction:.4f}": _page(
-            search.SERVICES, "fisioterapia", 3000.0 * fraction, probed=True
+            search.SERVICES, "fisioterapia", 3000.0 * fraction, probed=probed
         ).stmt
-        for fraction in search.RING_FRACTIONS
+        for fraction, probed in search.RING_FRACTIONS
     }
     return {
         "text": _page(search.PROVIDERS, "assistenza", 5000.0, at_home=True).stmt,

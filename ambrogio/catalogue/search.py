@@ -389,16 +389,19 @@ def _ranked_page(
     return stmt.order_by(scored.c.score.desc(), scored.c.id.desc()).limit(limit + 1)
 
 
-# Within a radius, a page by relevance is first looked for within these fractions of it.
-RING_FRACTIONS = (1 / 16, 1 / 4)
+# Within a radius, a page by relevance is first looked for within these fractions of it; in
+# the smallest, each located owner is probed (``text.provider_probe``), fewer rows than the
+# text's matches anywhere; in a larger one, the matches are found first, as in the radius.
+RING_FRACTIONS = ((1 / 16, True), (1 / 4, False))
 
 
-def rings(radius: float | None, bound: Bound) -> Sequence[float | None]:
-    """The radii a page by relevance within ``radius`` is looked for within, the last
-    ``radius`` itself: the smaller ones only when the relevance of a match has a bound."""
+def rings(radius: float | None, bound: Bound) -> Sequence[tuple[float | None, bool]]:
+    """The radii a page by relevance within ``radius`` is looked for within, whether each is
+    probed, the last ``radius`` itself: the smaller ones only when the relevance of a match
+    has a bound."""
     if radius is None or bound.relevance is None:
-        return [radius]
-    return [radius * fraction for fraction in RING_FRACTIONS] + [radius]
+        return [(radius, False)]
+    return [(radius * fraction, probed) for fraction, probed in RING_FRACTIONS] + [(radius, False)]
 
 
 def settled(rows: Sequence[Any], limit: int, radius: float | None, bound: Bound | None) -> bool:

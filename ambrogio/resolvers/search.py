@@ -177,9 +177,7 @@ async def _keyset(
     conditions: list[Condition],
     bound: Bound | None,
 ) -> _Page:
-    def keyset(radius: float | None) -> search.KeysetSearch:
-        # Within a ring, each row within it is tested; within the radius asked, the matches
-        # are found first (see ``catalogue.text``).
+    def keyset(radius: float | None, probed: bool = False) -> search.KeysetSearch:
         return search.keyset_search(
             kind,
             conditions,
@@ -189,14 +187,14 @@ async def _keyset(
             args.order,
             after[1:] if after else None,
             args.limit,
-            probed=radius != args.radius_m,
+            probed,
         )
 
-    radii: Sequence[float | None] = [args.radius_m]
+    radii: Sequence[tuple[float | None, bool]] = [(args.radius_m, False)]
     if bound is not None and args.order is ServiceOrder.RELEVANCE and args.point is not None:
         radii = search.rings(args.radius_m, bound)
-    for radius in radii:
-        page = keyset(radius)
+    for radius, probed in radii:
+        page = keyset(radius, probed)
         result = (await session.execute(page.stmt)).all()
         if radius == args.radius_m or search.settled(result, args.limit, radius, bound):
             break

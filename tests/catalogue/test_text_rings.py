@@ -102,7 +102,7 @@ async def test_rings_give_the_page_of_the_radius(scaled: AsyncEngine) -> None:
                         args = Args(point, radius, query, SearchOrder.RELEVANCE, PAGE, cursor)
                         page = await _keyset(session, kind, args, after, conditions, bound)
                         rings = []
-                        for fraction in search.RING_FRACTIONS:
+                        for fraction, probed in search.RING_FRACTIONS:
                             ring = search.keyset_search(
                                 kind,
                                 conditions,
@@ -112,7 +112,7 @@ async def test_rings_give_the_page_of_the_radius(scaled: AsyncEngine) -> None:
                                 SearchOrder.RELEVANCE,
                                 after[1:] if after else None,
                                 PAGE,
-                                probed=True,
+                                probed,
                             )
                             rings.append(
                                 (radius * fraction, (await session.execute(ring.stmt)).all())
