@@ -31,6 +31,14 @@ as much as the same match here.
 A page by relevance is scored from the documents alone (``scored_providers``,
 ``scored_services``: each way to match made disjoint, each row ranked where its index path
 reads it); the page then reads the rows of the best-scored only (``catalogue.search``).
+
+Within a radius, a page is first looked for in smaller rings (``catalogue.search.rings``): a
+match at distance ``d`` scores at most ``bound / (1 + d / BLEND_METRES)``, ``bound`` the most
+its relevance can be (``words_bound``: per lexeme, the largest rank any document can give a
+one-lexeme query, ``SearchLexemeBound``; plus the category bonus or the trigram term), so a
+full page found within ``r`` whose last score reaches ``bound / (1 + r / BLEND_METRES)`` is the
+page of any larger radius. In the smallest ring each located owner is probed by id
+(``provider_probe``, ``service_probe``) rather than every match found first.
 """
 
 from __future__ import annotations
