@@ -33,20 +33,39 @@ PAGE = 20
 
 
 def _page(
-    kind: search.Kind, words: str, radius: float | None, at_home: bool = False
+    kind: search.Kind,
+    words: str,
+    radius: float | None,
+    at_home: bool = False,
+    probed: bool = False,
 ) -> search.KeysetSearch:
     where = search.provider_conditions(ServiceFilterSpec(delivery=["at_home"])) if at_home else []
     point = LECCO if radius is not None else None
     return search.keyset_search(
-        kind, where, point, radius, TextQuery(words), SearchOrder.RELEVANCE, None, PAGE
+        kind, where, point, radius, TextQuery(words), SearchOrder.RELEVANCE, None, PAGE, probed
     )
 
 
 def statements() -> dict[str, Stmt]:
     services_near = _page(search.SERVICES, "fisioterapia", 3000.0)
+    # The rings a page within a radius is first looked for in (``search.rings``).
+    providers_rings = {
+        f"text_ring_{fraction:.4f}": _page(
+            search.PROVIDERS, "assistenza", 5000.0 * fraction, at_home=True, probed=probed
+        ).stmt
+        for fraction, probed in search.RING_FRACTIONS
+    }
+    services_rings = {
+        f"text_services_ring_{fraction:.4f}": _page(
+            search.SERVICES, "fisioterapia", 3000.0 * fraction, probed=probed
+        ).stmt
+        for fraction, probed in search.RING_FRACTIONS
+    }
     return {
         "text": _page(search.PROVIDERS, "assistenza", 5000.0, at_home=True).stmt,
+        **providers_rings,
         "text_services": services_near.stmt,
+        **services_rings,
         "text_services_count": search.counted(services_near.count),
         "text_badante": _page(search.PROVIDERS, "badante", None).stmt,
         "text_services_all": _page(search.SERVICES, "fisioterapia", None).stmt,

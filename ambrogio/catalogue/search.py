@@ -38,9 +38,16 @@ from ambrogio.catalogue.pagination import (
     text_key,
     uuid_key,
 )
-from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.text import Bound, TextQuery
 from ambrogio.catalogue.visibility import PUBLISHED, Stmt, provider_visible, service_visible
-from ambrogio.db.models import Location, Organization, Service, ServiceAtLocation, WelfarePoint
+from ambrogio.db.models import (
+    Location,
+    Organization,
+    SearchLexemeBound,
+    Service,
+    ServiceAtLocation,
+    WelfarePoint,
+)
 from ambrogio.enums import SearchOrder
 from ambrogio.geo import planar
 from ambrogio.geo.distance import provider_distance, service_distance
@@ -69,7 +76,12 @@ class Kind:
     # (id, d) of the rows within a radius (as ``within``), ``d`` their distance.
     nearest: Callable[[LatLon, float, Among | None], Subquery] | None = None
     # (id, score), or (id, d, score) from ``nearest``'s, of the rows matching a text.
-    scored: Callable[[TextQuery, Subquery | None], Subquery] | None = None
+    scored: Callable[[TextQuery, Subquery | None, bool], Subquery] | None = None
+    # The text's condition on one owner id, probed by id (``text.provider_probe``).
+    probe: Callable[[TextQuery, Any], ColumnElement[bool]] | None = None
+    # The ``SearchLexemeBound`` column of the kind's documents, and what makes of it the
+    # most a match's relevance can be (``text.words_bound``).
+    bound: tuple[Any, Callable[[int, bool, float | None], Bound]] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,8 @@ SERVICES = Kind(
     text_search.service_relevance,
     nearest=_nearest(_service_places),
     scored=text_search.scored_services,
+    probe=text_search.service_probe,
+    bound=(SearchLexemeBound.service, text_search.service_bound),
 )
 PROVIDERS = Kind(
     Organization,
@@ -158,6 +172,8 @@ PROVIDERS = Kind(
     text_search.with_provider_document,
     _nearest(_provider_places),
     text_search.scored_providers,
+    text_search.provider_probe,
+    (SearchLexemeBound.provider, text_search.provider_bound),
 )
 WELFARE_POINTS = Kind(
     WelfarePoint, lambda: [WelfarePoint.status == PUBLISHED], _point_distance, _point_within
@@ -190,6 +206,12 @@ def _text_among(kind: Kind, text: TextQuery) -> Among:
     assert kind.matches is not None
     matches = kind.matches
     return lambda column: matches(text, True, column)
+
+
+def _probe(kind: Kind, text: TextQuery) -> Among:
+    assert kind.probe is not None
+    probe = kind.probe
+    return lambda column: probe(text, column)
 
 
 def provider_conditions(spec: ServiceFilterSpec) -> list[ColumnElement[bool]]:
@@ -285,9 +307,12 @@ def keyset_search(
     order: SearchOrder,
     after: Sequence[Any] | None,
     limit: int,
+    probed: bool = False,
 ) -> KeysetSearch:
     """A page by name, last update or relevance, of the rows matching ``where``, the text
-    and the radius; ``after`` holds the cursor's key values (without its order tag)."""
+    and the radius; ``after`` holds the cursor's key values (without its order tag).
+    ``probed``: ranked within a radius, the text is tested on each row within it (for a small
+    radius) rather than matched first (``text.scored_providers``)."""
     model = kind.model
     filtered = select(model).where(*kind.visible(), *where)
     stmt = filtered.where(*matching(kind, text, point, radius))
@@ -298,7 +323,7 @@ def keyset_search(
     # Ranked anywhere or within a radius (a point alone keeps the plain statement below).
     scoring = order is SearchOrder.RELEVANCE and (point is None or radius is not None)
     if scoring and kind.scored is not None and text is not None:
-        page = _ranked_page(kind, filtered, text, point, radius, after, limit)
+        page = _ranked_page(kind, filtered, text, point, radius, after, limit, probed)
         return KeysetSearch(page, count, order, point is not None)
     nearest = kind.nearest if order is SearchOrder.RELEVANCE else None
     if nearest is not None and point is not None and radius is not None and text is not None:
@@ -336,6 +361,7 @@ def _ranked_page(
     radius: float | None,
     after: Sequence[Any] | None,
     limit: int,
+    probed: bool,
 ) -> Stmt:
     """A page by relevance: the matches scored first (``Kind.scored``; within a radius,
     from the places found with their distances), then the visible and filtered rows read in
@@ -346,8 +372,10 @@ def _ranked_page(
     near = None
     if point is not None and radius is not None:
         assert kind.nearest is not None
-        near = kind.nearest(point, radius, _text_among(kind, text))
-    found = kind.scored(text, near)
+        near = kind.nearest(
+            point, radius, _probe(kind, text) if probed else _text_among(kind, text)
+        )
+    found = kind.scored(text, near, probed)
     key = [found.c.score, found.c.id]
     ranked = select(found)
     if after is not None:
@@ -359,6 +387,33 @@ def _ranked_page(
     columns = [column for column in scored.c if column.name in ("d", "score")]
     stmt = filtered.add_columns(*columns).join(scored, scored.c.id == kind.model.id)
     return stmt.order_by(scored.c.score.desc(), scored.c.id.desc()).limit(limit + 1)
+
+
+# Within a radius, a page by relevance is first looked for within these fractions of it; in
+# the smallest, each located owner is probed (``text.provider_probe``), fewer rows than the
+# text's matches anywhere; in a larger one, the matches are found first, as in the radius.
+RING_FRACTIONS = ((1 / 16, True), (1 / 4, False))
+
+
+def rings(radius: float | None, bound: Bound) -> Sequence[tuple[float | None, bool]]:
+    """The radii a page by relevance within ``radius`` is looked for within, whether each is
+    probed, the last ``radius`` itself: the smaller ones only when the relevance of a match
+    has a bound."""
+    if radius is None or bound.relevance is None:
+        return [(radius, False)]
+    return [(radius * fraction, probed) for fraction, probed in RING_FRACTIONS] + [(radius, False)]
+
+
+def settled(rows: Sequence[Any], limit: int, radius: float | None, bound: Bound | None) -> bool:
+    """Whether the page found within ``radius`` (``limit + 1`` rows asked, by blended score,
+    then id, descending) is the page within any larger radius: it is full, and no match beyond
+    ``radius`` can score as much as its last row — at a distance ``d`` a match scores at most
+    the bound on relevance divided by ``1 + d / BLEND_METRES`` (``Bound.blended``), strictly
+    less than at ``radius``, so none of them ranks before the last row or ties it."""
+    if radius is None or bound is None or len(rows) <= limit:
+        return False
+    ceiling = bound.blended(radius)
+    return ceiling is not None and float(rows[limit].score) >= ceiling
 
 
 def by_ids(kind: Kind, ids: Sequence[Any]) -> Stmt:

@@ -31,6 +31,14 @@ as much as the same match here.
 A page by relevance is scored from the documents alone (``scored_providers``,
 ``scored_services``: each way to match made disjoint, each row ranked where its index path
 reads it); the page then reads the rows of the best-scored only (``catalogue.search``).
+
+Within a radius, a page is first looked for in smaller rings (``catalogue.search.rings``): a
+match at distance ``d`` scores at most ``bound / (1 + d / BLEND_METRES)``, ``bound`` the most
+its relevance can be (``words_bound``: per lexeme, the largest rank any document can give a
+one-lexeme query, ``SearchLexemeBound``; plus the category bonus or the trigram term), so a
+full page found within ``r`` whose last score reaches ``bound / (1 + r / BLEND_METRES)`` is the
+page of any larger radius. In the smallest ring each located owner is probed by id
+(``provider_probe``, ``service_probe``) rather than every match found first.
 """
 
 from __future__ import annotations
@@ -43,9 +51,14 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Subquery,
+    Text,
+    and_,
     case,
+    cast,
+    exists,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -57,6 +70,7 @@ from ambrogio.db.models import (
     SEARCH_CONFIG,
     Organization,
     ProviderSearch,
+    SearchLexemeBound,
     Service,
     ServiceCategory,
     TaxonomyTermWords,
@@ -67,6 +81,8 @@ from ambrogio.db.models import (
 BLEND_METRES = 2000.0
 CATEGORY_BONUS = 0.3
 TRIGRAM_WEIGHT = 0.5
+# Relative slack on a rank bound, far above the rounding of ``real`` sums (1e-7).
+BOUND_MARGIN = 1e-4
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,59 @@ class TextQuery:
 def lexeme_count(query: TextQuery) -> Stmt:
     """How many lexemes the query keeps (0 when it holds only stop words)."""
     return select(func.numnode(query.tsquery()))
+
+
+def _single_lexeme(query: TextQuery) -> ColumnElement[str]:
+    """The lexeme of a one-lexeme query (``'lexeme'`` as tsquery prints it, quotes and
+    backslashes doubled)."""
+    printed = func.substring(cast(query.tsquery(), Text), literal("^'(.*)'$"))
+    unquoted = func.replace(printed, literal("''"), literal("'"))
+    return func.replace(unquoted, literal("\\\\"), literal("\\"))
+
+
+def words_bound(query: TextQuery, bound: Any) -> Stmt:
+    """``(lexemes, found, bound)``: how many lexemes the query keeps (0: only stop words),
+    whether they are the catalogue's (``words_found``), and for a one-lexeme query the rank
+    no document exceeds for it (``bound``, a column of ``SearchLexemeBound``; NULL for any
+    other query, or a lexeme no document ever held)."""
+    lexemes = func.numnode(query.tsquery())
+    known = select(bound).where(SearchLexemeBound.lexeme == _single_lexeme(query))
+    return select(
+        lexemes.label("lexemes"),
+        words_found(query).label("found"),
+        case((lexemes == 1, known.scalar_subquery())).label("bound"),
+    )
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What ``words_bound`` found: the most any match's relevance can be (None: unknown)."""
+
+    lexemes: int
+    relevance: float | None
+
+    def blended(self, distance: float) -> float | None:
+        """The most a match farther than ``distance`` can score on a blended page, rounded
+        up: the stored bounds are sums of ``real`` weights, the ranks ``real`` too."""
+        if self.relevance is None:
+            return None
+        return self.relevance * (1.0 + BOUND_MARGIN) / (1.0 + distance / BLEND_METRES)
+
+
+def provider_bound(lexemes: int, found: bool, bound: float | None) -> Bound:
+    """A provider's relevance is its document's rank, or, when the words are not found
+    (then no document holds the lexeme: rank 0), the trigram term, at most TRIGRAM_WEIGHT."""
+    if lexemes != 1:
+        return Bound(lexemes, None)
+    return Bound(lexemes, (bound or 0.0) if found else TRIGRAM_WEIGHT)
+
+
+def service_bound(lexemes: int, found: bool, bound: float | None) -> Bound:
+    """A service's relevance is its document's rank plus the category bonus (words found) or
+    the trigram term (not found; its own document may still hold the lexeme)."""
+    if lexemes != 1:
+        return Bound(lexemes, None)
+    return Bound(lexemes, (bound or 0.0) + (CATEGORY_BONUS if found else TRIGRAM_WEIGHT))
 
 
 def _name(column: Any) -> ColumnElement[str]:
@@ -180,7 +249,40 @@ def blended(
     return relevance / (1.0 + func.coalesce(distance, 0.0) / BLEND_METRES)
 
 
-def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
+def provider_probe(query: TextQuery, column: Any) -> ColumnElement[bool]:
+    """The provider ``column`` matches: ``provider_matches`` tested on its document, one
+    probe by id (for the few rows of a small radius)."""
+    document = aliased(ProviderSearch)
+    found = or_(
+        document.document.bool_op("@@")(query.tsquery()),
+        and_(~words_found(query), document.names.bool_op("%>")(query.normalized())),
+    )
+    return exists().where(document.organization_id == column, found)
+
+
+def _filed_under(query: TextQuery, service_id: Any) -> ColumnElement[bool]:
+    """The service ``service_id`` is filed under a category whose words match (one probe of
+    its categories)."""
+    terms = select(TaxonomyTermWords.term_id).where(
+        TaxonomyTermWords.document.op("@@")(query.tsquery())
+    )
+    filed = aliased(ServiceCategory)
+    return exists().where(filed.service_id == service_id, filed.term_id.in_(terms))
+
+
+def service_probe(query: TextQuery, column: Any) -> ColumnElement[bool]:
+    """The service ``column`` matches: ``service_matches`` tested on its row, one probe by
+    id (as ``provider_probe``)."""
+    own = aliased(Service)
+    found = or_(
+        own.search.bool_op("@@")(query.tsquery()),
+        _filed_under(query, own.id),
+        and_(~words_found(query), _name(own.name).bool_op("%>")(query.normalized())),
+    )
+    return exists().where(own.id == column, found)
+
+
+def scored_providers(query: TextQuery, near: Subquery | None, probed: bool = False) -> Subquery:
     """``(id, score)`` of the matching providers, read from their search documents alone
     (visibility and filters are the page's, tested on the best-ranked rows only); with
     ``near``, the ``(id, d)`` of the matches within a radius, ``(id, d, score)`` blended.
@@ -188,7 +290,10 @@ def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
     Anywhere, the two ways to match are disjoint — trigrams are tried only when the words
     match no document at all, and then the first path finds nothing — so they are a
     ``UNION ALL`` of the document's two index paths, each row ranked where it is read,
-    without a probe per match."""
+    without a probe per match.
+
+    ``probed``: ``near``'s matches were probed one by one (``provider_probe``); the same
+    scores."""
     relevance = provider_relevance(query).label("score")
     if near is not None:
         score = blended(provider_relevance(query), near.c.d).label("score")
@@ -203,12 +308,18 @@ def scored_providers(query: TextQuery, near: Subquery | None) -> Subquery:
     ).subquery()
 
 
-def scored_services(query: TextQuery, near: Subquery | None) -> Subquery:
+def scored_services(query: TextQuery, near: Subquery | None, probed: bool = False) -> Subquery:
     """``(id, score)`` of the matching services, ranked on the service rows alone (their
-    providers' visibility is the page's); with ``near`` as ``scored_providers``."""
+    providers' visibility is the page's); with ``near`` (and ``probed``) as
+    ``scored_providers``."""
     if near is not None:
-        score = blended(service_relevance(query), near.c.d).label("score")
-        return select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id).subquery()
+        if probed:
+            bonus = case((_filed_under(query, Service.id), CATEGORY_BONUS), else_=0.0)
+            score = blended(_service_score(query, bonus), near.c.d).label("score")
+        else:
+            score = blended(service_relevance(query), near.c.d).label("score")
+        joined = select(near.c.id, near.c.d, score).join(Service, Service.id == near.c.id)
+        return joined.subquery()
     # The three ways to match made disjoint, so that a UNION ALL holds each service once:
     # its own document (ranked in the index path that finds it); filed under a matching
     # category and not already found so (only those are read by id); trigrams, only when

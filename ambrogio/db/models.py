@@ -38,7 +38,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSTZRANGE, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ambrogio.enums import (
@@ -318,6 +318,20 @@ class ProviderSearch(Base):
             postgresql_ops={"names": "gin_trgm_ops"},
         ),
     )
+
+
+class SearchLexemeBound(Base):
+    """Per lexeme, a rank no provider document (``provider``) and no service document
+    (``service``) exceeds for that lexeme alone: the sum of the weights of its positions,
+    which ``ts_rank_cd`` of a one-lexeme query adds up. Raised by statement-level triggers on
+    ``provider_search`` and ``service`` (migration 0025), never lowered, never written by the
+    application."""
+
+    __tablename__ = "search_lexeme_bound"
+
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    provider: Mapped[float | None] = mapped_column(REAL)
+    service: Mapped[float | None] = mapped_column(REAL)
 
 
 class ImportDigest(Base):

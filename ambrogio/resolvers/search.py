@@ -19,7 +19,7 @@ from ambrogio.catalogue import search
 from ambrogio.catalogue import text as text_search
 from ambrogio.catalogue.filters import service_conditions
 from ambrogio.catalogue.pagination import decode_cursor, encode_cursor, page_size
-from ambrogio.catalogue.text import TextQuery
+from ambrogio.catalogue.text import Bound, TextQuery
 from ambrogio.catalogue.visibility import Condition, Stmt
 from ambrogio.context import Context
 from ambrogio.errors import BadUserInput
@@ -97,6 +97,17 @@ async def _require_words(session: AsyncSession, query: TextQuery) -> None:
         raise BadUserInput("text", query.text, "holds only stop words")
 
 
+async def _bounded_words(session: AsyncSession, kind: search.Kind, query: TextQuery) -> Bound:
+    """The query's words checked (not only stop words) and the most a match's relevance can
+    be, in the one statement."""
+    assert kind.bound is not None
+    column, bound = kind.bound
+    row = (await session.execute(text_search.words_bound(query, column))).one()
+    if not row.lexemes:
+        raise BadUserInput("text", query.text, "holds only stop words")
+    return bound(row.lexemes, row.found, row.bound)
+
+
 def _args(
     info: Info,
     near: LatLonInput | None,
@@ -164,23 +175,34 @@ async def _keyset(
     args: Args,
     after: Sequence[Any] | None,
     conditions: list[Condition],
+    bound: Bound | None,
 ) -> _Page:
-    page = search.keyset_search(
-        kind,
-        conditions,
-        args.point,
-        args.radius_m,
-        args.text,
-        args.order,
-        after[1:] if after else None,
-        args.limit,
-    )
-    result = (await session.execute(page.stmt)).all()
+    def keyset(radius: float | None, probed: bool = False) -> search.KeysetSearch:
+        return search.keyset_search(
+            kind,
+            conditions,
+            args.point,
+            radius,
+            args.text,
+            args.order,
+            after[1:] if after else None,
+            args.limit,
+            probed,
+        )
+
+    radii: Sequence[tuple[float | None, bool]] = [(args.radius_m, False)]
+    if bound is not None and args.order is ServiceOrder.RELEVANCE and args.point is not None:
+        radii = search.rings(args.radius_m, bound)
+    for radius, probed in radii:
+        page = keyset(radius, probed)
+        result = (await session.execute(page.stmt)).all()
+        if radius == args.radius_m or search.settled(result, args.limit, radius, bound):
+            break
     return _Page(
         [row[0] for row in result],
         page.cursors(result),
         page.distances(result),
-        lambda: page.count,
+        lambda: keyset(args.radius_m).count,
     )
 
 
@@ -201,7 +223,10 @@ async def _search(
     else:
         async with context.sessionmaker() as session:
             conditions = list(await where(session)) if where is not None else []
-            if args.text is not None:
+            bound = None
+            if args.text is not None and kind.bound is not None:
+                bound = await _bounded_words(session, kind, args.text)
+            elif args.text is not None:
                 await _require_words(session, args.text)
             if args.order is ServiceOrder.DISTANCE:
                 if args.text is not None:
@@ -210,7 +235,7 @@ async def _search(
                 fetch = session_fetch(session)
                 page = await _by_distance(kind, args, after, conditions, nearby, fetch)
             else:
-                page = await _keyset(session, kind, args, after, conditions)
+                page = await _keyset(session, kind, args, after, conditions, bound)
 
     async def count() -> int:
         async with context.sessionmaker() as session:
