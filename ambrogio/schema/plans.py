@@ -70,7 +70,7 @@ from ambrogio.schema.strings import TextLiterals
 from ambrogio.schema.types.node import _edge_cursor
 
 # Root fields whose resolvers read nothing of ``info`` but its context.
-PLANNED_ROOTS = frozenset({"providers", "services", "welfarePoints"})
+PLANNED_ROOTS = frozenset({"mapClusters", "providers", "services", "welfarePoints"})
 # Resolvers that only read their object: called with it, as strawberry does.
 PLAIN_RESOLVERS: frozenset[Callable[..., Any]] = frozenset({_edge_cursor})
 # Validation: the regular path's rules, and the introspection rule always (a plan never
