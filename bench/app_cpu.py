@@ -3,6 +3,7 @@ neither uvicorn nor the database in the figure.
 
     AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --requests 3000
     AMBROGIO_COMPILED_PLANS=0 AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py
+    AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --workload clusters14
 
 Each request is one ASGI call of the app (``build_app``, its lifespan run, on the database
 the settings name); the nearby statement runs once per point and its rows are then replayed,
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ceiling
-from workloads import HERE, QUERIES
+from workloads import HERE, WORKLOADS, request_lines
 
 from ambrogio.app import build_app
 from ambrogio.db import prepared
@@ -83,13 +83,10 @@ async def _call(app: Any, body: bytes) -> list[Message]:
     return sent
 
 
-async def _measure(requests: int) -> float:
-    document = (QUERIES / "nearby.graphql").read_text()
+async def _measure(workload: str, requests: int) -> float:
+    (chosen,) = (w for w in WORKLOADS if w.key == workload)
     points = ceiling.load_points(str(HERE / "points.csv"))
-    bodies = [
-        json.dumps({"query": document, "variables": {"lat": lat, "lon": lon}}).encode()
-        for lat, lon in points
-    ]
+    bodies = [line.encode() for line in request_lines(chosen, points)]
     app = build_app(Settings())
     async with app.router.lifespan_context(app):
         for body in bodies:  # the rows of every point, read once
@@ -104,10 +101,12 @@ async def _measure(requests: int) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
+    graphql = [w.key for w in WORKLOADS if w.method == "graphql"]
+    parser.add_argument("--workload", default="nearby", choices=graphql)
     args = parser.parse_args(argv)
     _replaying()
-    ms = asyncio.run(_measure(args.requests))
-    print(f"nearby: application CPU {ms:.3f} ms per request ({args.requests} requests)")
+    ms = asyncio.run(_measure(args.workload, args.requests))
+    print(f"{args.workload}: application CPU {ms:.3f} ms per request ({args.requests} requests)")
     return 0
 
 
