@@ -65,7 +65,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from ambrogio import taxonomy
@@ -176,7 +176,7 @@ def _ints(name: str) -> Any:
     return bindparam(name, type_=ARRAY(Integer))
 
 
-def _cells(along: str) -> Stmt:
+def _cells(along: str, extents: bool) -> Stmt:
     """The grid cells of the lines of ``along``, each line a row of an ``unnest``: one
     statement text for any view, so that its plan is cached. ``y``: rows of cells, each one
     range of the primary key ``(key, level, y, x)``; ``x``: columns, on ``(key, level, x, y)``.
@@ -190,6 +190,7 @@ def _cells(along: str) -> Stmt:
     )
     lead, other = (cell.y, cell.x) if along == "y" else (cell.x, cell.y)
     shift = r.c.level - bindparam("top", type_=Integer)
+    edges = (cell.west, cell.south, cell.east, cell.north, cell.location_id, cell.provider_id)
     return (
         select(
             cell.x.op(">>")(shift).label("cx"),
@@ -199,12 +200,7 @@ def _cells(along: str) -> Stmt:
             cell.shared,
             cell.lon_sum,
             cell.lat_sum,
-            cell.west,
-            cell.south,
-            cell.east,
-            cell.north,
-            cell.location_id,
-            cell.provider_id,
+            *(edges if extents else ()),
         )
         .select_from(r)
         .join(
@@ -242,17 +238,10 @@ def _band(along: str) -> Stmt:
         select(
             p.x.op(">>")(shift).label("cx"),
             p.y.op(">>")(shift).label("cy"),
-            literal(1, Integer).label("locations"),
-            literal(0, Integer).label("solo"),
-            array([p.provider_id]).label("shared"),
-            cast(p.lon, Numeric).label("lon_sum"),
-            cast(p.lat, Numeric).label("lat_sum"),
-            p.lon.label("west"),
-            p.lat.label("south"),
-            p.lon.label("east"),
-            p.lat.label("north"),
-            cast(p.location_id, Text).label("location_id"),
-            cast(p.provider_id, Text).label("provider_id"),
+            p.lon,
+            p.lat,
+            p.location_id,
+            p.provider_id,
         )
         .select_from(r)
         .join(
@@ -272,18 +261,58 @@ def _band(along: str) -> Stmt:
     )
 
 
+def _band_sums(extents: bool) -> Stmt:
+    """The band's points summed per answer cell, as a part: its providers all in ``shared``
+    (each once), to be counted with the cells' shared ones."""
+    band = union_all(_band("y"), _band("x")).subquery("band")
+    b = band.c
+    edges = (
+        func.min(b.lon).label("west"),
+        func.min(b.lat).label("south"),
+        func.max(b.lon).label("east"),
+        func.max(b.lat).label("north"),
+        func.min(cast(b.location_id, Text)).label("location_id"),
+        func.min(cast(b.provider_id, Text)).label("provider_id"),
+    )
+    return select(
+        b.cx,
+        b.cy,
+        cast(func.count(), Integer).label("locations"),
+        literal(0, Integer).label("solo"),
+        func.array_agg(distinct(b.provider_id)).label("shared"),
+        # The points' own ``lon::numeric`` (migration 0025): the sums are clusters_stmt's.
+        func.sum(cast(b.lon, Numeric)).label("lon_sum"),
+        func.sum(cast(b.lat, Numeric)).label("lat_sum"),
+        *(edges if extents else ()),
+    ).group_by(b.cx, b.cy)
+
+
 @cache
-def grid_clusters_statement() -> Stmt:
+def grid_clusters_statement(extents: bool = True) -> Stmt:
     """The statement of every grid answer, built once: its parameters (``grid_clusters_query``
-    gives them) say which cells and which band."""
+    gives them) say which cells and which band. Without ``extents``, the rows lack the
+    clusters' boxes and single ids (``west`` … ``north``, ``location_id``, ``provider_id``):
+    for an answer that reads none of them, the band's ids are not turned into text."""
     # Materialized: read once, for the sums and for the distinct providers.
     parts = (
-        union_all(_cells("y"), _cells("x"), _band("y"), _band("x"))
+        union_all(_cells("y", extents), _cells("x", extents), _band_sums(extents))
         .cte("parts")
         .prefix_with("MATERIALIZED")
     )
     p = parts.c
     count = func.sum(p.locations)
+    edges = (
+        (
+            func.min(p.west).label("west"),
+            func.min(p.south).label("south"),
+            func.max(p.east).label("east"),
+            func.max(p.north).label("north"),
+            case((count == 1, func.min(p.location_id))).label("location_id"),
+            func.min(p.provider_id).label("provider_id"),
+        )
+        if extents
+        else ()
+    )
     totals = (
         select(
             p.cx,
@@ -292,12 +321,7 @@ def grid_clusters_statement() -> Stmt:
             func.sum(p.solo).label("solo"),
             cast(func.sum(p.lat_sum) / count, Float).label("lat"),
             cast(func.sum(p.lon_sum) / count, Float).label("lon"),
-            func.min(p.west).label("west"),
-            func.min(p.south).label("south"),
-            func.max(p.east).label("east"),
-            func.max(p.north).label("north"),
-            case((count == 1, func.min(p.location_id))).label("location_id"),
-            func.min(p.provider_id).label("provider_id"),
+            *edges,
         )
         .group_by(p.cx, p.cy)
         .subquery("totals")
@@ -310,6 +334,18 @@ def grid_clusters_statement() -> Stmt:
     )
     t = totals.c
     providers = t.solo + func.coalesce(spread.c.n, 0)
+    own = (
+        (
+            t.west,
+            t.south,
+            t.east,
+            t.north,
+            t.location_id,
+            case((providers == 1, t.provider_id)).label("provider_id"),
+        )
+        if extents
+        else ()
+    )
     return (
         select(
             t.cx,
@@ -318,12 +354,7 @@ def grid_clusters_statement() -> Stmt:
             providers.label("providers"),
             t.lat,
             t.lon,
-            t.west,
-            t.south,
-            t.east,
-            t.north,
-            t.location_id,
-            case((providers == 1, t.provider_id)).label("provider_id"),
+            *own,
         )
         .select_from(totals.outerjoin(spread, and_(spread.c.cx == t.cx, spread.c.cy == t.cy)))
         .order_by(t.cy, t.cx)
@@ -409,9 +440,12 @@ def band_lines(view: BBox, inner: Cells) -> dict[str, list[int]]:
     }
 
 
-def grid_clusters_query(bbox: BBox, zoom: int, key: str) -> tuple[Stmt, dict[str, Any]] | None:
+def grid_clusters_query(
+    bbox: BBox, zoom: int, key: str, extents: bool = True
+) -> tuple[Stmt, dict[str, Any]] | None:
     """``clusters_stmt(bbox, zoom, conditions)``'s rows from the grid of ``key`` (the key of
-    ``conditions``): the statement and its parameters, or None where the grid cannot answer."""
+    ``conditions``): the statement and its parameters, or None where the grid cannot answer.
+    Without ``extents``, rows without the boxes and single ids (``grid_clusters_statement``)."""
     view = bbox.clamped(MAX_LAT)
     if view is None or view.crosses_antimeridian or cell_zoom(zoom) > FINE_ZOOM:
         return None
@@ -427,4 +461,4 @@ def grid_clusters_query(bbox: BBox, zoom: int, key: str) -> tuple[Stmt, dict[str
         **_lines([p for p in pieces if p.x1 - p.x0 < p.y1 - p.y0], "x"),
         **band_lines(view, inner),
     }
-    return grid_clusters_statement(), params
+    return grid_clusters_statement(extents), params
