@@ -3,7 +3,7 @@ generic plan of the prepared statement the asyncpg dialect sends, bind parameter
 (``tests/support/plans.py`` explains why that plan), in a read-only transaction.
 
     .venv/bin/python bench/explain_clusters.py postgresql+asyncpg://postgres@127.0.0.1:PORT/DB
-    .venv/bin/python bench/explain_clusters.py URL --zoom 10,14 --points 8 --summary
+    .venv/bin/python bench/explain_clusters.py URL --zoom 10,14 --points 8 --summary --plain
 
 The views are the workloads' (``workloads.view_bbox``: a 1280 × 800 map around each of the
 first points of ``points.csv``); each statement is run once before the one explained.
@@ -47,7 +47,9 @@ def views(zoom: int, points: int) -> list[BBox]:
     return out
 
 
-async def explain(url: str, zooms: Sequence[int], points: int, summary: bool) -> None:
+async def explain(
+    url: str, zooms: Sequence[int], points: int, summary: bool, extents: bool
+) -> None:
     engine = create_engine(Settings(), url)
     sent: list[tuple[str, Any]] = []
 
@@ -63,7 +65,7 @@ async def explain(url: str, zooms: Sequence[int], points: int, summary: bool) ->
             await driver.execute("SET plan_cache_mode = force_generic_plan")
             for zoom in zooms:
                 for n, view in enumerate(views(zoom, points)):
-                    query = grid_clusters_query(view, zoom, "")
+                    query = grid_clusters_query(view, zoom, "", extents)
                     assert query is not None
                     sent.clear()
                     await conn.execute(*query)
@@ -90,9 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--zoom", default="14", help="zooms, comma-separated")
     parser.add_argument("--points", type=int, default=1, help="the first N points")
     parser.add_argument("--summary", action="store_true", help="time and buffers only")
+    parser.add_argument(
+        "--plain", action="store_true", help="the statement of a compiled plan (no extents)"
+    )
     args = parser.parse_args(argv)
     zooms = [int(z) for z in args.zoom.split(",")]
-    asyncio.run(explain(args.url, zooms, args.points, args.summary))
+    asyncio.run(explain(args.url, zooms, args.points, args.summary, not args.plain))
     return 0
 
 

@@ -26,11 +26,13 @@ cell's providers with points in other cells of its level. Why the answer is exac
   rounded-down edge and the float4 above its rounded-up one (``admitted``): four double
   comparisons, made on the index tuples, with the same answer.
 - Counts and sums add; extremes take their extreme; the means divide the numeric sums by the
-  count, as ``avg(numeric)`` does, so they are the same numbers. A cell's least location id
-  is the only one when the sum counts one location.
+  count, as ``avg(numeric)`` does, so they are the same numbers (a band point adds its
+  stored ``lon::numeric``, migration 0025: the value ``clusters_stmt`` converts). A cell's
+  least location id is the only one when the sum counts one location.
 - Providers: one not in a part's ``shared`` has all its points in that part, so it is counted
-  once there; the others, and the band's, are counted by ``count(DISTINCT …)`` over the parts
-  of the answer cell.
+  once there; the others, and the band's (its points summed per answer cell, their providers
+  all in its ``shared``), are counted by ``count(DISTINCT …)`` over the parts of the answer
+  cell.
 
 Views across the antimeridian, beyond zoom 15 (cells finer than 17) or filtered otherwise
 take ``clusters_stmt`` (``None`` here).
@@ -53,7 +55,6 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
-    Numeric,
     Text,
     and_,
     bindparam,
@@ -240,6 +241,8 @@ def _band(along: str) -> Stmt:
             p.y.op(">>")(shift).label("cy"),
             p.lon,
             p.lat,
+            p.lon_numeric,
+            p.lat_numeric,
             p.location_id,
             p.provider_id,
         )
@@ -281,8 +284,8 @@ def _band_sums(extents: bool) -> Stmt:
         literal(0, Integer).label("solo"),
         func.array_agg(distinct(b.provider_id)).label("shared"),
         # The points' own ``lon::numeric`` (migration 0025): the sums are clusters_stmt's.
-        func.sum(cast(b.lon, Numeric)).label("lon_sum"),
-        func.sum(cast(b.lat, Numeric)).label("lat_sum"),
+        func.sum(b.lon_numeric).label("lon_sum"),
+        func.sum(b.lat_numeric).label("lat_sum"),
         *(edges if extents else ()),
     ).group_by(b.cx, b.cy)
 
