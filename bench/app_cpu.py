@@ -4,6 +4,7 @@ neither uvicorn nor the database in the figure.
     AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --requests 3000
     AMBROGIO_COMPILED_PLANS=0 AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py
     AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --access-log
+    AMBROGIO_RATE_LIMIT_ANONYMOUS=0 .venv/bin/python bench/app_cpu.py --workload clusters14
 
 Each request is one ASGI call of the app (``build_app``, its lifespan run, on the database
 the settings name); the nearby statement runs once per point and its rows are then replayed,
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging.config
 import os
 import time
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ceiling
-from workloads import HERE, QUERIES
+from workloads import HERE, WORKLOADS, request_lines
 
 from ambrogio.app import build_app
 from ambrogio.db import prepared
@@ -89,13 +89,10 @@ async def _call(app: Any, body: bytes) -> list[Message]:
     return sent
 
 
-async def _measure(requests: int) -> float:
-    document = (QUERIES / "nearby.graphql").read_text()
+async def _measure(workload: str, requests: int) -> float:
+    (chosen,) = (w for w in WORKLOADS if w.key == workload)
     points = ceiling.load_points(str(HERE / "points.csv"))
-    bodies = [
-        json.dumps({"query": document, "variables": {"lat": lat, "lon": lon}}).encode()
-        for lat, lon in points
-    ]
+    bodies = [line.encode() for line in request_lines(chosen, points)]
     app = build_app(Settings())
     async with app.router.lifespan_context(app):
         for body in bodies:  # the rows of every point, read once
@@ -111,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--access-log", action="store_true", help="write the log lines too")
+    graphql = [w.key for w in WORKLOADS if w.method == "graphql"]
+    parser.add_argument("--workload", default="nearby", choices=graphql)
     args = parser.parse_args(argv)
     if args.access_log:
         config = log_config("json")
@@ -121,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         logging.config.dictConfig(config)
     _replaying()
-    ms = asyncio.run(_measure(args.requests))
-    print(f"nearby: application CPU {ms:.3f} ms per request ({args.requests} requests)")
+    ms = asyncio.run(_measure(args.workload, args.requests))
+    print(f"{args.workload}: application CPU {ms:.3f} ms per request ({args.requests} requests)")
     return 0
 
 

@@ -992,6 +992,9 @@ class PersistedDocument(Base):
     )
 
 
+BAND_CARRIES = ["lon", "lat", "lon_numeric", "lat_numeric", "location_id", "provider_id"]
+
+
 class MapGridPoint(Base):
     """A located, visible location under one grid key (``''``: no filter; ``c:<slug>``: its
     provider has a published service in the category or under it; ``d:<mode>``: one with
@@ -1007,22 +1010,25 @@ class MapGridPoint(Base):
     y: Mapped[int] = mapped_column(Integer)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
+    # What ``mapClusters`` sums exactly (0026).
+    lon_numeric: Mapped[Decimal] = mapped_column(Numeric, Computed("lon::numeric", persisted=True))
+    lat_numeric: Mapped[Decimal] = mapped_column(Numeric, Computed("lat::numeric", persisted=True))
 
     __table_args__ = (
-        # By column and by row, carrying what the band of ``mapClusters`` reads (0023).
+        # By column and by row, carrying what the band of ``mapClusters`` reads (0023, 0026).
         Index(
             "ix_map_grid_point_key_x_y",
             "key",
             "x",
             "y",
-            postgresql_include=["lon", "lat", "location_id", "provider_id"],
+            postgresql_include=BAND_CARRIES,
         ),
         Index(
             "ix_map_grid_point_key_y_x",
             "key",
             "y",
             "x",
-            postgresql_include=["lon", "lat", "location_id", "provider_id"],
+            postgresql_include=BAND_CARRIES,
         ),
         Index("ix_map_grid_point_provider_id_key", "provider_id", "key"),
         Index("ix_map_grid_point_location_id", "location_id"),

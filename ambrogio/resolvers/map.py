@@ -3,6 +3,7 @@ single items lazily."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,10 @@ Info = strawberry.Info[Context, None]
 grid_prepared = cache(Prepared.of)
 
 
+# A plan's clusters: it reads none of their boxes or single items.
+NO_EDGES = (math.nan, math.nan, math.nan, math.nan)
+
+
 def _cluster(row: Any, zoom: int) -> MapCluster:
     return MapCluster(
         location_key=row.location_id,
@@ -48,24 +53,43 @@ async def map_clusters(
         BBox.checked(bbox.west, bbox.south, bbox.east, bbox.north, "bbox"), zoom, "bbox"
     )
     given = filter_input(filter)
+    # A compiled plan reads the plain fields only (``RootInfo.reads``): no boxes, no items.
+    extents = getattr(info, "reads", None) is None
     if given is None:
         # No filter to read: no session, one statement on a pooled connection.
-        query = grid_clusters_query(box, zoom, "")
+        query = grid_clusters_query(box, zoom, "", extents)
         if query is not None:
-            return await _from_grid(info, query, zoom)
+            return await _from_grid(info, query, zoom, extents)
     async with info.context.sessionmaker() as session:
         spec = await resolve_filter(session, given)
         key = grid_key(given, spec)
         # The grid holds the filters maps send most; any other takes every point of the view.
-        query = grid_clusters_query(box, zoom, key) if key is not None else None
+        query = grid_clusters_query(box, zoom, key, extents) if key is not None else None
         if query is None:
             conditions = service_conditions(spec) if given is not None else None
             rows = (await session.execute(clusters_stmt(box, zoom, conditions))).all()
             return [_cluster(row, zoom) for row in rows]
-    return await _from_grid(info, query, zoom)
+    return await _from_grid(info, query, zoom, extents)
 
 
-async def _from_grid(info: Info, query: tuple[Stmt, dict[str, Any]], zoom: int) -> list[MapCluster]:
+async def _from_grid(
+    info: Info, query: tuple[Stmt, dict[str, Any]], zoom: int, extents: bool = True
+) -> list[MapCluster]:
     stmt, params = query
     rows = await prepared.fetch(info.context.engine, grid_prepared(stmt), params)
-    return [_cluster(row, zoom) for row in rows]
+    if extents:
+        return [_cluster(row, zoom) for row in rows]
+    at = cell_zoom(zoom)
+    return [
+        MapCluster(
+            location_key=None,
+            provider_key=None,
+            edges=NO_EDGES,
+            cell=f"{at}/{row.cx}/{row.cy}",
+            count=row.count,
+            provider_count=row.providers,
+            lat=float(row.lat),
+            lon=float(row.lon),
+        )
+        for row in rows
+    ]

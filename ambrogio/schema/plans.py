@@ -29,18 +29,25 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import MISSING, dataclass
 from dataclasses import field as data_field
+from math import isfinite
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     DocumentNode,
     FieldNode,
     GraphQLEnumType,
     GraphQLError,
+    GraphQLFloat,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLString,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -70,7 +77,7 @@ from ambrogio.schema.strings import TextLiterals
 from ambrogio.schema.types.node import _edge_cursor
 
 # Root fields whose resolvers read nothing of ``info`` but its context.
-PLANNED_ROOTS = frozenset({"providers", "services", "welfarePoints"})
+PLANNED_ROOTS = frozenset({"mapClusters", "providers", "services", "welfarePoints"})
 # Resolvers that only read their object: called with it, as strawberry does.
 PLAIN_RESOLVERS: frozenset[Callable[..., Any]] = frozenset({_edge_cursor})
 # Validation: the regular path's rules, and the introspection rule always (a plan never
@@ -334,6 +341,8 @@ class Plans:
     ) -> Shape:
         """The shape of ``kind``'s values; ``reads`` told what it reads of each object type."""
         if isinstance(kind, GraphQLNonNull):
+            if isinstance(kind.of_type, GraphQLScalarType | GraphQLEnumType):
+                return _leaf(kind.of_type, selection, required=True)
             inner = self._shape(kind.of_type, selection, reads)
 
             def required(value: Any) -> Any:
@@ -352,19 +361,7 @@ class Plans:
 
             return listed
         if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
-            if selection is not None:
-                raise NotCovered("selection on a leaf")
-            serialize = kind.serialize
-
-            def leaf(value: Any) -> Any:
-                if value is None:
-                    return None
-                serialized = serialize(value)
-                if serialized is None or serialized is Undefined:
-                    raise NotCovered("a scalar serialized to nothing")  # an error in graphql-core
-                return serialized
-
-            return leaf
+            return _leaf(kind, selection, required=False)
         if not isinstance(kind, GraphQLObjectType) or selection is None:
             raise NotCovered("not an object type")
         return self._object(kind, selection, reads)
@@ -407,6 +404,53 @@ class Plans:
         return shaped
 
 
+def _leaf(
+    kind: GraphQLScalarType | GraphQLEnumType, selection: SelectionSetNode | None, required: bool
+) -> Shape:
+    """The shape of a scalar or enum value, null refused when ``required``. A value of the
+    type graphql-core's built-in ``Int``, ``Float`` and ``String`` return unchanged (an int
+    of 32 bits, a finite float, a str) is answered as it is, without the call."""
+    if selection is not None:
+        raise NotCovered("selection on a leaf")
+    serialize = kind.serialize
+
+    def serialized(value: Any) -> Any:
+        if value is None:
+            if required:
+                raise NotCovered("null in a non-null field")
+            return None
+        out = serialize(value)
+        if out is None or out is Undefined:
+            raise NotCovered("a scalar serialized to nothing")  # an error in graphql-core
+        return out
+
+    if kind is GraphQLInt:
+
+        def whole(value: Any) -> Any:
+            if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                return value
+            return serialized(value)
+
+        return whole
+    if kind is GraphQLFloat:
+
+        def real(value: Any) -> Any:
+            if type(value) is float and isfinite(value):
+                return value
+            return serialized(value)
+
+        return real
+    if kind is GraphQLString:
+
+        def string(value: Any) -> Any:
+            if type(value) is str:
+                return value
+            return serialized(value)
+
+        return string
+    return serialized
+
+
 def _key(node: FieldNode) -> str:
     return node.alias.value if node.alias is not None else node.name.value
 
@@ -420,7 +464,7 @@ def _constant(value: Any) -> Callable[[Any], Any]:
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
-    return lambda value: getattr(value, name)
+    return attrgetter(name)
 
 
 def _call(resolver: Any) -> Callable[..., Awaitable[Any]]:

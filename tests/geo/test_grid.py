@@ -9,11 +9,13 @@ providers, the numeric means, extremes and single ids.
 from __future__ import annotations
 
 import math
+import random
+import struct
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ambrogio.catalogue.filter_input import FilterInput, resolve_filter
 from ambrogio.catalogue.filters import service_conditions
@@ -21,7 +23,7 @@ from ambrogio.db.session import create_sessionmaker
 from ambrogio.enums import Delivery
 from ambrogio.geo.bbox import BBox
 from ambrogio.geo.clusters import clusters_stmt
-from ambrogio.geo.grid import grid_clusters_query, grid_key
+from ambrogio.geo.grid import admitted, grid_clusters_query, grid_key
 from ambrogio.settings import Settings
 from tests.support.plans import generic_plan
 
@@ -76,10 +78,12 @@ FROM location WHERE geom IS NOT NULL AND abs(hashtext(id::text)) % 7 = 0
 """
 
 
-async def from_grid(conn: AsyncConnection, view: BBox, zoom: int, key: str) -> list[Any]:
+async def from_grid(
+    conn: AsyncConnection, view: BBox, zoom: int, key: str, extents: bool = True
+) -> list[Any]:
     """The grid's answer for the view, run as the server runs it (its statement, its
     parameters)."""
-    query = grid_clusters_query(view, zoom, key)
+    query = grid_clusters_query(view, zoom, key, extents)
     assert query is not None
     stmt, params = query
     return list((await conn.execute(stmt, params)).all())
@@ -120,6 +124,9 @@ async def test_the_grid_gives_the_rows_of_every_point(
                 for row in (await conn.execute(clusters_stmt(view, zoom, conditions))).all()
             ]
             assert got == expected, (zoom, lon, lat)
+            # and without the boxes and single ids, the same cells, counts and centroids
+            narrow = [tuple(row) for row in await from_grid(conn, view, zoom, key, False)]
+            assert narrow == [row[:6] for row in expected], (zoom, lon, lat)
             merged += sum(1 for row in got if row[2] > 1)
             shared += sum(1 for row in got if 1 < row[3] < row[2])
     # the comparison saw clusters of many points, and of providers with several of them
@@ -220,3 +227,69 @@ async def test_points_on_the_edges_of_the_view_count_as_the_plain_statement_coun
     assert got == expected
     inside = sum(row[2] for row in got) - before
     assert len(spots) // 2 < inside < len(spots)
+
+
+def _float4_neighbours(value: float) -> list[float]:
+    """Doubles around the float4 values next to ``value``: where ``&&`` rounds."""
+    (bits,) = struct.unpack("<I", struct.pack("<f", value))
+    out = [value, math.nextafter(value, -math.inf), math.nextafter(value, math.inf)]
+    # Stepping the bits of a float4 walks away from zero; below zero are the negative ones.
+    steps = [bits + step for step in (-2, -1, 0, 1, 2)]
+    for word in [w for w in steps if w >= 0] + [0x80000000 - w for w in steps if w < 0]:
+        (single,) = struct.unpack("<f", struct.pack("<I", word))
+        out += [single, math.nextafter(single, -math.inf), math.nextafter(single, math.inf)]
+    return out
+
+
+async def test_the_bands_bounds_admit_exactly_what_the_envelope_admits(engine: AsyncEngine) -> None:
+    # given: views with edges at round and arbitrary values, both hemispheres, the
+    # antimeridian and the Mercator limits, and points on the doubles around their float4s
+    rng = random.Random(7)
+    views = [
+        BBox(9.351822, 45.831676, 9.461686, 45.879499),
+        BBox(-180.0, -85.0511287798066, 180.0, 85.0511287798066),
+        BBox(-0.5, -0.25, 0.0, 0.0),
+        *(
+            BBox(w, s, w + rng.uniform(1e-6, 30.0), s + rng.uniform(1e-6, 20.0))
+            for w, s in ((rng.uniform(-180, 150), rng.uniform(-85, 60)) for _ in range(30))
+        ),
+    ]
+    got = expected = naive = inside = 0
+    async with engine.connect() as conn:
+        for view in views:
+            lons = [x for edge in (view.west, view.east) for x in _float4_neighbours(edge)]
+            lats = [y for edge in (view.south, view.north) for y in _float4_neighbours(edge)]
+            mid_lon, mid_lat = (view.west + view.east) / 2, (view.south + view.north) / 2
+            points = [(x, mid_lat) for x in lons] + [(mid_lon, y) for y in lats]
+            # when: PostGIS decides, and the bounds do
+            rows = await conn.execute(
+                text(
+                    "SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
+                    " && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"
+                    " FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) AS p(lon, lat)"
+                ),
+                {
+                    "w": view.west,
+                    "s": view.south,
+                    "e": view.east,
+                    "n": view.north,
+                    "lons": [x for x, _ in points],
+                    "lats": [y for _, y in points],
+                },
+            )
+            bounds = admitted(view)
+            for (x, y), (overlaps,) in zip(points, rows.all(), strict=True):
+                kept = (
+                    bounds["above_west"] < x < bounds["below_east"]
+                    and bounds["above_south"] < y < bounds["below_north"]
+                )
+                # then: the same answer for every point
+                assert kept == overlaps, (view, x, y)
+                got += kept
+                expected += overlaps
+                naive += (view.west <= x <= view.east and view.south <= y <= view.north) != kept
+                inside += view.west <= x <= view.east and view.south <= y <= view.north
+    # the points were where it matters: some in, some out, and some that plain comparisons
+    # with the edges would have decided otherwise (the float4 rounding)
+    assert 0 < got < len(views) * 66
+    assert naive > 50 and inside > 0

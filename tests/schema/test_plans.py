@@ -16,10 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.types.arguments import convert_arguments
 
+from ambrogio.context import Context
 from ambrogio.schema.build import build_schema
 from ambrogio.schema.plans import ALL, Plans
+from ambrogio.settings import Settings
 from tests.support.accounts import address
 
 LECCO = {"lat": 45.8566, "lon": 9.3977}
@@ -63,6 +66,16 @@ WELFARE_POINTS = """query ($lat: Float!, $lon: Float!) {
 BY_NAME = "query ($n: Int) { providers(first: $n) { edges { cursor node { id name } } } }"
 TEXT = """query ($t: String!) { providers(text: $t, first: 5) {
   edges { node { id name } } pageInfo { hasNextPage } } }"""
+CLUSTERS = """query Clusters($west: Float!, $south: Float!, $east: Float!, $north: Float!,
+  $zoom: Int!) {
+  mapClusters(bbox: {west: $west, south: $south, east: $east, north: $north}, zoom: $zoom) {
+    cell count providerCount lat lon
+  }
+}"""
+CLUSTERS_FILTERED = """query ($bbox: BBoxInput!, $zoom: Int!, $filter: ServiceFilter) {
+  __typename
+  c: mapClusters(bbox: $bbox, zoom: $zoom, filter: $filter) { __typename n: count lat lon }
+}"""
 TWO_OPERATIONS = f"{NEARBY}\nquery Other {{ providers(first: 2) {{ edges {{ node {{ id }} }} }} }}"
 
 # Not covered: the regular path answers, and must still answer the same.
@@ -75,6 +88,8 @@ DIRECTIVE = """query ($lat: Float!, $lon: Float!, $yes: Boolean!) {
 COUNTED = """query ($lat: Float!, $lon: Float!) {
   providers(near: {lat: $lat, lon: $lon}, radiusMeters: 3000, first: 3) {
     totalCount edges { node { id } } } }"""
+CLUSTER_ITEMS = """{ mapClusters(bbox: {west: 9.3, south: 45.8, east: 9.5, north: 45.9}, zoom: 14) {
+  count bbox { west } provider { id } } }"""
 NESTED = """query ($lat: Float!, $lon: Float!) {
   providers(near: {lat: $lat, lon: $lon}, first: 2) {
     edges { node { id locations { lat lon } } } } }"""
@@ -92,8 +107,27 @@ COVERED = [
     WELFARE_POINTS,
     BY_NAME,
     TEXT,
+    CLUSTERS,
+    CLUSTERS_FILTERED,
 ]
-NOT_COVERED = [FRAGMENT, DIRECTIVE, COUNTED, NESTED, REPEATED, UNKNOWN_FIELD, INTROSPECTION]
+NOT_COVERED = [
+    FRAGMENT,
+    DIRECTIVE,
+    COUNTED,
+    CLUSTER_ITEMS,
+    NESTED,
+    REPEATED,
+    UNKNOWN_FIELD,
+    INTROSPECTION,
+]
+
+# (zoom, bbox): the province, the town, a street, and a box across the antimeridian.
+VIEWS = [
+    (9, {"west": 8.8, "south": 45.5, "east": 9.9, "north": 46.2}),
+    (12, {"west": 9.3, "south": 45.80, "east": 9.5, "north": 45.90}),
+    (15, {"west": 9.385, "south": 45.850, "east": 9.405, "north": 45.862}),
+    (6, {"west": 170.0, "south": -20.0, "east": -170.0, "north": -10.0}),
+]
 
 Request = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -121,6 +155,12 @@ def requests() -> list[Request]:
         {"query": BY_NAME, "variables": {"n": 4}},
         {"query": BY_NAME},
         {"query": TEXT, "variables": {"t": "assistenza"}},
+        *({"query": CLUSTERS, "variables": {**view, "zoom": zoom}} for zoom, view in VIEWS),
+        *(
+            {"query": CLUSTERS_FILTERED, "variables": {"bbox": view, "zoom": zoom, "filter": f}}
+            for zoom, view in VIEWS[:2]
+            for f in ({"delivery": ["AT_HOME"]}, {"categories": ["badante"]}, {"age": 80})
+        ),
         # Refusals: bad values, bad variables, a bad cursor, over the page size, no words.
         {"query": ONE_ROOT_ALIASED, "variables": {"near": LECCO, "r": -5}},
         {"query": ONE_ROOT_ALIASED, "variables": {"near": {"lat": 95, "lon": 9}}},
@@ -132,6 +172,15 @@ def requests() -> list[Request]:
         {"query": TEXT, "variables": {"t": "   "}},
         {"query": TEXT, "variables": {"t": "il la di"}},
         {"query": NEARBY, "variables": LECCO, "operationName": "Missing"},
+        {"query": CLUSTERS, "variables": {**VIEWS[0][1], "zoom": 23}},
+        {"query": CLUSTERS, "variables": {**VIEWS[0][1], "north": 45.0}},
+        {"query": CLUSTERS, "variables": {**VIEWS[2][1], "zoom": 16}},
+        {"query": CLUSTERS, "variables": {**VIEWS[2][1], "zoom": 8}},
+        {"query": CLUSTERS_FILTERED, "variables": {"bbox": VIEWS[0][1], "zoom": 12}},
+        {
+            "query": CLUSTERS_FILTERED,
+            "variables": {"bbox": VIEWS[0][1], "zoom": 12, "filter": {"categories": ["nope"]}},
+        },
         # Over the limits: refused before validation, on either path.
         {"query": "{ providers(first: 1) { edges { node { " + "id " * 9 + "} } } }"},
         {"query": ONE_ROOT_ALIASED, "variables": {"near": LECCO, "n": 100}},
@@ -193,6 +242,31 @@ async def test_every_answer_is_the_regular_paths_byte_for_byte(
     # The oracle saw real pages, several of them, not empty answers only
     assert found > 100
     assert pages >= 3
+
+
+async def test_the_plan_of_the_map_clusters_answers_them_itself(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    app_with: Callable[..., Any],
+) -> None:
+    # Given the plan of the map's document and a request's context
+    schema = build_schema()
+    plan = Plans(schema, 2000).get(CLUSTERS, None)
+    assert plan is not None
+    context = Context(settings=settings, sessionmaker=sessionmaker, engine=engine)
+    clusters = 0
+    async with app_with(compiled_plans=False) as plain:
+        for zoom, view in VIEWS[:3]:
+            variables = {**view, "zoom": zoom}
+            # When the plan runs (it raises NotCovered when it cannot answer)
+            data = await plan.run(schema, context, variables)
+            # Then its answer is the regular path's data, clusters and all
+            request = {"query": CLUSTERS, "variables": variables}
+            response = await plain.post("/graphql", json=request)
+            assert data == response.json()["data"]
+            clusters += len(data["mapClusters"])
+    assert clusters > 20
 
 
 async def test_an_operation_a_plan_hands_on_is_charged_once(
