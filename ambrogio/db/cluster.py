@@ -205,7 +205,10 @@ class LocalCluster:
         if self.initialized:
             return
         folder = self._choose_dir()
+        # A fast checkpoint: the default spreads it over checkpoint_timeout, minutes during
+        # which the copy waits on an idle primary.
         backup = [str(self.bin / "pg_basebackup"), "-D", str(folder), "-R", "-X", "stream"]
+        backup += ["--checkpoint", "fast"]
         backup += ["-h", "127.0.0.1", "-p", str(primary_port), "-U", SYSTEM_USER]
         result = _run(_as_cluster_user(backup), check=False)
         if result.returncode != 0:
