@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -211,8 +212,19 @@ class AmbrogioGraphQL(GraphQL[Context, None]):
         return response
 
 
-def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlette:
-    """The application. Pass ``engine`` to share one (tests); otherwise the lifespan owns one."""
+def build_app(
+    settings: Settings, engine: AsyncEngine | None = None, *, freeze_heap: bool = False
+) -> Starlette:
+    """The application. Pass ``engine`` to share one (tests); otherwise the lifespan owns one.
+
+    ``freeze_heap`` (a serving process's): once started, everything alive is moved out of the
+    garbage collector's reach (``gc.freeze``). The schema, the models and the caches are some
+    hundred thousand objects that live as long as the process; a full collection walked them
+    all, every few seconds under load (what the requests in flight hold is promoted, and a
+    full collection follows when that exceeds a quarter of the old objects): ~130 ms during
+    which the event loop answered nothing, the p99 of a nearby page under 16 connections at
+    1M. Frozen, a full collection walks only what was made since.
+    """
     state = State(settings)
 
     @contextlib.asynccontextmanager
@@ -247,6 +259,9 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
             await state.routing.check()
             tasks.append(asyncio.create_task(state.routing.watch(), name="ambrogio-replicas"))
             tasks.append(asyncio.create_task(state.routing.follow_writers(changes)))
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         try:
             with state.drain.on_sigterm():
                 yield
@@ -316,7 +331,7 @@ def build_app(settings: Settings, engine: AsyncEngine | None = None) -> Starlett
 def create_app() -> Starlette:
     """The application configured from the environment (``AMBROGIO_*``, ``DATABASE_URL``):
     what each worker process of ``ambrogio serve --workers N`` builds."""
-    return build_app(Settings())
+    return build_app(Settings(), freeze_heap=True)
 
 
 async def _sample_pool(engine: AsyncEngine) -> None:
