@@ -1,10 +1,11 @@
 """A large import writes what the per-statement path wrote: the same catalogue, change feed,
-search documents, map grid and flagged duplicates.
+search documents, lexeme bounds, map grid and flagged duplicates.
 
 Two databases get the same files: one as the import runs now (the search documents refreshed
-once, after the merge's statements; the map grid summed set-based, migration 0024), one the
-way it ran before (each statement's triggers refreshing the documents; 0020's grid sum,
-installed again there). Everything the import writes is then compared between them, and the
+once, after the merge's statements; the map grid summed set-based, migration 0024, and
+rebuilt a level at a time, 0028; the lexeme bounds' inline rank, 0028), one the way it ran
+before (each statement's triggers refreshing the documents; 0020's grid sum, 0022's rebuild
+and 0025's rank bound, installed again there). Everything the import writes is then compared between them, and the
 grid and documents of the first with a rebuild from scratch. The files are large enough for
 the duplicates' bulk plan (more than ``BULK_PROVIDERS`` providers) and varied: providers with
 two places, without coordinates, renamed, moved, recategorised, new.
@@ -35,7 +36,7 @@ PROVIDERS = 1_300
 SLUGS = ("badante", "assistenza-domiciliare", "centro-diurno", "fisioterapia", "doposcuola")
 DELIVERY = (["on_site"], ["at_home"], ["at_home", "on_site"], ["online"])
 WORDS = ("Aurora", "Sereno", "Girasole", "Arcobaleno", "Solidale", "Insieme")
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0024_import_bulk_writes.py"
+VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
 
 # What is compared, each in a stable order (ids are derived from the source's keys).
 TABLES = {
@@ -60,7 +61,14 @@ TABLES = {
     " north, location_id, provider_id FROM map_grid_cell ORDER BY key, level, y, x",
     "duplicate_candidate": "SELECT provider_a, provider_b, reason, score, reasons"
     " FROM duplicate_candidate ORDER BY provider_a, provider_b",
+    "search_lexeme_bound": "SELECT * FROM search_lexeme_bound ORDER BY lexeme",
 }
+
+
+GRID_INDEXES = (
+    "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid IN ('map_grid_point'::regclass, 'map_grid_cell'::regclass) ORDER BY 1"
+)
 
 
 def _provider(
@@ -124,8 +132,8 @@ async def _snapshot(engine: AsyncEngine) -> dict[str, list[Any]]:
         return {name: list((await conn.execute(text(sql))).all()) for name, sql in TABLES.items()}
 
 
-def _migration() -> Any:
-    spec = importlib.util.spec_from_file_location("migration_0024", MIGRATION)
+def _migration(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"migration_{name[:4]}", VERSIONS / name)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -141,8 +149,11 @@ async def fast(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
 @pytest.fixture(scope="module")
 async def slow(settings: Settings, template_db: str) -> AsyncIterator[ImportDb]:
     async for db in import_db(settings, f"ambrogio_bulk_slow_{os.getpid()}", template_db):
+        before = _migration("0028_import_bulk_maintenance.py")
         async with db.engine.begin() as conn:
-            await conn.execute(text(_migration().SUM_0020))
+            await conn.execute(text(_migration("0024_import_bulk_writes.py").SUM_0020))
+            await conn.execute(text(before.REBUILD_0022))
+            await conn.execute(text(before.RANK_BOUND_0025))
         yield db
 
 
@@ -166,6 +177,7 @@ async def test_a_large_import_writes_what_the_per_statement_path_wrote(
     assert any(row[6] for row in got["map_grid_cell"]), "no cell with providers elsewhere"
     assert any(row[3] == "update" for row in got["change_event"])
     assert got["duplicate_candidate"], "no duplicate flagged"
+    assert len(got["search_lexeme_bound"]) > 100
 
 
 async def test_after_the_imports_grid_and_documents_are_those_built_from_scratch(
@@ -176,6 +188,7 @@ async def test_after_the_imports_grid_and_documents_are_those_built_from_scratch
         await _run(fast, _file(0))
         await _run(fast, _file(1))
     async with fast.engine.connect() as conn:
+        indexes = list((await conn.execute(text(GRID_INDEXES))).all())
         kept = {
             name: list((await conn.execute(text(TABLES[name]))).all())
             for name in ("provider_search", "map_grid_point", "map_grid_cell")
@@ -187,8 +200,30 @@ async def test_after_the_imports_grid_and_documents_are_those_built_from_scratch
             text("SELECT ambrogio_refresh_provider_search(ARRAY(SELECT id FROM organization))")
         )
         rebuilt = {name: list((await conn.execute(text(TABLES[name]))).all()) for name in kept}
+        indexes_after = list((await conn.execute(text(GRID_INDEXES))).all())
+        # and by 0022's rebuild, point by point and cell by cell
+        await conn.execute(text(_migration("0028_import_bulk_maintenance.py").REBUILD_0022))
+        await conn.execute(text("SELECT ambrogio_map_grid_rebuild()"))
+        before = {
+            name: list((await conn.execute(text(TABLES[name]))).all())
+            for name in ("map_grid_point", "map_grid_cell")
+        }
         await conn.rollback()
     # then nothing differs
     assert kept["provider_search"]
     for name, rows in kept.items():
         assert rows == rebuilt[name], name
+    for name, rows in before.items():
+        assert rows == kept[name], name
+    # and the rebuild, which sets the grid's indexes aside while it fills the tables, left them
+    # as they were
+    assert indexes_after == indexes
+    assert [name for name, _ in indexes] == [
+        "ix_map_grid_cell_key_level_x_y",
+        "ix_map_grid_point_key_x_y",
+        "ix_map_grid_point_key_y_x",
+        "ix_map_grid_point_location_id",
+        "ix_map_grid_point_provider_id_key",
+        "pk_map_grid_cell",
+        "pk_map_grid_point",
+    ]
