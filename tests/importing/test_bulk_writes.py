@@ -5,10 +5,10 @@ Two databases get the same files: one as the import runs now (the search documen
 once, after the merge's statements; the map grid summed set-based, migration 0024, and
 rebuilt a level at a time, 0028; the lexeme bounds' inline rank, 0028), one the way it ran
 before (each statement's triggers refreshing the documents; 0020's grid sum, 0022's rebuild
-and 0025's rank bound, installed again there). Everything the import writes is then compared between them, and the
-grid and documents of the first with a rebuild from scratch. The files are large enough for
-the duplicates' bulk plan (more than ``BULK_PROVIDERS`` providers) and varied: providers with
-two places, without coordinates, renamed, moved, recategorised, new.
+and 0025's rank bound, installed again there). Everything the import writes is then compared
+between them, and the grid and documents of the first with a rebuild from scratch. The files
+are large enough for the duplicates' bulk plan (more than ``BULK_PROVIDERS`` providers) and
+varied: providers with two places, without coordinates, renamed, moved, recategorised, new.
 """
 
 from __future__ import annotations
