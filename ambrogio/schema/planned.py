@@ -75,9 +75,12 @@ class Planned:
             state = scope.get("state", {})
             request = state.get("graphql_request")
             # CHECKED: the request layer asked already (ambrogio.http.shortcut).
-            if request is not None and not state.get(CHECKED):
-                if await self.answer(scope, request, send):
-                    return
+            if (
+                request is not None
+                and not state.get(CHECKED)
+                and await self.answer(scope, request, send)
+            ):
+                return
         await self.app(scope, receive, send)
 
     async def answer(self, scope: Scope, request: dict[str, Any], send: Send) -> bool:
