@@ -15,7 +15,6 @@ from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -37,6 +36,7 @@ from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
 from ambrogio.http import graphiql
 from ambrogio.http.compression import compression
+from ambrogio.http.cors import Cors
 from ambrogio.http.draining import Drain
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
@@ -363,7 +363,7 @@ def cors(settings: Settings) -> list[Middleware]:
         return []
     return [
         Middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,
