@@ -15,7 +15,6 @@ from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -37,6 +36,7 @@ from ambrogio.errors import AmbrogioError
 from ambrogio.export import ExportFormat
 from ambrogio.http import graphiql
 from ambrogio.http.compression import compression
+from ambrogio.http.cors import Cors
 from ambrogio.http.draining import Drain
 from ambrogio.http.export import export_endpoint
 from ambrogio.http.health import health_routes
@@ -46,6 +46,7 @@ from ambrogio.http.needs import gaps_routes
 from ambrogio.http.persisted import Documents, PersistedGetCache, Refused
 from ambrogio.http.requests import Requests, request_info
 from ambrogio.http.rest_limit import RestLimit
+from ambrogio.http.shortcut import Shortcut
 from ambrogio.http.tile_cache import TileCache
 from ambrogio.http.tilejson import tilejson_endpoint
 from ambrogio.http.tiles import tiles_endpoint
@@ -278,25 +279,21 @@ def build_app(
             metrics.process_stopped()
 
     graphql = AmbrogioGraphQL(settings, state)
+    planned = Planned(
+        PersistedGetCache(
+            UploadLimit(graphql, settings.import_max_bytes), settings.persisted_max_age_seconds
+        ),
+        schema=graphql.schema,
+        state=state,
+        settings=settings,
+    )
+    transport = Transport(
+        planned, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
+    )
+    route = Route("/graphql", transport, methods=["GET", "POST"])
     return Starlette(
         routes=[
-            Route(
-                "/graphql",
-                Transport(
-                    Planned(
-                        PersistedGetCache(
-                            UploadLimit(graphql, settings.import_max_bytes),
-                            settings.persisted_max_age_seconds,
-                        ),
-                        schema=graphql.schema,
-                        state=state,
-                        settings=settings,
-                    ),
-                    max_body_bytes=settings.max_body_bytes,
-                    max_json_depth=settings.max_json_depth,
-                ),
-                methods=["GET", "POST"],
-            ),
+            route,
             WebSocketRoute("/graphql", graphql),
             *([graphiql.assets_route()] if settings.graphiql else []),
             *health_routes(state),
@@ -320,7 +317,12 @@ def build_app(
         # CORS outermost, so that a browser may read a 503 of ambrogio.http.requests too.
         middleware=[
             *cors(settings),
-            Middleware(Requests, timeout=settings.request_timeout_seconds),
+            # A planned POST /graphql is answered from here (ambrogio.http.shortcut).
+            Middleware(
+                Requests,
+                timeout=settings.request_timeout_seconds,
+                shortcut=Shortcut(planned, transport, route),
+            ),
             Middleware(RestLimit, state=state, settings=settings),
             *compression(),
         ],
@@ -361,7 +363,7 @@ def cors(settings: Settings) -> list[Middleware]:
         return []
     return [
         Middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,

@@ -60,6 +60,9 @@ def _uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
         "port": port,
         "log_config": log_config(settings.log_format),
         "proxy_headers": False,
+        # Its access lines are off (ambrogio.access writes a richer one, ambrogio.logs) unless
+        # the log is text: off, uvicorn does not even make a line's arguments per response.
+        "access_log": settings.log_format == "text",
         "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
     }
     if workers == 1:

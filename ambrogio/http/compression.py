@@ -10,6 +10,7 @@ is, never compressed twice; so do 304s and partial answers.
 from __future__ import annotations
 
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 from starlette_compress import CompressMiddleware, add_compress_type
 
 MINIMUM_BYTES = 1024
@@ -20,9 +21,19 @@ EXTRA_TYPES = ("application/schema+json",)
 STREAMED_TYPES = ("application/x-ndjson",)
 
 
-def compression() -> list[Middleware]:
+def _add_types() -> None:
     for media_type in EXTRA_TYPES:
         add_compress_type(media_type)
     for media_type in STREAMED_TYPES:
         add_compress_type(media_type, streaming=True)
+
+
+def compression() -> list[Middleware]:
+    _add_types()
     return [Middleware(CompressMiddleware, minimum_size=MINIMUM_BYTES)]
+
+
+def compressor(app: ASGIApp) -> ASGIApp:
+    """``app``'s answers compressed as ``compression()``'s layer compresses them."""
+    _add_types()
+    return CompressMiddleware(app, minimum_size=MINIMUM_BYTES)

@@ -21,7 +21,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,12 +74,19 @@ def route_of(scope: Scope) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
-class Requests:
-    """The ASGI middleware described above."""
+class Shortcut(Protocol):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """Answers the request itself, or calls ``app`` with it."""
 
-    def __init__(self, app: ASGIApp, *, timeout: float) -> None:
+
+class Requests:
+    """The ASGI middleware described above. ``shortcut`` (``ambrogio.http.shortcut``) is
+    called in place of the next layer, which it is given."""
+
+    def __init__(self, app: ASGIApp, *, timeout: float, shortcut: Shortcut | None = None) -> None:
         self.app = app
         self.timeout = timeout
+        self.shortcut = shortcut
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,7 +118,10 @@ class Requests:
 
         try:
             async with asyncio.timeout(self.timeout) as deadline:
-                await self.app(scope, receive, tagged_send)
+                if self.shortcut is not None:
+                    await self.shortcut(scope, receive, tagged_send, self.app)
+                else:
+                    await self.app(scope, receive, tagged_send)
         except TimeoutError:
             if status:
                 raise

@@ -43,6 +43,8 @@ SIMPLE_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""}
 )
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-ambrogio-client", b"x-apollo-operation-name")
+# In ``scope["state"]``: the body was read and checked already (``ambrogio.http.shortcut``).
+CHECKED = "graphql_checked"
 REQUEST_FIELDS = {
     "query": str,
     "operationName": str,
@@ -318,7 +320,8 @@ class Transport:
             await send(message)
 
         try:
-            receive = await self._check(scope, receive)
+            if not scope.get("state", {}).get(CHECKED):
+                receive = await self._check(scope, receive)
             await self.app(scope, receive, _json_errors(guarded_send))
         except TransportError as error:
             if started:

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ambrogio.context import ANONYMOUS, Caller, Context
 from ambrogio.errors import RateLimited
 from ambrogio.http.requests import request_info
+from ambrogio.http.transport import CHECKED
 from ambrogio.schema.build import tracing_on
 from ambrogio.schema.cost import measured
 from ambrogio.schema.limits import check, longest_list
@@ -71,12 +72,19 @@ class Planned:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and self.open:
-            request = scope.get("state", {}).get("graphql_request")
-            if request is not None and await self._answer(scope, request, send):
+            state = scope.get("state", {})
+            request = state.get("graphql_request")
+            # CHECKED: the request layer asked already (ambrogio.http.shortcut).
+            if (
+                request is not None
+                and not state.get(CHECKED)
+                and await self.answer(scope, request, send)
+            ):
                 return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, request: dict[str, Any], send: Send) -> bool:
+    async def answer(self, scope: Scope, request: dict[str, Any], send: Send) -> bool:
+        """Whether the plan answered ``request`` (the body the transport layer read)."""
         query = request.get("query")
         if (
             not isinstance(query, str)

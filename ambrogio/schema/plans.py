@@ -74,12 +74,14 @@ from strawberry.types.unset import UNSET
 
 from ambrogio.schema.limits import _parse
 from ambrogio.schema.strings import TextLiterals
-from ambrogio.schema.types.node import _edge_cursor
+from ambrogio.schema.types.node import _edge_cursor, _end_cursor, _start_cursor
 
 # Root fields whose resolvers read nothing of ``info`` but its context.
 PLANNED_ROOTS = frozenset({"mapClusters", "providers", "services", "welfarePoints"})
 # Resolvers that only read their object: called with it, as strawberry does.
-PLAIN_RESOLVERS: frozenset[Callable[..., Any]] = frozenset({_edge_cursor})
+PLAIN_RESOLVERS: frozenset[Callable[..., Any]] = frozenset(
+    {_edge_cursor, _start_cursor, _end_cursor}
+)
 # Validation: the regular path's rules, and the introspection rule always (a plan never
 # answers introspection, whatever the settings).
 RULES = (

@@ -8,7 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
+from ambrogio.app import CORS_HEADERS
+from ambrogio.http.cors import Cors
 from ambrogio.settings import Settings
 
 PORTAL = "https://welfare.azienda.example"
@@ -115,3 +119,31 @@ def test_the_setting_refuses_what_is_no_origin(monkeypatch: pytest.MonkeyPatch) 
 
     with pytest.raises(ValueError, match="AMBROGIO_CORS_ORIGINS"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "vary", [[], [(b"vary", b"Accept-Encoding")], [(b"vary", b"A"), (b"x", b"1"), (b"vary", b"B")]]
+)
+@pytest.mark.parametrize("origin", [None, PORTAL])
+async def test_the_layer_answers_as_starlettes_cors_middleware(
+    vary: list[tuple[bytes, bytes]], origin: str | None
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), *vary, (b"x-request-id", b"r")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    options: dict[str, Any] = {
+        "allow_origins": ["*"],
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": CORS_HEADERS,
+        "expose_headers": ["etag", "x-request-id"],
+    }
+    answers = []
+    for layer in (Cors(app, **options), CORSMiddleware(app, **options)):
+        transport = httpx.ASGITransport(app=layer)
+        async with httpx.AsyncClient(transport=transport, base_url="http://a.test") as client:
+            response = await client.get("/", headers={"origin": origin} if origin else {})
+        answers.append((response.status_code, response.headers.raw, response.content))
+    assert answers[0] == answers[1]
+    assert any(name == b"vary" and b"Origin" in value for name, value in answers[0][1])

@@ -15,20 +15,6 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Global id: base64url of `Type:key`.")
 
 
-@strawberry.type(description="Where a page lies in its list (Relay's cursor connections).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
-    has_previous_page: bool = strawberry.field(
-        description="Whether the page was asked for `after` a cursor."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The cursor of the page's first item; null on an empty page."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the page's last item: pass it as `after` for the next page."
-    )
-
-
 # A cursor, or what encodes it when asked (most pages are read without their edges' cursors).
 Cursor = str | Callable[[], str]
 
@@ -39,6 +25,33 @@ def _text(cursor: Cursor) -> str:
 
 def _edge_cursor(root: Any) -> str:
     return _text(root._cursor)
+
+
+def _start_cursor(root: Any) -> str | None:
+    return None if root._start is None else _text(root._start)
+
+
+def _end_cursor(root: Any) -> str | None:
+    return None if root._end is None else _text(root._end)
+
+
+@strawberry.type(description="Where a page lies in its list (Relay's cursor connections).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether a page follows this one.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether the page was asked for `after` a cursor."
+    )
+    # Encoded when selected, as the edges' cursors are (a nearby page seldom asks for them).
+    start_cursor: str | None = strawberry.field(
+        resolver=_start_cursor,
+        description="The cursor of the page's first item; null on an empty page.",
+    )
+    end_cursor: str | None = strawberry.field(
+        resolver=_end_cursor,
+        description="The cursor of the page's last item: pass it as `after` for the next page.",
+    )
+    _start: strawberry.Private[Cursor | None] = None
+    _end: strawberry.Private[Cursor | None] = None
 
 
 @strawberry.type(description="One item of a page, with its cursor.")
@@ -92,8 +105,8 @@ def build_connection(
         page_info=PageInfo(
             has_next_page=len(nodes) > limit,
             has_previous_page=after is not None,
-            start_cursor=_text(page_cursors[0]) if page_cursors else None,
-            end_cursor=_text(page_cursors[-1]) if page_cursors else None,
+            _start=page_cursors[0] if page_cursors else None,
+            _end=page_cursors[-1] if page_cursors else None,
         ),
         _count=count,
     )
