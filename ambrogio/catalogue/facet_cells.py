@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CompoundSelect,
     Executable,
     Integer,
     and_,
@@ -192,7 +193,7 @@ def facet_cells_statement(point: LatLon, radius: float) -> Executable:
         .render_derived(name="run")
     )
     place = aliased(Location)
-    side = literal_column(str(SIDE))
+    side = literal_column(str(SIDE), Integer)
     envelope = func.ST_MakeEnvelope(
         run.c.lo * side,
         run.c.at * side,
@@ -226,9 +227,9 @@ def facet_cells_statement(point: LatLon, radius: float) -> Executable:
         planar.within(FacetSpreadPoint, point, radius)
     )
     candidates = union(rim, spread).cte("candidates").prefix_with("MATERIALIZED")
-    exact = facet_counts(
-        [service_visible(), Service.id.in_(select(candidates.c.service_id))]
-    ).subquery("exact")
+    counted = facet_counts([service_visible(), Service.id.in_(select(candidates.c.service_id))])
+    assert isinstance(counted, CompoundSelect)
+    exact = counted.subquery("exact")
 
     part = (
         func.unnest(_ints("c_level"), _ints("c_at"), _ints("c_lo"), _ints("c_hi"))
