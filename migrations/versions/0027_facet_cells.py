@@ -205,6 +205,8 @@ BEGIN
     FOR lvl IN 0..{TOP} LOOP
         DELETE FROM facet_level;
         INSERT INTO facet_level SELECT DISTINCT cx >> lvl, cy >> lvl FROM facet_todo;
+        -- Its size read (as the map grid's todo): the cells are then joined by their key.
+        ANALYZE facet_level;
         DELETE FROM facet_cell AS c USING facet_level AS d
         WHERE c.level = lvl AND c.cy = d.cy AND c.cx = d.cx;
         IF lvl = 0 THEN
