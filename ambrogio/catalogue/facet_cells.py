@@ -16,23 +16,25 @@ and radius ``r`` where the plane applies:
   ``r`` has ``p ≤ K_MAX · r``, so it lies in a touching cell (the margins are far above the
   rounding of the projection and of the floor that files a point in its cell).
 - The answer sums the inner cells, each once at the coarsest level whose cell is inner
-  (``cell_lines``), and counts with the facets statement itself the other matching services:
-  those with a published place within ``r`` in a touching level-0 cell that is not covered
-  (the *rim*, found through the planar index, each place filed in its cell as the migration
-  files it), and the spread services with a planar place within ``r``. A simple service is in
-  one cell, so in exactly one of the parts; a spread one is in none of the sums. Every service
-  the statement matches is in one of them: its place within ``r`` is in a touching cell,
-  inner (the service is simple and summed, or spread) or in the rim.
-- The exact part is the facets statement over the visible services among those candidates,
-  each tested with ``planar.within`` as the search tests it; facet counts add.
+  (``cell_lines``). The other matching simple services are those with a place within ``r``
+  in a touching level-0 cell that no summed cell covers (the *rim*): ``facet_cell_place``
+  files each place of a simple service under its cell, the rim's are read by cell and tested
+  with ``planar.within`` as the search tests them, and each service found adds once what
+  ``facet_cell_service`` says it adds to its cell. The spread services with a planar place
+  within ``r`` are counted by the facets statement itself. A simple service is in one cell,
+  so in exactly one of the parts; a spread one is in none of the sums. Every service the
+  statement matches is in one of them: its place within ``r`` is in a touching cell, inner
+  (the service is simple and summed, or spread) or in the rim.
+- Facet counts add: a category, a comune, the total count a service once wherever it is
+  counted, target groups and delivery modes as often as its arrays hold them.
 
 The cells are exact at commit: a writing transaction reads them as they were before it (the
 facets of its own uncommitted writes take ``facet_counts``). Filters other than none, a text,
 no radius or a point off the plane take ``facet_counts``: ``applies`` says which.
 
-The statement is built once per shape: its parameters are the cells as lines (a row of one
-level, one range of the primary key ``(level, cy, cx)``) and the rim as runs of level-0 cells
-(one envelope for the planar index each).
+Its parameters are the cells as lines (a row of one level: one range of the primary key
+``(level, cy, cx)``) and the rim as runs of level-0 cells (one range of ``facet_cell_place``'s
+``(cy, cx, …)``): the plan reads by key whatever the circle.
 """
 
 from __future__ import annotations
@@ -51,18 +53,21 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
-    literal_column,
     select,
     true,
-    union,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import aliased
 
 from ambrogio.catalogue.facets import facet_counts
-from ambrogio.catalogue.visibility import PUBLISHED, service_visible
-from ambrogio.db.models import FacetCell, FacetSpreadPoint, Location, Service, ServiceAtLocation
+from ambrogio.catalogue.visibility import service_visible
+from ambrogio.db.models import (
+    FacetCell,
+    FacetCellPlace,
+    FacetCellService,
+    FacetSpreadPoint,
+    Service,
+)
 from ambrogio.geo import planar
 from ambrogio.geo.point import LatLon
 
@@ -179,70 +184,62 @@ def _ints(name: str) -> Any:
     return bindparam(name, type_=ARRAY(Integer))
 
 
-def _cell(coordinate: Any) -> Any:
-    """A planar coordinate's level-0 cell, as migration 0027 files it."""
-    return cast(func.floor(coordinate / literal_column(str(SIDE))), Integer)
+def _pairs(owner: Any, name: str) -> Any:
+    """The (facet, key, n) of an aggregate row's arrays, one row each."""
+    return (
+        func.unnest(owner.facets, owner.keys, owner.counts)
+        .table_valued("facet", "key", "n")
+        .render_derived(name=name)
+        .lateral()
+    )
 
 
 def facet_cells_statement(point: LatLon, radius: float) -> Executable:
     """Rows of (facet, key, count), as ``facet_counts``'s, for the circle; its parameters are
     ``cell_lines(...).params()`` (the point's planar coordinates from the database)."""
+    # The rim: the simple services with a place within the radius in the rim's cells, each
+    # once, and what each adds to the sums.
     run = (
         func.unnest(_ints("r_at"), _ints("r_lo"), _ints("r_hi"))
         .table_valued("at", "lo", "hi")
         .render_derived(name="run")
     )
-    place = aliased(Location)
-    side = literal_column(str(SIDE), Integer)
-    envelope = func.ST_MakeEnvelope(
-        run.c.lo * side,
-        run.c.at * side,
-        (run.c.hi + 1) * side,
-        (run.c.at + 1) * side,
-        planar.PLANAR_SRID,
-    )
-    # Materialized: the planar test of ``within`` must not become the index's condition.
-    rim_places = (
-        select(place.id, place.geom, place.geom_utm)
+    place = FacetCellPlace
+    rim = (
+        select(place.service_id)
         .select_from(run)
-        .join(
-            place,
-            and_(
-                place.geom_utm.op("&&")(envelope),
-                _cell(func.ST_Y(place.geom_utm)) == run.c.at,
-                _cell(func.ST_X(place.geom_utm)).between(run.c.lo, run.c.hi),
-            ),
-        )
-        .where(place.status == PUBLISHED)
-        .cte("rim_places")
+        .join(place, and_(place.cy == run.c.at, place.cx.between(run.c.lo, run.c.hi)))
+        .where(planar.within(place, point, radius))
+        .distinct()
+        .cte("rim")
         .prefix_with("MATERIALIZED")
     )
-    at = aliased(ServiceAtLocation)
-    rim = (
-        select(at.service_id)
-        .join_from(rim_places, at, at.location_id == rim_places.c.id)
-        .where(planar.within(rim_places.c, point, radius))
+    simple = FacetCellService
+    own = _pairs(simple, "own")
+    rim_sums = (
+        select(own.c.facet, own.c.key, own.c.n)
+        .select_from(rim)
+        .join(simple, simple.service_id == rim.c.service_id)
+        .join(own, true())
     )
-    spread = select(FacetSpreadPoint.service_id).where(
-        planar.within(FacetSpreadPoint, point, radius)
+    # The spread services within the radius, counted by the facets statement itself.
+    spread = (
+        select(FacetSpreadPoint.service_id)
+        .where(planar.within(FacetSpreadPoint, point, radius))
+        .cte("spread")
+        .prefix_with("MATERIALIZED")
     )
-    candidates = union(rim, spread).cte("candidates").prefix_with("MATERIALIZED")
-    counted = facet_counts([service_visible(), Service.id.in_(select(candidates.c.service_id))])
+    counted = facet_counts([service_visible(), Service.id.in_(select(spread.c.service_id))])
     assert isinstance(counted, CompoundSelect)
     exact = counted.subquery("exact")
-
+    # The cells wholly inside, by line.
     part = (
         func.unnest(_ints("c_level"), _ints("c_at"), _ints("c_lo"), _ints("c_hi"))
         .table_valued("level", "at", "lo", "hi")
         .render_derived(name="part")
     )
     cell = FacetCell
-    pairs = (
-        func.unnest(cell.facets, cell.keys, cell.counts)
-        .table_valued("facet", "key", "n")
-        .render_derived(name="pairs")
-        .lateral()
-    )
+    pairs = _pairs(cell, "pairs")
     summed = (
         select(pairs.c.facet, pairs.c.key, pairs.c.n)
         .select_from(part)
@@ -256,9 +253,9 @@ def facet_cells_statement(point: LatLon, radius: float) -> Executable:
         )
         .join(pairs, true())
     )
-    rows = union_all(select(exact.c.facet, exact.c.key, exact.c[2].label("n")), summed).subquery(
-        "rows"
-    )
+    rows = union_all(
+        select(exact.c.facet, exact.c.key, exact.c[2].label("n")), rim_sums, summed
+    ).subquery("rows")
     return select(rows.c.facet, rows.c.key, cast(func.sum(rows.c.n), BigInteger)).group_by(
         rows.c.facet, rows.c.key
     )

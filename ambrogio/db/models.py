@@ -1097,8 +1097,28 @@ class FacetCellService(Base):
     service_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     cx: Mapped[int] = mapped_column(Integer)
     cy: Mapped[int] = mapped_column(Integer)
+    # What the service adds to its cell's sums (``FacetCell``'s arrays, for one service).
+    facets: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
 
     __table_args__ = (Index("ix_facet_cell_service_cx_cy", "cx", "cy"),)
+
+
+class FacetCellPlace(Base):
+    """A published place of a simple service, filed under its level-0 cell: the rim of a
+    circle reads these by cell, and tests each."""
+
+    __tablename__ = "facet_cell_place"
+
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    geom_utm: Mapped[Any] = mapped_column(Geometry("POINT", srid=PLANAR_SRID, spatial_index=False))
+
+    __table_args__ = (Index("ix_facet_cell_place_service_id", "service_id"),)
 
 
 class FacetSpreadPoint(Base):

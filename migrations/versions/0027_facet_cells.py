@@ -6,14 +6,15 @@ Create Date: 2026-12-04 19:00:00
 
 A visible service (published, its provider published and not merged) whose published located
 places all lie in one cell of ``SIDE`` metres on the UTM 32N plane (and all have a planar
-point) is *simple*: ``facet_cell_service`` holds its cell. ``facet_cell`` sums, per cell of
+point) is *simple*: ``facet_cell_service`` holds its cell and what it adds to the cell's
+sums, ``facet_cell_place`` its places under that cell. ``facet_cell`` sums, per cell of
 every level from 0 (``SIDE``) to ``TOP`` (each level's cell is 2 × 2 of the finer one), the
 facet counts of the simple services in it: ``facets[i]``/``keys[i]`` counted ``counts[i]``
 times, as the facets statement counts them (a category with its ancestors once per service,
 a comune once per service whether from its places or its service area, the total, each
 target group and delivery mode of the arrays). Every other visible service is *spread*:
-``facet_spread_point`` holds its published planar places, which a read tests exactly, as it
-tests the services of the places in the circle's rim cells (``catalogue/facet_cells.py``).
+``facet_spread_point`` holds its published planar places: a read counts those services with
+the facets statement itself (``catalogue/facet_cells.py``).
 
 Maintenance follows the map grid's (0020, 0022): statement-level triggers note the services a
 write may have changed, only when a column the facets read changed; the first note of a
@@ -97,14 +98,24 @@ def _keys(where: str) -> str:
         GROUP BY svc.id, d.value"""
 
 
-def _place(source: str) -> str:
+def _place(source: str, keys: str) -> str:
     """Statements that file the services of ``source`` (a table of ``_places`` rows): simple
-    ones with their cell, the planar places of the others."""
+    ones with their cell, what they add to its sums (from ``keys``, rows of
+    ``ambrogio_facet_keys``) and their places; the planar places of the others."""
     return f"""
-    INSERT INTO facet_cell_service (service_id, cx, cy)
-    SELECT service_id, min(cx), min(cy) FROM {source}
-    GROUP BY service_id
-    HAVING bool_and(geom_utm IS NOT NULL) AND min(cx) = max(cx) AND min(cy) = max(cy);
+    INSERT INTO facet_cell_service (service_id, cx, cy, facets, keys, counts)
+    SELECT m.service_id, m.cx, m.cy, k.facets, k.keys, k.counts FROM (
+        SELECT service_id, min(cx) AS cx, min(cy) AS cy FROM {source}
+        GROUP BY service_id
+        HAVING bool_and(geom_utm IS NOT NULL) AND min(cx) = max(cx) AND min(cy) = max(cy)
+    ) AS m JOIN (
+        SELECT k.service_id, array_agg(k.facet) AS facets, array_agg(k.key) AS keys,
+               array_agg(k.n) AS counts
+        FROM ({keys}) AS k (service_id, facet, key, n) GROUP BY k.service_id
+    ) AS k ON k.service_id = m.service_id;
+    INSERT INTO facet_cell_place (cy, cx, service_id, location_id, geom, geom_utm)
+    SELECT p.cy, p.cx, p.service_id, p.location_id, p.geom, p.geom_utm FROM {source} AS p
+    WHERE EXISTS (SELECT 1 FROM facet_cell_service AS m WHERE m.service_id = p.service_id);
     INSERT INTO facet_spread_point (service_id, location_id, geom, geom_utm)
     SELECT p.service_id, p.location_id, p.geom, p.geom_utm FROM {source} AS p
     WHERE p.geom_utm IS NOT NULL AND NOT EXISTS (
@@ -113,21 +124,14 @@ def _place(source: str) -> str:
 
 # The level-0 sums of the simple services of ``cells`` (a table of (cx, cy)), or of all.
 def _sum_fine(cells: str | None) -> str:
-    members = "SELECT m.service_id, m.cx, m.cy FROM facet_cell_service AS m" + (
-        "" if cells is None else f" JOIN {cells} AS d ON d.cx = m.cx AND d.cy = m.cy"
-    )
-    keys = (
-        _keys("true")
-        if cells is None
-        else "SELECT * FROM ambrogio_facet_keys(ARRAY(SELECT service_id FROM members))"
-    )
+    join = "" if cells is None else f"JOIN {cells} AS d ON d.cx = m.cx AND d.cy = m.cy"
     return f"""
-    WITH members AS MATERIALIZED ({members}), keyed (service_id, facet, key, n) AS ({keys})
     INSERT INTO facet_cell (level, cy, cx, facets, keys, counts)
     SELECT 0, t.cy, t.cx, array_agg(t.facet), array_agg(t.key), array_agg(t.n) FROM (
-        SELECT m.cy, m.cx, k.facet, k.key, sum(k.n)::integer AS n
-        FROM members AS m JOIN keyed AS k ON k.service_id = m.service_id
-        GROUP BY m.cy, m.cx, k.facet, k.key
+        SELECT m.cy, m.cx, u.facet, u.key, sum(u.n)::integer AS n
+        FROM facet_cell_service AS m {join}
+        CROSS JOIN LATERAL unnest(m.facets, m.keys, m.counts) AS u(facet, key, n)
+        GROUP BY m.cy, m.cx, u.facet, u.key
     ) AS t GROUP BY t.cy, t.cx;"""
 
 
@@ -168,15 +172,16 @@ CREATE FUNCTION ambrogio_facet_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     lvl integer;
 BEGIN
-    TRUNCATE facet_cell_service, facet_spread_point, facet_cell;
+    TRUNCATE facet_cell_service, facet_cell_place, facet_spread_point, facet_cell;
     CREATE TEMP TABLE facet_placed_all ON COMMIT DROP AS {_places("true")};
-    {_place("facet_placed_all")}
+    {_place("facet_placed_all", _keys("true"))}
     DROP TABLE facet_placed_all;
     ANALYZE facet_cell_service;
     {_sum_fine(None)}
     FOR lvl IN 1..{TOP} LOOP
         {_sum_coarse(None)}
     END LOOP;
+    ANALYZE facet_cell_place;
     ANALYZE facet_spread_point;
     ANALYZE facet_cell;
 END;
@@ -197,9 +202,10 @@ BEGIN
     DELETE FROM facet_placed;
     WITH gone AS (DELETE FROM facet_cell_service WHERE service_id = ANY(ids) RETURNING cx, cy)
     INSERT INTO facet_todo SELECT cx, cy FROM gone;
+    DELETE FROM facet_cell_place WHERE service_id = ANY(ids);
     DELETE FROM facet_spread_point WHERE service_id = ANY(ids);
     INSERT INTO facet_placed SELECT * FROM ambrogio_facet_places(ids);
-    {_place("facet_placed")}
+    {_place("facet_placed", "SELECT * FROM ambrogio_facet_keys(ids)")}
     INSERT INTO facet_todo
     SELECT cx, cy FROM facet_cell_service WHERE service_id = ANY(ids);
     FOR lvl IN 0..{TOP} LOOP
@@ -376,9 +382,27 @@ def upgrade() -> None:
         sa.Column("service_id", sa.UUID(), nullable=False),
         sa.Column("cx", sa.Integer(), nullable=False),
         sa.Column("cy", sa.Integer(), nullable=False),
+        sa.Column("facets", sa.ARRAY(sa.Text()), nullable=False),
+        sa.Column("keys", sa.ARRAY(sa.Text()), nullable=False),
+        sa.Column("counts", sa.ARRAY(sa.Integer()), nullable=False),
         sa.PrimaryKeyConstraint("service_id", name=op.f("pk_facet_cell_service")),
     )
     op.create_index("ix_facet_cell_service_cx_cy", "facet_cell_service", ["cx", "cy"])
+    op.create_table(
+        "facet_cell_place",
+        sa.Column("cy", sa.Integer(), nullable=False),
+        sa.Column("cx", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.UUID(), nullable=False),
+        sa.Column("location_id", sa.UUID(), nullable=False),
+        sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+        sa.Column(
+            "geom_utm", Geometry("POINT", srid=PLANAR_SRID, spatial_index=False), nullable=False
+        ),
+        sa.PrimaryKeyConstraint(
+            "cy", "cx", "service_id", "location_id", name=op.f("pk_facet_cell_place")
+        ),
+    )
+    op.create_index("ix_facet_cell_place_service_id", "facet_cell_place", ["service_id"])
     op.create_table(
         "facet_spread_point",
         sa.Column("service_id", sa.UUID(), nullable=False),
@@ -451,5 +475,7 @@ def downgrade() -> None:
     op.drop_table("facet_cell")
     op.drop_index("ix_facet_spread_point_geom_utm", table_name="facet_spread_point")
     op.drop_table("facet_spread_point")
+    op.drop_index("ix_facet_cell_place_service_id", table_name="facet_cell_place")
+    op.drop_table("facet_cell_place")
     op.drop_index("ix_facet_cell_service_cx_cy", table_name="facet_cell_service")
     op.drop_table("facet_cell_service")

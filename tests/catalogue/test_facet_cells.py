@@ -76,7 +76,10 @@ async def _check(conn: AsyncConnection, circles: list[tuple[float, float, float]
 CELLS = """
 SELECT 'cell', c.level, c.cy, c.cx, u.facet, u.key, u.n::text
 FROM facet_cell AS c, unnest(c.facets, c.keys, c.counts) AS u(facet, key, n)
-UNION ALL SELECT 'simple', cx, cy, 0, service_id::text, '', '' FROM facet_cell_service
+UNION ALL SELECT 'simple', s.cx, s.cy, 0, s.service_id::text, u.facet || ' ' || u.key, u.n::text
+FROM facet_cell_service AS s, unnest(s.facets, s.keys, s.counts) AS u(facet, key, n)
+UNION ALL SELECT 'place', cx, cy, 0, service_id::text, location_id::text, ST_AsText(geom)
+FROM facet_cell_place
 UNION ALL SELECT 'spread', 0, 0, 0, service_id::text, location_id::text, ST_AsText(geom_utm)
 FROM facet_spread_point
 ORDER BY 1, 2, 3, 4, 5, 6, 7

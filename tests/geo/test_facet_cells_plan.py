@@ -1,8 +1,8 @@
 """The facets statement from the facet cells (``catalogue.facet_cells``), as production runs it
 (the generic plan of the prepared statement, its cells and rim as array parameters): the
-cells read by their primary key one line at a time, the rim's places through the planar
-index one run at a time, the spread places through theirs, and the candidate services by
-key; no table is scanned whole. (The synthetic providers have no spread service: the empty
+cells read by their primary key one line at a time, the rim's places by theirs one run of
+cells at a time, their services' sums by key, and the spread services by key; no table is
+scanned whole. (The synthetic providers have no spread service: the empty
 ``facet_spread_point`` is read whole, as it should be.)"""
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ async def test_facets_from_the_cells_read_lines_runs_and_keys(settings, scaled_u
     )
 
     assert "Index Scan using pk_facet_cell on facet_cell" in plan, plan
-    assert "Index Scan using ix_location_geom_utm on location" in plan, plan
+    assert "Index Scan using pk_facet_cell_place on facet_cell_place" in plan, plan
+    assert "Index Scan using pk_facet_cell_service on facet_cell_service" in plan, plan
     assert "using uq_service_at_location_pair on service_at_location" in plan, plan
-    assert "using ix_service_at_location_location_id on service_at_location" in plan, plan
     assert "using pk_service on service" in plan, plan
     assert "using pk_service_category on service_category" in plan, plan
     for table in (
@@ -37,5 +37,7 @@ async def test_facets_from_the_cells_read_lines_runs_and_keys(settings, scaled_u
         "service_category",
         "organization",
         "facet_cell",
+        "facet_cell_place",
+        "facet_cell_service",
     ):
         assert f"Seq Scan on {table} " not in plan, plan
