@@ -143,10 +143,14 @@ async def test_facets_of_a_plain_search_near_a_point_come_from_the_cells(
         return any(GEOD.inv(lon, lat, p[1], p[0])[2] <= radius for p in s["points"])
 
     chosen = [s for s in services if near(s)]
-    statements.reset()
     result = await gql(FACETS, near={"lat": lat, "lon": lon}, r=radius)
+    statements.reset()
+    counts = await gql(
+        "{ facets(near: {lat: 45.85, lon: 9.39}, radiusMeters: 3000) { total delivery {"
+        " delivery count } } }"
+    )
 
-    assert result.errors == []
+    assert result.errors == [] and counts.errors == []
     assert 0 < len(chosen) < len(services)
     assert _got(result.data) == _expected(chosen)
     # The point on the plane, the cells' statement (facet_cells), the root categories.
