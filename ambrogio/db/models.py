@@ -1085,3 +1085,88 @@ class MapGridFlush(Base):
     __tablename__ = "map_grid_flush"
 
     xid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class FacetCellService(Base):
+    """A simple service of the facet cells (migration 0027): visible, with all its published
+    located places in the one UTM cell ``cx``/``cy`` of ``catalogue.facet_cells.SIDE`` metres.
+    Maintained at commit by triggers, never written by the application."""
+
+    __tablename__ = "facet_cell_service"
+
+    service_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer)
+    cy: Mapped[int] = mapped_column(Integer)
+    # What the service adds to its cell's sums (``FacetCell``'s arrays, for one service).
+    facets: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+    __table_args__ = (Index("ix_facet_cell_service_cx_cy", "cx", "cy"),)
+
+
+class FacetCellPlace(Base):
+    """A published place of a simple service, filed under its level-0 cell: the rim of a
+    circle reads these by cell, and tests each."""
+
+    __tablename__ = "facet_cell_place"
+
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    geom_utm: Mapped[Any] = mapped_column(Geometry("POINT", srid=PLANAR_SRID, spatial_index=False))
+
+    __table_args__ = (Index("ix_facet_cell_place_service_id", "service_id"),)
+
+
+class FacetSpreadPoint(Base):
+    """A published planar place of a visible service that is not simple (places in several
+    cells, or one off the plane): ``facets`` tests these services exactly, always."""
+
+    __tablename__ = "facet_spread_point"
+
+    service_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    geom_utm: Mapped[Any] = mapped_column(Geometry("POINT", srid=PLANAR_SRID, spatial_index=False))
+
+    __table_args__ = (Index("ix_facet_spread_point_geom_utm", "geom_utm", postgresql_using="gist"),)
+
+
+class FacetCell(Base):
+    """The facet counts of the simple services in one UTM cell of ``level`` (side
+    ``SIDE · 2^level``): ``keys[i]`` of ``facets[i]`` counted ``counts[i]`` times."""
+
+    __tablename__ = "facet_cell"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facets: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+class FacetDirty(Base):
+    """A service a transaction wrote that may change the facet cells, refreshed at commit."""
+
+    __tablename__ = "facet_dirty"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    service_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # A category moved in the taxonomy: every cell may have changed.
+    everything: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+    __table_args__ = (Index("ix_facet_dirty_xid", "xid"),)
+
+
+class FacetFlush(Base):
+    """One row per transaction with facet work pending: its deferred trigger refreshes once,
+    at commit."""
+
+    __tablename__ = "facet_flush"
+
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

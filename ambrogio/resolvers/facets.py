@@ -7,10 +7,11 @@ from collections import defaultdict
 
 import strawberry
 
+from ambrogio.catalogue import facet_cells
 from ambrogio.catalogue.facets import facet_counts, root_term_ids
 from ambrogio.context import Context
 from ambrogio.enums import Delivery, TargetGroup
-from ambrogio.resolvers.search import service_search_conditions
+from ambrogio.resolvers.search import checked_near, service_search_conditions
 from ambrogio.schema.types.facets import (
     CategoryFacet,
     ComuneFacet,
@@ -30,9 +31,17 @@ async def facets(
     text: str | None,
     filter: ServiceFilter | None,
 ) -> Facets:
+    point, radius = checked_near(near, radius_m)
     async with info.context.sessionmaker() as session:
-        conditions = await service_search_conditions(session, near, radius_m, text, filter)
-        rows = (await session.execute(facet_counts(conditions))).all()
+        if facet_cells.applies(point, radius, text is None and filter is None):
+            assert point is not None and radius is not None
+            qx, qy = (await session.execute(facet_cells.planar_point(point))).one()
+            lines = facet_cells.cell_lines(qx, qy, radius)
+            stmt = facet_cells.facet_cells_statement(point, radius)
+            rows = (await session.execute(stmt, lines.params())).all()
+        else:
+            conditions = await service_search_conditions(session, near, radius_m, text, filter)
+            rows = (await session.execute(facet_counts(conditions))).all()
         roots = set((await session.scalars(root_term_ids())).all())
     by_facet: dict[str, dict[str, int]] = defaultdict(dict)
     for facet, key, count in rows:

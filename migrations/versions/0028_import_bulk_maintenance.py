@@ -1,7 +1,7 @@
 """bulk writes: the lexeme bounds' rank computed inline, the map grid rebuilt in one pass a level
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-04 19:10:00
 
 Lexeme bounds. ``ambrogio_rank_bound`` (0025) summed a lexeme's weights with an aggregate over
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0028"
-down_revision: str | None = "0026"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

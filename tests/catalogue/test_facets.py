@@ -132,3 +132,27 @@ async def test_facets_reject_bad_input_like_services(gql) -> None:
 
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["extensions"]["field"] == "radiusMeters"
+
+
+async def test_facets_of_a_plain_search_near_a_point_come_from_the_cells(
+    gql, services, statements
+) -> None:
+    lat, lon, radius = 45.85, 9.39, 3000.0
+
+    def near(s: dict[str, Any]) -> bool:
+        return any(GEOD.inv(lon, lat, p[1], p[0])[2] <= radius for p in s["points"])
+
+    chosen = [s for s in services if near(s)]
+    result = await gql(FACETS, near={"lat": lat, "lon": lon}, r=radius)
+    statements.reset()
+    counts = await gql(
+        "{ facets(near: {lat: 45.85, lon: 9.39}, radiusMeters: 3000) { total delivery {"
+        " delivery count } } }"
+    )
+
+    assert result.errors == [] and counts.errors == []
+    assert 0 < len(chosen) < len(services)
+    assert _got(result.data) == _expected(chosen)
+    # The point on the plane, the cells' statement (facet_cells), the root categories.
+    assert any("facet_cell" in s for s in statements.statements), statements.statements
+    assert statements.count == 3, statements.statements
