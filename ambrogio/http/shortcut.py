@@ -22,6 +22,7 @@ body already read and checked: the transport layer and the plan do not look at i
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any, Protocol
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +40,16 @@ from ambrogio.http.transport import (
     load_json,
     media_type,
 )
-from ambrogio.schema.planned import Planned
+
+
+class Plan(Protocol):
+    """What the shortcut asks of the compiled plans (``ambrogio.schema.planned.Planned``, which the
+    request layer hands in: nothing below the schema imports it)."""
+
+    open: bool
+
+    async def answer(self, scope: Scope, request: dict[str, Any], send: Send) -> bool: ...
+
 
 PATH = "/graphql"
 ACCEPT_ENCODING = b"accept-encoding"
@@ -57,7 +67,7 @@ async def _send_answer(scope: Scope, receive: Receive, send: Send) -> None:
 class Shortcut:
     """What ``Requests`` calls in place of the next layer (see the module)."""
 
-    def __init__(self, planned: Planned, transport: Transport, route: BaseRoute) -> None:
+    def __init__(self, planned: Plan, transport: Transport, route: BaseRoute) -> None:
         self.planned = planned
         self.transport = transport
         self.route = route
